@@ -1,0 +1,29 @@
+// Unicode code point order for strings, the order Python uses for `str`.
+//
+// JavaScript's `<` and the default `Array.prototype.sort` compare UTF-16 code
+// units. The two orders differ only when the first differing unit is a
+// surrogate on one side and a unit in U+E000..U+FFFF on the other: the
+// surrogate encodes a code point above U+FFFF and so must sort last.
+
+/**
+ * Compares two strings by Unicode code point; returns a negative number, zero
+ * or a positive number like a sort comparator.
+ */
+export function compareCodePoints(a: string, b: string): number {
+  if (a === b) return 0;
+  const length = a.length < b.length ? a.length : b.length;
+  for (let i = 0; i < length; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800 && y >= 0xd800) return codePointRank(x) - codePointRank(y);
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
+// Maps U+E000..U+FFFF below the surrogates so that surrogate units (astral
+// code points) rank above every BMP unit.
+function codePointRank(unit: number): number {
+  return unit >= 0xe000 ? unit - 0x800 : unit + 0x2000;
+}

@@ -1,0 +1,238 @@
+/**
+ * The deterministic tick scheduler.
+ *
+ * @module
+ */
+
+import { Budget, type BudgetInit } from "./budget.ts";
+import { ensureTaskSpec } from "./bindings.ts";
+import { compareCodePoints } from "./_code_point.ts";
+import type { LaneMessage } from "./_lane.ts";
+import { readonlyView } from "./_readonly_view.ts";
+import { type RelayHook, TickSupervisor } from "./_supervisor.ts";
+import type { Lane, TaskContext, TaskResult, TaskSpec, TraceEvent } from "./types.ts";
+import {
+  checkNonNegativeInteger,
+  isPlainObject,
+  orDefault,
+  rangeError,
+  typeError,
+} from "./_validate.ts";
+
+/** Most tasks a scheduler may hold unless `maxTasks` says otherwise. */
+export const DEFAULT_MAX_TASKS = 1_048_576;
+
+/** Options for {@linkcode DeterministicScheduler}. */
+export interface DeterministicSchedulerOptions {
+  /**
+   * Most tasks the scheduler may hold; also the capacity of each lane's mailbox.
+   *
+   * @default {1048576}
+   */
+  maxTasks?: number;
+}
+
+/** Options for {@linkcode DeterministicScheduler.prototype.runTick}. */
+export interface RunTickOptions {
+  /** The tick number, a non-negative integer. Recorded in every trace event. */
+  tick: number;
+  /** The forecast lane's budget for this tick. */
+  budgetForecast: Budget | BudgetInit;
+  /** The shadow lane's budget for this tick. */
+  budgetShadow: Budget | BudgetInit;
+  /**
+   * Passed to forecast tasks as is and to shadow tasks as a read-only view.
+   *
+   * @default {{}}
+   */
+  context?: TaskContext;
+}
+
+/** What one tick produced. */
+export interface TickOutput {
+  /** The tick number. */
+  tick: number;
+  /** One result per task, by task name. */
+  results: Record<string, TaskResult>;
+  /** One event per task, in execution order. */
+  trace: TraceEvent[];
+  /** What is left of each lane's budget. */
+  remaining: { forecast: Budget; shadow: Budget };
+}
+
+type RunMessage = Extract<LaneMessage, { type: "lane.run" }>;
+interface Entry {
+  readonly message: RunMessage;
+  readonly insertion: number;
+}
+
+const LANE_RANK: Record<Lane, number> = { forecast: 0, shadow: 1 };
+
+/** The stable order `(lane_order, priority, name, insertion_index)`, names by code point. */
+function compareEntries(a: Entry, b: Entry): number {
+  const x = a.message.task;
+  const y = b.message.task;
+  return LANE_RANK[x.lane] - LANE_RANK[y.lane] || x.priority - y.priority ||
+    compareCodePoints(x.name, y.name) || a.insertion - b.insertion;
+}
+
+/**
+ * A deterministic, tick-based scheduler. Each tick runs every task once in the
+ * stable order `(lane_order, priority, name, insertion_index)`: the forecast
+ * lane first, then the shadow lane, lower priorities first, names by Unicode
+ * code point. A task runs when its costs fit what is left of its lane's
+ * budget; a task that runs is charged, a skipped one is not. No wall clock, no
+ * randomness: the same tasks and inputs give the same trace.
+ *
+ * Internally each lane is an actor that owns its budget; a tick supervisor
+ * relays their messages one at a time. The sorted order is kept between ticks
+ * and recomputed only after `add()`.
+ *
+ * @example One forecast and one shadow task
+ * ```ts
+ * import { bindCallable, Budget, DeterministicScheduler } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const s = new DeterministicScheduler();
+ * s.add(bindCallable({ name: "shadow:sei", lane: "shadow", priority: 0, costOps: 1, fn: () => 1 }));
+ * s.add(bindCallable({ name: "oracle:signal", lane: "forecast", priority: 9, costOps: 5, fn: () => 2 }));
+ * const out = await s.runTick({
+ *   tick: 0, budgetForecast: new Budget({ ops: 50 }), budgetShadow: new Budget({ ops: 10 }),
+ * });
+ * assert.deepEqual(out.trace.map((e) => e.task), ["oracle:signal", "shadow:sei"]);
+ * assert.equal(out.results["oracle:signal"]?.value, 2);
+ * assert.equal(out.remaining.forecast.ops, 45);
+ * ```
+ */
+export class DeterministicScheduler {
+  readonly #maxTasks: number;
+  readonly #entries: Entry[] = [];
+  readonly #names = new Set<string>();
+  readonly #supervisor: TickSupervisor;
+  #order: RunMessage[] | undefined;
+  #running = false;
+
+  /**
+   * Creates an empty scheduler.
+   *
+   * @param options Limits.
+   * @param relayHook Observes every message the supervisor relays (diagnostics).
+   * @throws {RangeError} When `maxTasks` is not a positive integer.
+   */
+  constructor(options: DeterministicSchedulerOptions = {}, relayHook?: RelayHook) {
+    if (!isPlainObject(options)) typeError("create scheduler", "options", "an object", options);
+    const maxTasks = checkNonNegativeInteger(
+      "create scheduler",
+      "maxTasks",
+      orDefault(options.maxTasks, DEFAULT_MAX_TASKS),
+    );
+    if (maxTasks === 0) rangeError("create scheduler", "maxTasks", "a positive integer", maxTasks);
+    this.#maxTasks = maxTasks;
+    this.#supervisor = new TickSupervisor(maxTasks, relayHook);
+  }
+
+  /** How many tasks the scheduler holds. */
+  get size(): number {
+    return this.#entries.length;
+  }
+
+  /**
+   * Adds a task. Insertion order never changes the execution order; it only
+   * breaks ties that cannot occur, since names are unique.
+   *
+   * @param task A task from {@linkcode bindCallable} or {@linkcode bindRuneInvoke}
+   * (a hand-made spec is validated the same way).
+   * @throws {RangeError} When the name is already taken, the scheduler is full,
+   * or a field of a hand-made spec is invalid.
+   *
+   * @example Duplicate names are refused
+   * ```ts
+   * import { bindCallable, DeterministicScheduler } from "@abraxas/ers";
+   * import assert from "node:assert/strict";
+   *
+   * const s = new DeterministicScheduler();
+   * const task = bindCallable({ name: "a", lane: "forecast", priority: 0, costOps: 1, fn: () => 0 });
+   * s.add(task);
+   * assert.throws(() => s.add(task), RangeError);
+   * ```
+   */
+  add(task: TaskSpec): void {
+    const spec = ensureTaskSpec(task, "add task");
+    if (this.#names.has(spec.name)) {
+      rangeError("add task", "name", "unique within the scheduler", spec.name);
+    }
+    if (this.#entries.length >= this.#maxTasks) {
+      throw new RangeError(
+        `Cannot add task as the scheduler holds its maximum of ${this.#maxTasks} tasks: current value is ${
+          JSON.stringify(spec.name)
+        }`,
+      );
+    }
+    const meta = Object.freeze({ tags: spec.tags });
+    const message: RunMessage = Object.freeze({ type: "lane.run", task: spec, meta });
+    this.#names.add(spec.name);
+    this.#entries.push({ message, insertion: this.#entries.length });
+    this.#order = undefined;
+  }
+
+  /**
+   * Runs every task once, in the stable order, and reports what happened.
+   *
+   * @param options The tick number, both lanes' budgets and the context.
+   * @returns The results by name, the trace, and the remaining budgets.
+   * @throws {TypeError | RangeError} When the tick or a budget is invalid.
+   * @throws {Error} When a tick of this scheduler is already running.
+   *
+   * @example A budget skip does not stop a later, cheaper task
+   * ```ts
+   * import { bindCallable, DeterministicScheduler } from "@abraxas/ers";
+   * import assert from "node:assert/strict";
+   *
+   * const s = new DeterministicScheduler();
+   * s.add(bindCallable({ name: "big", lane: "forecast", priority: 0, costOps: 8, fn: () => 0 }));
+   * s.add(bindCallable({ name: "small", lane: "forecast", priority: 1, costOps: 2, fn: () => 0 }));
+   * const out = await s.runTick({ tick: 3, budgetForecast: { ops: 5 }, budgetShadow: { ops: 0 } });
+   * assert.deepEqual(out.trace.map((e) => e.status), ["skipped_budget", "ok"]);
+   * assert.equal(out.remaining.forecast.ops, 3);
+   * ```
+   */
+  async runTick(options: RunTickOptions): Promise<TickOutput> {
+    if (!isPlainObject(options)) typeError("run tick", "options", "an object", options);
+    const tick = checkNonNegativeInteger("run tick", "tick", options.tick);
+    const budgetForecast = toBudget("budgetForecast", options.budgetForecast);
+    const budgetShadow = toBudget("budgetShadow", options.budgetShadow);
+    const context = orDefault(options.context, {});
+    if (typeof context !== "object" || context === null) {
+      typeError("run tick", "context", "an object", context);
+    }
+    if (this.#running) {
+      throw new Error("Cannot run tick as a tick of this scheduler is already running");
+    }
+    this.#running = true;
+    try {
+      const outcome = await this.#supervisor.runTick(
+        this.#stableOrder(),
+        tick,
+        { forecast: budgetForecast, shadow: budgetShadow },
+        { forecast: context, shadow: readonlyView(context) },
+      );
+      return { tick, ...outcome };
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  #stableOrder(): readonly RunMessage[] {
+    this.#order ??= this.#entries.slice().sort(compareEntries).map((entry) => entry.message);
+    return this.#order;
+  }
+}
+
+function toBudget(field: string, value: unknown): Budget {
+  if (value instanceof Budget) return value;
+  if (!isPlainObject(value)) typeError("run tick", field, "a Budget or { ops, entropy }", value);
+  return new Budget({
+    ops: checkNonNegativeInteger("run tick", `${field}.ops`, value.ops),
+    entropy: checkNonNegativeInteger("run tick", `${field}.entropy`, orDefault(value.entropy, 0)),
+  });
+}

@@ -1,0 +1,85 @@
+/**
+ * Canonical trace payloads, bytes and SHA-256 hashes.
+ *
+ * @module
+ */
+
+import { sha256Hex } from "./_sha256.ts";
+import { joinTrace, traceEventTexts } from "./_trace_text.ts";
+import type { TraceEvent } from "./types.ts";
+
+/** The canonical payload of a trace: its events with keys in canonical order. */
+export interface CanonicalTrace {
+  /** The events, in execution order. */
+  events: TraceEvent[];
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Returns the canonical payload `{ events }` of a trace: a deep copy of each
+ * event with its keys, and the keys of everything inside, in code point order.
+ *
+ * @param trace Trace events, as `runTick()` returns them.
+ * @returns A JSON-safe copy, ready for `JSON.stringify` or comparison.
+ * @throws {TypeError | RangeError} When an event lacks a field, has an unknown
+ * one, or holds a value canonical JSON refuses; the message names the path.
+ *
+ * @example Keys come out sorted
+ * ```ts
+ * import { canonicalizeTrace } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const payload = canonicalizeTrace([{
+ *   tick: 0, task: "t", lane: "forecast", status: "ok", cost_ops: 1, cost_entropy: 0, meta: { tags: [] },
+ * }]);
+ * assert.deepEqual(Object.keys(payload.events[0]!), [
+ *   "cost_entropy", "cost_ops", "lane", "meta", "status", "task", "tick",
+ * ]);
+ * ```
+ */
+export function canonicalizeTrace(trace: readonly TraceEvent[]): CanonicalTrace {
+  const events = traceEventTexts(trace).map((text) => JSON.parse(text) as TraceEvent);
+  return { events };
+}
+
+/**
+ * Returns the canonical JSON bytes of `{ events: trace }`, byte-identical to
+ * the reference implementation's `trace_json_bytes`.
+ *
+ * @param trace Trace events.
+ * @returns UTF-8 bytes.
+ * @throws {TypeError | RangeError} As {@linkcode canonicalizeTrace}.
+ *
+ * @example An empty trace
+ * ```ts
+ * import { traceJsonBytes } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(new TextDecoder().decode(traceJsonBytes([])), '{"events":[]}');
+ * ```
+ */
+export function traceJsonBytes(trace: readonly TraceEvent[]): Uint8Array<ArrayBuffer> {
+  return encoder.encode(joinTrace(traceEventTexts(trace)));
+}
+
+/**
+ * Returns the SHA-256 of {@linkcode traceJsonBytes} as lowercase hex: the
+ * trace's identity for drift detection.
+ *
+ * @param trace Trace events.
+ * @returns 64 lowercase hex digits.
+ * @throws {TypeError | RangeError} As {@linkcode canonicalizeTrace}.
+ *
+ * @example The hash of an empty trace
+ * ```ts
+ * import { traceHashSha256 } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const hash = await traceHashSha256([]);
+ * assert.match(hash, /^[0-9a-f]{64}$/);
+ * ```
+ */
+export function traceHashSha256(trace: readonly TraceEvent[]): Promise<string> {
+  return sha256Hex(traceJsonBytes(trace));
+}

@@ -1,0 +1,7 @@
+/**
+ * Runtime.
+ *
+ * @module
+ */
+
+export {};

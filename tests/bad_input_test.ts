@@ -1,0 +1,170 @@
+// Every invalid argument throws TypeError or RangeError naming the field and value.
+import assert from "node:assert/strict";
+import {
+  bindCallable,
+  type BindCallableOptions,
+  bindRuneInvoke,
+  Budget,
+  DeterministicScheduler,
+  type TaskSpec,
+} from "../mod.ts";
+
+const valid: BindCallableOptions = {
+  name: "t",
+  lane: "forecast",
+  priority: 0,
+  costOps: 1,
+  fn: () => 0,
+};
+
+function expectError(
+  fn: () => unknown,
+  type: typeof TypeError | typeof RangeError,
+  message: RegExp,
+) {
+  assert.throws(fn, (error: unknown) => {
+    assert.equal((error as Error).constructor, type, String(error));
+    assert.match((error as Error).message, message);
+    return true;
+  });
+}
+
+Deno.test("bindCallable() names the bad field and its value", () => {
+  const cases: [Partial<Record<keyof BindCallableOptions, unknown>>, typeof TypeError, RegExp][] = [
+    [
+      { lane: "primary" },
+      RangeError,
+      /'lane' must be "forecast" or "shadow": current value is "primary"/,
+    ],
+    [{ lane: 1 }, TypeError, /'lane' must be "forecast" or "shadow": current value is 1/],
+    [{ name: "" }, RangeError, /'name' must be a non-empty string .*: current value is ""/],
+    [{ name: 42 }, TypeError, /'name' must be a non-empty string .*: current value is 42/],
+    [{ name: "x".repeat(1025) }, RangeError, /'name' must be a non-empty string of at most 1024/],
+    [{ name: "\udc00" }, RangeError, /'name' must be a well-formed Unicode string/],
+    [{ priority: 0.5 }, RangeError, /'priority' must be an integer: current value is 0.5/],
+    [{ priority: "0" }, TypeError, /'priority' must be an integer: current value is "0"/],
+    [
+      { costOps: -1 },
+      RangeError,
+      /Cannot bind task as 'costOps' must be a non-negative integer: current value is -1/,
+    ],
+    [{ costOps: 1.5 }, RangeError, /'costOps' .*1.5/],
+    [{ costOps: NaN }, RangeError, /'costOps' .*NaN/],
+    [{ costOps: "1" }, TypeError, /'costOps' .*"1"/],
+    [{ costOps: 2 ** 53 }, RangeError, /'costOps'/],
+    [
+      { costEntropy: -2 },
+      RangeError,
+      /'costEntropy' must be a non-negative integer: current value is -2/,
+    ],
+    [{ costEntropy: null }, TypeError, /'costEntropy' .*null/],
+    [{ tags: ["ok", 3] }, TypeError, /'tags\[1\]' must be a string .*: current value is 3/],
+    [
+      { tags: "metric" },
+      TypeError,
+      /'tags' must be an array of strings: current value is "metric"/,
+    ],
+    [{ fn: "nope" }, TypeError, /'fn' must be a function: current value is "nope"/],
+  ];
+  for (const [override, type, message] of cases) {
+    expectError(
+      () => bindCallable({ ...valid, ...override } as BindCallableOptions),
+      type,
+      message,
+    );
+  }
+});
+
+Deno.test("DeterministicScheduler.add() validates hand-made specs and refuses duplicate names", () => {
+  const s = new DeterministicScheduler();
+  s.add(bindCallable(valid));
+  expectError(
+    () => s.add(bindCallable(valid)),
+    RangeError,
+    /'name' must be unique within the scheduler: current value is "t"/,
+  );
+  const handMade = { ...valid, name: "h", costEntropy: 0, tags: [], costOps: -1 } as TaskSpec;
+  expectError(
+    () => s.add(handMade),
+    RangeError,
+    /Cannot add task as 'costOps' must be a non-negative integer: current value is -1/,
+  );
+  expectError(() => s.add(null as unknown as TaskSpec), TypeError, /'options' must be an object/);
+  assert.equal(s.size, 1);
+});
+
+Deno.test("Budget refuses negative, fractional and non-number ops and entropy", () => {
+  expectError(
+    () => new Budget({ ops: -1 }),
+    RangeError,
+    /Cannot create budget as 'ops' must be a non-negative integer: current value is -1/,
+  );
+  expectError(() => new Budget({ ops: 1.25 }), RangeError, /'ops' .*1.25/);
+  expectError(() => new Budget({ ops: 1, entropy: -3 }), RangeError, /'entropy' .*-3/);
+  expectError(() => new Budget({ ops: 1, entropy: 0.5 }), RangeError, /'entropy' .*0.5/);
+  expectError(() => new Budget({ ops: "5" as unknown as number }), TypeError, /'ops' .*"5"/);
+  assert.ok(Object.isFrozen(new Budget({ ops: 1 })));
+});
+
+Deno.test("DeterministicScheduler.runTick() refuses a bad tick, budget or context", async () => {
+  const s = new DeterministicScheduler();
+  const budgets = { budgetForecast: { ops: 1 }, budgetShadow: { ops: 1 } };
+  const cases: [Record<string, unknown>, typeof TypeError, RegExp][] = [
+    [
+      { tick: -1, ...budgets },
+      RangeError,
+      /Cannot run tick as 'tick' must be a non-negative integer: current value is -1/,
+    ],
+    [{ tick: 0.5, ...budgets }, RangeError, /'tick' .*0.5/],
+    [{ tick: "0", ...budgets }, TypeError, /'tick' .*"0"/],
+    [{ tick: 0, ...budgets, budgetForecast: { ops: -1 } }, RangeError, /'budgetForecast.ops' .*-1/],
+    [
+      { tick: 0, ...budgets, budgetShadow: { ops: 1, entropy: 0.5 } },
+      RangeError,
+      /'budgetShadow.entropy' .*0.5/,
+    ],
+    [{ tick: 0, ...budgets, budgetShadow: 10 }, TypeError, /'budgetShadow' must be a Budget/],
+    [
+      { tick: 0, ...budgets, context: 5 },
+      TypeError,
+      /'context' must be an object: current value is 5/,
+    ],
+  ];
+  for (const [options, type, message] of cases) {
+    await assert.rejects(s.runTick(options as never), (error: unknown) => {
+      assert.equal((error as Error).constructor, type, String(error));
+      assert.match((error as Error).message, message);
+      return true;
+    });
+  }
+});
+
+Deno.test("DeterministicScheduler refuses a bad maxTasks", () => {
+  expectError(
+    () => new DeterministicScheduler({ maxTasks: 0 }),
+    RangeError,
+    /'maxTasks' must be a positive integer/,
+  );
+  expectError(() => new DeterministicScheduler({ maxTasks: -1 }), RangeError, /'maxTasks'/);
+});
+
+Deno.test("bindRuneInvoke() names its own bad fields", () => {
+  const rune = {
+    runeName: "r",
+    lane: "shadow" as const,
+    priority: 0,
+    costOps: 1,
+    invoker: () => 0,
+  };
+  expectError(() => bindRuneInvoke({ ...rune, runeName: "" }), RangeError, /'runeName'/);
+  expectError(
+    () => bindRuneInvoke({ ...rune, invoker: 1 as never }),
+    TypeError,
+    /'invoker' must be a function/,
+  );
+  expectError(
+    () => bindRuneInvoke({ ...rune, lane: "x" as never }),
+    RangeError,
+    /Cannot bind rune task as 'lane'/,
+  );
+});

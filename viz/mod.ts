@@ -1,0 +1,7 @@
+/**
+ * Viz adapter.
+ *
+ * @module
+ */
+
+export {};
