@@ -28,3 +28,5 @@
  */
 
 export * from "./ers/mod.ts";
+export * from "./viz/mod.ts";
+export * from "./runtime/mod.ts";

@@ -1,0 +1,129 @@
+// File system primitives of the artifact runtime: permission checks that name
+// the missing flag, a cross-process run lock, and writes that a killed process
+// cannot tear.
+
+import { dirname, join, sep } from "node:path";
+import { ArtifactPermissionError } from "./errors.ts";
+import { tempName } from "./_paths.ts";
+
+/** Throws {@linkcode ArtifactPermissionError} unless Deno granted `access` to `dir`. */
+export function requireAccess(access: "read" | "write", dir: string): void {
+  if (Deno.permissions.querySync({ name: access, path: dir }).state !== "granted") {
+    throw new ArtifactPermissionError(access, dir);
+  }
+}
+
+/** Runs `fn`, turning a Deno permission refusal into an error that names the flag for `dir`. */
+export async function withPermissionHint<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) {
+      throw new ArtifactPermissionError(/write access/.test(error.message) ? "write" : "read", dir);
+    }
+    throw error;
+  }
+}
+
+const inProcess = new Map<string, Promise<void>>();
+
+/**
+ * Runs `fn` holding the lock of the artifacts root: an in-process queue plus
+ * an advisory `flock` on the root's `manifests/` directory. The kernel drops
+ * the flock when its process dies, so a killed writer never wedges a run, and
+ * no lock file is left behind.
+ */
+export async function withRootLock<T>(
+  lockDir: string,
+  exclusive: boolean,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const previous = inProcess.get(lockDir) ?? Promise.resolve();
+  let release!: () => void;
+  const mine = new Promise<void>((resolve) => release = resolve);
+  const queued = previous.then(() => mine);
+  inProcess.set(lockDir, queued);
+  await previous;
+  let handle: Deno.FsFile | undefined;
+  try {
+    handle = await Deno.open(lockDir, { read: true });
+    await handle.lock(exclusive);
+    return await fn();
+  } finally {
+    handle?.close(); // closing releases the flock
+    release();
+    if (inProcess.get(lockDir) === queued) inProcess.delete(lockDir);
+  }
+}
+
+/** The file's bytes, or `undefined` when it does not exist. */
+export async function readIfExists(path: string): Promise<Uint8Array | undefined> {
+  try {
+    return await Deno.readFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}
+
+/** Whether two byte arrays are equal. */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  let written = 0;
+  while (written < bytes.length) written += await file.write(bytes.subarray(written));
+}
+
+/**
+ * Writes `bytes` to `path` so that the file appears whole or not at all: into
+ * a temporary file beside it (created exclusively, never through a symlink),
+ * synced when `durable`, then renamed over `path`. A temporary file left by a
+ * killed writer is replaced on the next write of the same path.
+ */
+export async function writeFileAtomic(
+  path: string,
+  bytes: Uint8Array,
+  durable: boolean,
+): Promise<void> {
+  const temp = join(dirname(path), tempName(path.slice(dirname(path).length + 1)));
+  await Deno.remove(temp).catch((error) => {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  });
+  const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o644 });
+  try {
+    await writeAll(file, bytes);
+    if (durable) await file.syncData();
+  } finally {
+    file.close();
+  }
+  await Deno.rename(temp, path);
+}
+
+/**
+ * Writes `bytes` at `offset` of an existing file in one `write` call (looped
+ * only if the kernel writes less), then syncs when `durable`.
+ */
+export async function writeAt(
+  path: string,
+  offset: number,
+  bytes: Uint8Array,
+  durable: boolean,
+): Promise<void> {
+  const file = await Deno.open(path, { read: true, write: true });
+  try {
+    await file.seek(offset, Deno.SeekMode.Start);
+    await writeAll(file, bytes);
+    if (durable) await file.syncData();
+  } finally {
+    file.close();
+  }
+}
+
+/** Whether `path` is `root` or inside it (both real, absolute paths). */
+export function isInside(root: string, path: string): boolean {
+  return path === root || path.startsWith(root.endsWith(sep) ? root : `${root}${sep}`);
+}

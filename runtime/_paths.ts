@@ -1,0 +1,47 @@
+// Path rules that keep every write inside the artifacts root.
+
+import { rangeError, typeError } from "../ers/_validate.ts";
+
+/** Longest run id accepted. */
+export const MAX_RUN_ID_LENGTH = 128;
+/** Longest relative artifact path accepted. */
+export const MAX_REL_PATH_LENGTH = 1024;
+
+const RUN_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+/** A run id: 1 to 128 letters, digits, `.`, `_`, `-`; never `.` or `..`. */
+export function checkRunId(action: string, runId: unknown): string {
+  const rule = "1 to 128 letters, digits, '.', '_' or '-', and not '.' or '..'";
+  if (typeof runId !== "string") typeError(action, "runId", rule, runId);
+  if (!RUN_ID.test(runId) || runId === "." || runId === "..") {
+    rangeError(action, "runId", rule, runId);
+  }
+  return runId;
+}
+
+/**
+ * A POSIX path relative to the artifacts root that cannot leave it: no
+ * leading `/`, no backslash, no drive, no empty, `.` or `..` segment, no
+ * control characters.
+ */
+export function checkRelPath(action: string, relPath: unknown): string {
+  const rule = "a relative POSIX path inside the artifacts directory";
+  if (typeof relPath !== "string") typeError(action, "relPath", rule, relPath);
+  const bad = relPath.length === 0 || relPath.length > MAX_REL_PATH_LENGTH ||
+    !relPath.isWellFormed() ||
+    // deno-lint-ignore no-control-regex
+    /[\\\u0000-\u001f\u007f]/.test(relPath) || /^[A-Za-z]:/.test(relPath) ||
+    relPath.split("/").some((segment) => segment === "" || segment === "." || segment === "..");
+  if (bad) rangeError(action, "relPath", rule, relPath);
+  return relPath;
+}
+
+/** The manifest of a run, relative to the artifacts root. */
+export function manifestRelPath(runId: string): string {
+  return `manifests/${runId}.manifest.json`;
+}
+
+/** The name of the temporary file written beside `name` before it is renamed into place. */
+export function tempName(name: string): string {
+  return `.${name}.tmp`;
+}

@@ -1,0 +1,114 @@
+/**
+ * Errors the artifact runtime raises for callers to catch.
+ *
+ * @module
+ */
+
+/**
+ * Raised when an artifact already recorded in a run's manifest would be
+ * written with different bytes (or different metadata). Recorded artifacts are
+ * append-only: they are never rewritten.
+ *
+ * @example Catching drift
+ * ```ts
+ * import { DriftError } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new DriftError("viz/R/000000.trendpack.json", "aa".repeat(32), "bb".repeat(32));
+ * assert.equal(error.name, "DriftError");
+ * assert.match(error.message, /viz\/R\/000000\.trendpack\.json/);
+ * ```
+ */
+export class DriftError extends Error {
+  /** Always `"DriftError"`. */
+  override name = "DriftError";
+  /** The artifact's path relative to the artifacts root. */
+  readonly path: string;
+  /** The SHA-256 the manifest records for it. */
+  readonly recordedSha256: string;
+  /** The SHA-256 of the bytes that were refused. */
+  readonly attemptedSha256: string;
+
+  /**
+   * Creates the error.
+   *
+   * @param path The artifact's path relative to the artifacts root.
+   * @param recordedSha256 What the manifest records.
+   * @param attemptedSha256 What the refused write would have recorded.
+   * @param detail What differs, when it is not the bytes.
+   */
+  constructor(path: string, recordedSha256: string, attemptedSha256: string, detail?: string) {
+    super(
+      detail ??
+        `Cannot rewrite recorded artifact ${path}: the manifest records sha256 ${recordedSha256}, the new bytes hash to ${attemptedSha256}`,
+    );
+    this.path = path;
+    this.recordedSha256 = recordedSha256;
+    this.attemptedSha256 = attemptedSha256;
+  }
+}
+
+/**
+ * Raised when Deno has not granted the access the runtime needs. The message
+ * names the flag to add, such as `--allow-write=./out`.
+ *
+ * @example The flag is in the message
+ * ```ts
+ * import { ArtifactPermissionError } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new ArtifactPermissionError("write", "./out");
+ * assert.equal(error.flag, "--allow-write=./out");
+ * assert.match(error.message, /--allow-write=\.\/out/);
+ * ```
+ */
+export class ArtifactPermissionError extends Error {
+  /** Always `"ArtifactPermissionError"`. */
+  override name = "ArtifactPermissionError";
+  /** The permission flag that would allow the operation. */
+  readonly flag: string;
+
+  /**
+   * Creates the error.
+   *
+   * @param access `"read"` or `"write"`.
+   * @param dir The directory the access is needed for, as the caller gave it.
+   */
+  constructor(access: "read" | "write", dir: string) {
+    const flag = `--allow-${access}=${dir}`;
+    super(
+      `Deno has not granted ${access} access to the artifacts directory ${dir}: run again with ${flag}`,
+    );
+    this.flag = flag;
+  }
+}
+
+/**
+ * Raised when a manifest on disk cannot be trusted: not valid JSON, not the
+ * Manifest.v0 shape, not in canonical form, or not sorted.
+ *
+ * @example
+ * ```ts
+ * import { ManifestError } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(new ManifestError("manifests/R.manifest.json", "not JSON").name, "ManifestError");
+ * ```
+ */
+export class ManifestError extends Error {
+  /** Always `"ManifestError"`. */
+  override name = "ManifestError";
+  /** The manifest's path relative to the artifacts root. */
+  readonly path: string;
+
+  /**
+   * Creates the error.
+   *
+   * @param path The manifest's path relative to the artifacts root.
+   * @param problem What is wrong with it.
+   */
+  constructor(path: string, problem: string) {
+    super(`Manifest ${path} is invalid: ${problem}`);
+    this.path = path;
+  }
+}

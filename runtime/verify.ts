@@ -1,0 +1,289 @@
+/**
+ * Re-hashing an artifacts directory against its manifests.
+ *
+ * @module
+ */
+
+import { join, relative, sep } from "node:path";
+import { sha256Hex } from "../ers/_sha256.ts";
+import { isPlainObject } from "../ers/_validate.ts";
+import { requireAccess, withPermissionHint, withRootLock } from "./_fs.ts";
+import { ManifestModel, type ManifestRecord } from "./_manifest.ts";
+import { checkRunId, manifestRelPath } from "./_paths.ts";
+
+/** One problem, naming the file it concerns. */
+export interface VerifyIssue {
+  /** POSIX path relative to the artifacts root. */
+  path: string;
+  /** What is wrong. */
+  message: string;
+}
+
+/** What {@linkcode verifyArtifacts} found. */
+export interface VerifyReport {
+  /** `true` when nothing recorded is wrong (warnings allowed). */
+  ok: boolean;
+  /** The runs checked, sorted. */
+  runs: string[];
+  /** How many manifest records were checked. */
+  records: number;
+  /** Recorded artifacts that are missing or differ; RunIndexes that disagree with their TrendPack; bad manifests. */
+  errors: VerifyIssue[];
+  /** Files no record names, such as temporary files left by a killed writer. */
+  warnings: VerifyIssue[];
+}
+
+/** Options for {@linkcode verifyArtifacts}. */
+export interface VerifyOptions {
+  /** Check only this run (its manifest must exist). */
+  runId?: string;
+}
+
+const MANIFEST_FILE = /^([A-Za-z0-9._-]{1,128})\.manifest\.json$/;
+
+/**
+ * Re-hashes every artifact the manifests record. A recorded file that is
+ * missing, or whose length or SHA-256 differs, is an error; so is a RunIndex
+ * whose refs or hashes disagree with its TrendPack, and a manifest that is not
+ * valid. A file no record names (such as one left by a crash) is a warning.
+ *
+ * Needs only read access.
+ *
+ * @param artifactsDir The artifacts directory.
+ * @param options Limit the check to one run.
+ * @returns Errors and warnings, each naming its path.
+ * @throws {Deno.errors.NotFound} When the directory, or the run's manifest, does not exist.
+ * @throws {ArtifactPermissionError} When read access is missing; the message
+ * names the `--allow-read` flag.
+ *
+ * @example A tampered artifact is named
+ * ```ts
+ * import { abraxasTick, verifyArtifacts } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const step = () => ({ ok: true });
+ *   const out = await abraxasTick({
+ *     tick: 0, runId: "R", mode: "test", artifactsDir: dir, runSignal: step, runCompress: step, runOverlay: step,
+ *   });
+ *   assert.equal((await verifyArtifacts(dir)).ok, true);
+ *   await Deno.writeTextFile(out.artifacts.trendpack, "{}");
+ *   const report = await verifyArtifacts(dir);
+ *   assert.equal(report.ok, false);
+ *   assert.ok(report.errors.some((e) => e.path === "viz/R/000000.trendpack.json"));
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export async function verifyArtifacts(
+  artifactsDir: string,
+  options: VerifyOptions = {},
+): Promise<VerifyReport> {
+  requireAccess("read", artifactsDir);
+  return await withPermissionHint(artifactsDir, async () => {
+    const info = await Deno.stat(artifactsDir).catch(() => undefined);
+    if (!info?.isDirectory) {
+      throw new Deno.errors.NotFound(
+        `Cannot verify artifacts as ${artifactsDir} is not a directory`,
+      );
+    }
+    const runId = options.runId === undefined
+      ? undefined
+      : checkRunId("verify artifacts", options.runId);
+    const manifests = await readManifests(artifactsDir, runId);
+    const report: VerifyReport = {
+      ok: true,
+      runs: [...manifests.keys()].sort(),
+      records: 0,
+      errors: [],
+      warnings: [],
+    };
+    const recorded = new Set<string>();
+    for (const [run, bytes] of manifests) {
+      const manifestPath = manifestRelPath(run);
+      recorded.add(manifestPath);
+      let model: ManifestModel;
+      try {
+        model = ManifestModel.parse(run, bytes);
+      } catch (error) {
+        report.errors.push({
+          path: manifestPath,
+          message: `invalid manifest: ${(error as Error).message}`,
+        });
+        continue;
+      }
+      await checkRecords(artifactsDir, model.records(), report);
+      for (const record of model.records()) recorded.add(record.path);
+    }
+    await findUnrecorded(artifactsDir, runId, recorded, report);
+    report.errors.sort(byPath);
+    report.warnings.sort(byPath);
+    report.ok = report.errors.length === 0;
+    return report;
+  });
+}
+
+function byPath(a: VerifyIssue, b: VerifyIssue): number {
+  return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
+}
+
+// Reads manifests under a shared lock, so that none is read mid-update.
+async function readManifests(
+  root: string,
+  runId: string | undefined,
+): Promise<Map<string, Uint8Array>> {
+  const dir = join(root, "manifests");
+  const found = new Map<string, Uint8Array>();
+  const hasDir = await Deno.stat(dir).then((i) => i.isDirectory, () => false);
+  if (!hasDir) {
+    if (runId !== undefined) {
+      throw new Deno.errors.NotFound(`No manifest for run ${runId} in ${root}`);
+    }
+    return found;
+  }
+  await withRootLock(await Deno.realPath(dir), false, async () => {
+    if (runId !== undefined) {
+      const bytes = await Deno.readFile(join(root, manifestRelPath(runId))).catch(() => undefined);
+      if (bytes === undefined) {
+        throw new Deno.errors.NotFound(`No manifest for run ${runId} in ${root}`);
+      }
+      found.set(runId, bytes);
+      return;
+    }
+    for await (const entry of Deno.readDir(dir)) {
+      const match = entry.isFile ? MANIFEST_FILE.exec(entry.name) : null;
+      if (match) found.set(match[1] as string, await Deno.readFile(join(dir, entry.name)));
+    }
+  });
+  return found;
+}
+
+async function checkRecords(
+  root: string,
+  records: readonly ManifestRecord[],
+  report: VerifyReport,
+): Promise<void> {
+  const actual = new Map<string, string>(); // path -> sha256 of the file as it is
+  for (const record of records) {
+    report.records++;
+    const bytes = await Deno.readFile(join(root, record.path)).catch(() => undefined);
+    if (bytes === undefined) {
+      report.errors.push({ path: record.path, message: "recorded file is missing" });
+      continue;
+    }
+    const sha256 = await sha256Hex(bytes as Uint8Array<ArrayBuffer>);
+    actual.set(record.path, sha256);
+    if (bytes.length !== record.bytes) {
+      report.errors.push({
+        path: record.path,
+        message: `length is ${bytes.length} bytes, the manifest records ${record.bytes}`,
+      });
+    } else if (sha256 !== record.sha256) {
+      report.errors.push({
+        path: record.path,
+        message: `sha256 is ${sha256}, the manifest records ${record.sha256}`,
+      });
+    }
+  }
+  const byPath = new Map(records.map((record) => [record.path, record]));
+  for (const record of records) {
+    if (record.schema !== "RunIndex.v0" || !actual.has(record.path)) continue;
+    const problem = await runIndexProblem(root, record, byPath, actual);
+    if (problem) report.errors.push({ path: record.path, message: problem });
+  }
+}
+
+async function runIndexProblem(
+  root: string,
+  record: ManifestRecord,
+  byPath: Map<string, ManifestRecord>,
+  actual: Map<string, string>,
+): Promise<string | undefined> {
+  let index: unknown;
+  try {
+    index = JSON.parse(await Deno.readTextFile(join(root, record.path)));
+  } catch {
+    return "RunIndex is not valid JSON";
+  }
+  const refs = isPlainObject(index) && isPlainObject(index.refs) ? index.refs : undefined;
+  const hashes = isPlainObject(index) && isPlainObject(index.hashes) ? index.hashes : undefined;
+  const ref = refs?.trendpack;
+  if (typeof ref !== "string") return "RunIndex has no refs.trendpack";
+  const trendpack = byPath.get(ref);
+  if (trendpack === undefined) {
+    return `RunIndex refers to ${ref}, which the manifest does not record`;
+  }
+  const claimed = hashes?.trendpack_sha256;
+  if (claimed !== trendpack.sha256) {
+    return `RunIndex hashes.trendpack_sha256 is ${claimed}, the manifest records ${trendpack.sha256} for ${ref}`;
+  }
+  const onDisk = actual.get(ref);
+  if (onDisk !== undefined && onDisk !== claimed) {
+    return `RunIndex hashes.trendpack_sha256 is ${claimed}, but ${ref} hashes to ${onDisk}`;
+  }
+  return undefined;
+}
+
+// Walks the whole root, or for one run the directories its records live in,
+// and warns of every file no record names.
+async function findUnrecorded(
+  root: string,
+  runId: string | undefined,
+  recorded: Set<string>,
+  report: VerifyReport,
+): Promise<void> {
+  const dirs = new Set<string>();
+  if (runId === undefined) {
+    dirs.add("");
+  } else {
+    for (const path of recorded) dirs.add(path.slice(0, Math.max(0, path.lastIndexOf("/"))));
+    dirs.add(`viz/${runId}`).add(`run_index/${runId}`);
+  }
+  const walked = new Set<string>();
+  for (const dir of dirs) {
+    await walk(root, dir, runId === undefined, recorded, walked, report, runId);
+  }
+}
+
+async function walk(
+  root: string,
+  dir: string,
+  recursive: boolean,
+  recorded: Set<string>,
+  walked: Set<string>,
+  report: VerifyReport,
+  runId: string | undefined,
+): Promise<void> {
+  if (walked.has(dir)) return;
+  walked.add(dir);
+  let entries: Deno.DirEntry[];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(join(root, dir)));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return;
+    throw error;
+  }
+  for (const entry of entries) {
+    const path = dir === "" ? entry.name : `${dir}/${entry.name}`;
+    if (entry.isDirectory) {
+      if (recursive) await walk(root, path, recursive, recorded, walked, report, runId);
+    } else if (!recorded.has(path)) {
+      if (runId !== undefined && dir === "manifests" && !entry.name.includes(runId)) continue;
+      report.warnings.push({ path: toPosix(root, path), message: unrecordedMessage(entry) });
+    }
+  }
+}
+
+function unrecordedMessage(entry: Deno.DirEntry): string {
+  if (entry.isSymlink) return "symbolic link that no record names (not followed)";
+  if (entry.name.startsWith(".") && entry.name.endsWith(".tmp")) {
+    return "temporary file left by an interrupted write; no record names it";
+  }
+  return "no manifest record names this file";
+}
+
+function toPosix(root: string, path: string): string {
+  return relative(root, join(root, path)).split(sep).join("/");
+}

@@ -1,0 +1,103 @@
+import assert from "node:assert/strict";
+import { ManifestModel, type ManifestRecord, recordText } from "../runtime/_manifest.ts";
+import { canonicalJsonBytes } from "../mod.ts";
+import { fc } from "./_deps.ts";
+
+const decoder = new TextDecoder();
+
+function record(
+  tick: number,
+  kind: string,
+  path: string,
+  extra?: Record<string, unknown>,
+): ManifestRecord {
+  return {
+    tick,
+    kind,
+    schema: `${kind}.v0`,
+    path,
+    sha256: "a".repeat(64),
+    bytes: tick * 3 + path.length,
+    extra,
+  };
+}
+
+function fullRewrite(runId: string, records: ManifestRecord[]): string {
+  const sorted = [...records].sort((a, b) =>
+    a.tick - b.tick || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0) ||
+    (a.path < b.path ? -1 : 1)
+  );
+  return `{"records":[${sorted.map(recordText).join(",")}],"run_id":${
+    JSON.stringify(runId)
+  },"schema":"Manifest.v0"}`;
+}
+
+function applyWrite(file: Uint8Array, offset: number, bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(Math.max(file.length, offset + bytes.length));
+  out.set(file);
+  out.set(bytes, offset);
+  return out;
+}
+
+Deno.test("ManifestModel.insert() writes, in any arrival order, exactly the bytes of a full sorted rewrite", () => {
+  const arrivals = fc.uniqueArray(
+    fc.record({
+      tick: fc.nat(40),
+      kind: fc.constantFrom("trendpack", "runindex", "é"),
+      n: fc.nat(3),
+    }),
+    { selector: (r) => `${r.tick}/${r.kind}/${r.n}`, minLength: 1, maxLength: 60 },
+  );
+  fc.assert(
+    fc.property(arrivals, (list) => {
+      const model = new ManifestModel("RUN-ü");
+      let file: Uint8Array = new Uint8Array();
+      const seen: ManifestRecord[] = [];
+      for (const { tick, kind, n } of list) {
+        const r = record(
+          tick,
+          kind,
+          `viz/${tick}/${kind}-${n}.json`,
+          n % 2 ? { mode: "ü", n } : undefined,
+        );
+        const write = model.insert(r);
+        assert.equal(write.create, seen.length === 0);
+        file = write.create ? write.bytes : applyWrite(file, write.offset, write.bytes);
+        seen.push(r);
+        assert.equal(decoder.decode(file), fullRewrite("RUN-ü", seen));
+        assert.equal(file.length, model.byteLength);
+      }
+    }),
+    { numRuns: 200 },
+  );
+});
+
+Deno.test("ManifestModel.parse() round-trips and refuses torn, edited or unsorted manifests", () => {
+  const model = new ManifestModel("R");
+  model.insert(record(0, "trendpack", "viz/R/000000.trendpack.json", { ers: "v0.2", mode: "p" }));
+  model.insert(record(0, "runindex", "run_index/R/000000.runindex.json"));
+  const bytes = new TextEncoder().encode(model.toText());
+  assert.equal(ManifestModel.parse("R", bytes).toText(), model.toText());
+  const text = model.toText();
+  const bad: [string, RegExp][] = [
+    [text.slice(0, -5), /not valid UTF-8 JSON/],
+    [text.replace('"run_id":"R"', '"run_id":"S"'), /'run_id' is not "R"/],
+    [JSON.stringify(JSON.parse(text), null, 1), /not in canonical form/],
+    [text.replace('"sha256":"aaaa', '"sha256":"zzzz'), /sha256 is not 64 hex digits/],
+    [
+      decoder.decode(
+        canonicalJsonBytes({ ...JSON.parse(text), records: JSON.parse(text).records.reverse() }),
+      ),
+      /records\[1\] is out of order/,
+    ],
+    [text.replace('"tick":0}', '"tick":0,"zzz":1}'), /records\[0\] has unknown field 'zzz'/],
+  ];
+  for (const [candidate, message] of bad) {
+    assert.throws(() => ManifestModel.parse("R", new TextEncoder().encode(candidate)), message);
+  }
+});
+
+Deno.test("recordText() leaves out an empty extra, as the reference does", () => {
+  assert.ok(!recordText(record(1, "k", "p", {})).includes("extra"));
+  assert.ok(recordText(record(1, "k", "p", { a: 1 })).includes('"extra":{"a":1}'));
+});

@@ -1,0 +1,178 @@
+/**
+ * The TrendPack: a trace reshaped for visualization (lane timelines, budget
+ * heat maps, error clusters, cost analysis). Pure data, no rendering.
+ *
+ * @module
+ */
+
+import type { Lane, Status, TraceEvent } from "../ers/types.ts";
+import { checkNonNegativeInteger, isPlainObject, orDefault, typeError } from "../ers/_validate.ts";
+
+/** One timeline entry per trace event, in execution order. */
+export interface TrendPackTimelineEntry {
+  /** Task name. */
+  task: string;
+  /** The task's lane. */
+  lane: Lane;
+  /** What happened. */
+  status: Status;
+  /** Declared ops cost. */
+  cost_ops: number;
+  /** Declared entropy cost. */
+  cost_entropy: number;
+  /** The event's meta. */
+  meta: TraceEvent["meta"];
+}
+
+/** Costs spent by one lane (events that were not skipped). */
+export interface TrendPackLaneSpend {
+  /** Ops spent. */
+  spent_ops: number;
+  /** Entropy spent. */
+  spent_entropy: number;
+}
+
+/** A TrendPack, version 0.1: byte-compatible with the reference's. */
+export interface TrendPack {
+  /** Always `"0.1"`. */
+  version: "0.1";
+  /** The run identifier. */
+  run_id: string;
+  /** The tick. */
+  tick: number;
+  /** Who made it and how, e.g. `{ engine, mode, ers }`. */
+  provenance: Record<string, unknown>;
+  /** Every event, in order. */
+  timeline: TrendPackTimelineEntry[];
+  /** Spend per lane. */
+  budget: { forecast: TrendPackLaneSpend; shadow: TrendPackLaneSpend };
+  /** Events with status `error`. */
+  errors: { task: string; lane: Lane; cost_ops: number; meta: TraceEvent["meta"] }[];
+  /** Events with status `skipped_budget`. */
+  skipped: { task: string; lane: Lane; cost_ops: number; cost_entropy: number }[];
+  /** Summary counts. */
+  stats: {
+    total_events: number;
+    forecast_events: number;
+    shadow_events: number;
+    errors: number;
+    skipped: number;
+    ok_events: number;
+  };
+}
+
+/** Options for {@linkcode ersTraceToTrendpack}. */
+export interface TrendpackOptions {
+  /** The tick's trace, as `runTick()` returns it. */
+  trace: readonly TraceEvent[];
+  /** The run identifier. */
+  runId: string;
+  /** The tick number. */
+  tick: number;
+  /**
+   * Provenance to embed.
+   *
+   * @default {{}}
+   */
+  provenance?: Record<string, unknown>;
+}
+
+/**
+ * Converts an ERS trace into a TrendPack, exactly as the reference does.
+ *
+ * @param options The trace, run id, tick and provenance.
+ * @returns A new TrendPack; the trace is not modified.
+ * @throws {TypeError | RangeError} When `trace` is not an array, `runId` not a
+ * string, `tick` not a non-negative integer or `provenance` not an object.
+ *
+ * @example Spend counts attempted tasks only
+ * ```ts
+ * import { ersTraceToTrendpack } from "@abraxas/ers/viz";
+ * import assert from "node:assert/strict";
+ *
+ * const pack = ersTraceToTrendpack({
+ *   runId: "RUN-001",
+ *   tick: 0,
+ *   trace: [
+ *     { tick: 0, task: "a", lane: "forecast", status: "ok", cost_ops: 3, cost_entropy: 0, meta: { tags: [] } },
+ *     { tick: 0, task: "b", lane: "forecast", status: "skipped_budget", cost_ops: 9, cost_entropy: 0, meta: { reason: "budget" } },
+ *   ],
+ * });
+ * assert.equal(pack.budget.forecast.spent_ops, 3);
+ * assert.deepEqual(pack.skipped, [{ task: "b", lane: "forecast", cost_ops: 9, cost_entropy: 0 }]);
+ * assert.equal(pack.stats.ok_events, 1);
+ * ```
+ */
+export function ersTraceToTrendpack(options: TrendpackOptions): TrendPack {
+  const action = "build TrendPack";
+  if (!isPlainObject(options)) typeError(action, "options", "an object", options);
+  const { trace, runId } = options;
+  if (!Array.isArray(trace)) typeError(action, "trace", "an array of trace events", trace);
+  if (typeof runId !== "string") typeError(action, "runId", "a string", runId);
+  const tick = checkNonNegativeInteger(action, "tick", options.tick);
+  const provenance = orDefault(options.provenance, {});
+  if (!isPlainObject(provenance)) typeError(action, "provenance", "a plain object", provenance);
+
+  const spend = {
+    forecast: { spent_ops: 0, spent_entropy: 0 },
+    shadow: { spent_ops: 0, spent_entropy: 0 },
+  };
+  const stats = {
+    total_events: trace.length,
+    forecast_events: 0,
+    shadow_events: 0,
+    errors: 0,
+    skipped: 0,
+    ok_events: 0,
+  };
+  const timeline: TrendPack["timeline"] = [];
+  const errors: TrendPack["errors"] = [];
+  const skipped: TrendPack["skipped"] = [];
+  for (const e of trace) {
+    timeline.push({
+      task: e.task,
+      lane: e.lane,
+      status: e.status,
+      cost_ops: e.cost_ops,
+      cost_entropy: e.cost_entropy,
+      meta: e.meta,
+    });
+    if (e.lane === "forecast") stats.forecast_events++;
+    if (e.lane === "shadow") stats.shadow_events++;
+    if (e.status === "ok") stats.ok_events++;
+    if (e.status === "skipped_budget") {
+      skipped.push({
+        task: e.task,
+        lane: e.lane,
+        cost_ops: e.cost_ops,
+        cost_entropy: e.cost_entropy,
+      });
+      continue;
+    }
+    if (e.status === "error") {
+      errors.push({ task: e.task, lane: e.lane, cost_ops: e.cost_ops, meta: e.meta });
+    }
+    const lane = e.lane === "forecast"
+      ? spend.forecast
+      : e.lane === "shadow"
+      ? spend.shadow
+      : undefined;
+    if (lane) {
+      lane.spent_ops += e.cost_ops;
+      lane.spent_entropy += e.cost_entropy;
+    }
+  }
+  stats.errors = errors.length;
+  stats.skipped = skipped.length;
+  return {
+    version: "0.1",
+    run_id: runId,
+    tick,
+    provenance,
+    timeline,
+    budget: spend,
+    errors,
+    skipped,
+    stats,
+  };
+}
