@@ -53,10 +53,13 @@ export function jsonString(value: string, path = "$"): string {
   return JSON.stringify(value);
 }
 
-/** Returns the canonical JSON text of `value`; throws naming the path of the first bad value. */
-export function canonicalJsonString(value: unknown): string {
-  if (value === undefined) typeError(ACTION, "$", "a JSON value", value);
-  return new Encoder().encode(value, "$", 1);
+/**
+ * Returns the canonical JSON text of `value`; throws naming the path of the
+ * first bad value, starting from `rootName` (such as `obj` or `trace[3]`).
+ */
+export function canonicalJsonString(value: unknown, rootName = "$"): string {
+  if (value === undefined) typeError(ACTION, rootName, "a JSON value", value);
+  return new Encoder().encode(value, rootName, 1);
 }
 
 class Encoder {

@@ -108,10 +108,5 @@ function checkedEventText(event: unknown, index: number): string {
     }
   }
   if (!isPlainObject(event.meta)) typeError(ACTION, `${at}.meta`, "a plain object", event.meta);
-  try {
-    return canonicalJsonString(event);
-  } catch (error) {
-    if (error instanceof Error) error.message = error.message.replace("'$", `'${at}`);
-    throw error;
-  }
+  return canonicalJsonString(event, at);
 }

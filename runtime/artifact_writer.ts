@@ -183,7 +183,7 @@ export class ArtifactWriter {
   async writeJson(options: WriteJsonOptions): Promise<ArtifactRecord> {
     const record = prepareRecord(options);
     const runId = checkRunId(ACTION, options.runId);
-    const bytes = new TextEncoder().encode(canonicalJsonString(options.obj));
+    const bytes = new TextEncoder().encode(canonicalJsonString(options.obj, "obj"));
     record.sha256 = await sha256Hex(bytes);
     record.bytes = bytes.length;
     const root = await this.#openRoot();
@@ -272,7 +272,7 @@ function prepareRecord(options: WriteJsonOptions): ManifestRecord {
   const extra = options.extra;
   if (extra !== undefined) {
     if (!isPlainObject(extra)) typeError(ACTION, "extra", "a plain object", extra);
-    canonicalJsonString(extra);
+    canonicalJsonString(extra, "extra");
   }
   const record: ManifestRecord = {
     tick: checkNonNegativeInteger(ACTION, "tick", options.tick),

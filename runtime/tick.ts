@@ -6,10 +6,15 @@
  * @module
  */
 
-import { bindCallable } from "../ers/bindings.ts";
-import { Budget, type BudgetInit } from "../ers/budget.ts";
-import { DeterministicScheduler } from "../ers/scheduler.ts";
-import type { TaskContext, TaskFn, TaskResult } from "../ers/types.ts";
+import type { BindCallableOptions } from "../ers/bindings.ts";
+import type { Budget, BudgetInit } from "../ers/budget.ts";
+import {
+  DEFAULT_BUDGETS,
+  type Pipeline,
+  type PreparedPipeline,
+  preparePipeline,
+} from "../ers/pipeline.ts";
+import type { TaskContext, TaskFn, TaskResult, TraceEvent } from "../ers/types.ts";
 import {
   checkName,
   checkNonNegativeInteger,
@@ -18,7 +23,7 @@ import {
   typeError,
 } from "../ers/_validate.ts";
 import { ersTraceToTrendpack } from "../viz/trendpack.ts";
-import { ArtifactWriter } from "./artifact_writer.ts";
+import { type ArtifactRecord, ArtifactWriter } from "./artifact_writer.ts";
 import { checkRunId } from "./_paths.ts";
 
 /** The ERS version recorded in provenance. */
@@ -102,13 +107,6 @@ export interface AbraxasTickResult {
 
 const ACTION = "run abraxas tick";
 
-/** The reference's budgets: forecast 50 ops, shadow 20 ops, no entropy. */
-export const DEFAULT_TICK_BUDGETS: { readonly forecast: Budget; readonly shadow: Budget } = Object
-  .freeze({
-    forecast: new Budget({ ops: 50, entropy: 0 }),
-    shadow: new Budget({ ops: 20, entropy: 0 }),
-  });
-
 /**
  * Runs one Abraxas tick through ERS and emits its artifacts:
  * `viz/<runId>/<tick>.trendpack.json`, `run_index/<runId>/<tick>.runindex.json`
@@ -143,53 +141,85 @@ export const DEFAULT_TICK_BUDGETS: { readonly forecast: Budget; readonly shadow:
  */
 export async function abraxasTick(options: AbraxasTickOptions): Promise<AbraxasTickResult> {
   if (!isPlainObject(options)) typeError(ACTION, "options", "an object", options);
+  const pipeline = preparePipeline({
+    tasks: referenceTasks(options),
+    budgets: {
+      forecast: orDefault(options.budgetForecast, DEFAULT_BUDGETS.forecast),
+      shadow: orDefault(options.budgetShadow, DEFAULT_BUDGETS.shadow),
+    },
+  });
+  return await pipelineTick({
+    pipeline,
+    tick: options.tick,
+    runId: options.runId,
+    mode: options.mode,
+    artifactsDir: options.artifactsDir,
+    context: orDefault(options.context, {}),
+  });
+}
+
+/** Options for {@linkcode pipelineTick}. */
+export interface PipelineTickOptions {
+  /** The pipeline to run (prepared or not). */
+  pipeline: Pipeline | PreparedPipeline;
+  /** The tick number. */
+  tick: number;
+  /** The run: 1 to 128 letters, digits, `.`, `_`, `-`. */
+  runId: string;
+  /** The run mode recorded in provenance. */
+  mode: string;
+  /** Where artifacts are written (and nowhere else). */
+  artifactsDir: string;
+  /**
+   * The tick's context.
+   *
+   * @default {pipeline.context(tick)}
+   */
+  context?: TaskContext;
+}
+
+/**
+ * Runs one tick of any pipeline and emits its TrendPack, RunIndex and
+ * manifest records exactly as {@linkcode abraxasTick} does. Every argument is
+ * checked, and access to the directory too, before any task runs.
+ *
+ * @param options The pipeline, tick, run, mode and directory.
+ * @returns Results, remaining budgets and the artifacts' paths and hashes.
+ * @throws {TypeError | RangeError} For a bad argument, naming it; nothing runs.
+ * @throws {DriftError} When this tick was already recorded with other bytes.
+ * @throws {ArtifactPermissionError} When access is missing, naming the flag.
+ *
+ * @example A custom pipeline
+ * ```ts
+ * import { pipelineTick } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const pipeline = { tasks: [{ name: "count", lane: "forecast" as const, priority: 0, costOps: 1, fn: () => 1 }] };
+ *   const out = await pipelineTick({ pipeline, tick: 7, runId: "P", mode: "test", artifactsDir: dir });
+ *   assert.equal(out.results.count?.status, "ok");
+ *   assert.match(out.artifacts.runindex, /000007\.runindex\.json$/);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export async function pipelineTick(options: PipelineTickOptions): Promise<AbraxasTickResult> {
+  if (!isPlainObject(options)) typeError(ACTION, "options", "an object", options);
   const tick = checkNonNegativeInteger(ACTION, "tick", options.tick);
   const runId = checkRunId(ACTION, options.runId);
   const mode = checkName(ACTION, "mode", options.mode, 128);
+  const pipeline = preparePipeline(options.pipeline as Pipeline);
   const writer = new ArtifactWriter(options.artifactsDir);
   writer.checkAccess();
-  const scheduler = buildScheduler(options);
-  const out = await scheduler.runTick({
+  const out = await pipeline.scheduler().runTick({
     tick,
-    budgetForecast: orDefault(options.budgetForecast, DEFAULT_TICK_BUDGETS.forecast),
-    budgetShadow: orDefault(options.budgetShadow, DEFAULT_TICK_BUDGETS.shadow),
-    context: orDefault(options.context, {}),
+    budgetForecast: pipeline.budgets.forecast,
+    budgetShadow: pipeline.budgets.shadow,
+    context: options.context === undefined ? pipeline.context(tick) : options.context,
   });
-
-  const trendpack = ersTraceToTrendpack({
-    trace: out.trace,
-    runId,
-    tick,
-    provenance: { engine: "abraxas", mode, ers: ERS_PROVENANCE_VERSION },
-  });
-  const stem = String(tick).padStart(6, "0");
-  const trendpackRecord = await writer.writeJson({
-    runId,
-    tick,
-    kind: "trendpack",
-    schema: "TrendPack.v0",
-    obj: trendpack,
-    relPath: `viz/${runId}/${stem}.trendpack.json`,
-    extra: { mode, ers: ERS_PROVENANCE_VERSION },
-  });
-  const runindex = {
-    schema: "RunIndex.v0",
-    run_id: runId,
-    tick,
-    refs: { trendpack: trendpackRecord.path },
-    hashes: { trendpack_sha256: trendpackRecord.sha256 },
-    tags: [],
-    provenance: { engine: "abraxas", mode },
-  };
-  const runindexRecord = await writer.writeJson({
-    runId,
-    tick,
-    kind: "runindex",
-    schema: "RunIndex.v0",
-    obj: runindex,
-    relPath: `run_index/${runId}/${stem}.runindex.json`,
-    extra: { mode },
-  });
+  const records = await emitArtifacts(writer, out.trace, tick, runId, mode);
   return {
     tick,
     run_id: runId,
@@ -200,29 +230,74 @@ export async function abraxasTick(options: AbraxasTickOptions): Promise<AbraxasT
       shadow: { ops: out.remaining.shadow.ops, entropy: out.remaining.shadow.entropy },
     },
     artifacts: {
-      trendpack: writer.resolve(trendpackRecord.path),
-      trendpack_sha256: trendpackRecord.sha256,
-      runindex: writer.resolve(runindexRecord.path),
-      runindex_sha256: runindexRecord.sha256,
+      trendpack: writer.resolve(records.trendpack.path),
+      trendpack_sha256: records.trendpack.sha256,
+      runindex: writer.resolve(records.runindex.path),
+      runindex_sha256: records.runindex.sha256,
     },
   };
 }
 
-function buildScheduler(options: AbraxasTickOptions): DeterministicScheduler {
+// The TrendPack, then the RunIndex that points at it; paths are relative to
+// the artifacts root so that hashes do not depend on where the directory lives.
+async function emitArtifacts(
+  writer: ArtifactWriter,
+  trace: readonly TraceEvent[],
+  tick: number,
+  runId: string,
+  mode: string,
+): Promise<{ trendpack: ArtifactRecord; runindex: ArtifactRecord }> {
+  const stem = String(tick).padStart(6, "0");
+  const trendpack = await writer.writeJson({
+    runId,
+    tick,
+    kind: "trendpack",
+    schema: "TrendPack.v0",
+    obj: ersTraceToTrendpack({
+      trace,
+      runId,
+      tick,
+      provenance: { engine: "abraxas", mode, ers: ERS_PROVENANCE_VERSION },
+    }),
+    relPath: `viz/${runId}/${stem}.trendpack.json`,
+    extra: { mode, ers: ERS_PROVENANCE_VERSION },
+  });
+  const runindex = await writer.writeJson({
+    runId,
+    tick,
+    kind: "runindex",
+    schema: "RunIndex.v0",
+    obj: {
+      schema: "RunIndex.v0",
+      run_id: runId,
+      tick,
+      refs: { trendpack: trendpack.path },
+      hashes: { trendpack_sha256: trendpack.sha256 },
+      tags: [],
+      provenance: { engine: "abraxas", mode },
+    },
+    relPath: `run_index/${runId}/${stem}.runindex.json`,
+    extra: { mode },
+  });
+  return { trendpack, runindex };
+}
+
+// The reference pipeline: signal, compress, overlay (forecast, priorities 0..2)
+// and one `shadow:<name>` task per shadow step, with overridable costs.
+function referenceTasks(options: AbraxasTickOptions): BindCallableOptions[] {
   const costs: TickCosts = orDefault(options.costOps, {});
   if (!isPlainObject(costs)) typeError(ACTION, "costOps", "an object", costs);
   const cost = (key: keyof TickCosts, fallback: number) =>
     checkNonNegativeInteger(ACTION, `costOps.${key}`, orDefault(costs[key], fallback));
-  const s = new DeterministicScheduler();
   const forecast = [
     ["oracle:signal", "runSignal", cost("signal", 10)],
     ["oracle:compress", "runCompress", cost("compress", 10)],
     ["oracle:overlay", "runOverlay", cost("overlay", 10)],
   ] as const;
-  forecast.forEach(([name, field, costOps], priority) => {
+  const tasks: BindCallableOptions[] = forecast.map(([name, field, costOps], priority) => {
     const fn = options[field];
     if (typeof fn !== "function") typeError(ACTION, field, "a function", fn);
-    s.add(bindCallable({ name, lane: "forecast", priority, costOps, fn }));
+    return { name, lane: "forecast", priority, costOps, fn };
   });
   const shadow = orDefault(options.runShadowTasks, {});
   if (!isPlainObject(shadow)) typeError(ACTION, "runShadowTasks", "an object of functions", shadow);
@@ -230,15 +305,13 @@ function buildScheduler(options: AbraxasTickOptions): DeterministicScheduler {
   for (const [name, fn] of Object.entries(shadow)) {
     checkName(ACTION, "runShadowTasks key", name, 1000);
     if (typeof fn !== "function") typeError(ACTION, `runShadowTasks.${name}`, "a function", fn);
-    s.add(
-      bindCallable({
-        name: `shadow:${name}`,
-        lane: "shadow",
-        priority: 0,
-        costOps: shadowCost,
-        fn,
-      }),
-    );
+    tasks.push({
+      name: `shadow:${name}`,
+      lane: "shadow",
+      priority: 0,
+      costOps: shadowCost,
+      fn: fn as TaskFn,
+    });
   }
-  return s;
+  return tasks;
 }

@@ -1,0 +1,138 @@
+/**
+ * Pipelines: a set of tasks plus lane budgets, the unit a pipeline file
+ * exports and that the `ers` command line runs and checks.
+ *
+ * @module
+ */
+
+import { bindCallable, type BindCallableOptions } from "./bindings.ts";
+import { Budget, type BudgetInit } from "./budget.ts";
+import { DeterministicScheduler } from "./scheduler.ts";
+import type { TaskContext, TaskSpec } from "./types.ts";
+import { isPlainObject, orDefault, typeError } from "./_validate.ts";
+
+/** A pipeline: tasks, optional budgets, and the context each tick receives. */
+export interface Pipeline {
+  /** The tasks, as {@linkcode bindCallable} takes them (or already bound). */
+  readonly tasks: readonly (BindCallableOptions | TaskSpec)[];
+  /**
+   * Lane budgets for every tick.
+   *
+   * @default {{ forecast: { ops: 50, entropy: 0 }, shadow: { ops: 20, entropy: 0 } }}
+   */
+  readonly budgets?: { readonly forecast?: BudgetInit; readonly shadow?: BudgetInit };
+  /**
+   * Makes the context of tick `tick`. Must be deterministic.
+   *
+   * @default {() => ({})}
+   */
+  readonly context?: (tick: number) => TaskContext;
+}
+
+/** The reference's lane budgets: forecast 50 ops, shadow 20 ops, no entropy. */
+export const DEFAULT_BUDGETS: { readonly forecast: Budget; readonly shadow: Budget } = Object
+  .freeze({
+    forecast: new Budget({ ops: 50, entropy: 0 }),
+    shadow: new Budget({ ops: 20, entropy: 0 }),
+  });
+
+/** A pipeline made ready to run: bound tasks and concrete budgets. */
+export interface PreparedPipeline {
+  /** Validated, frozen tasks. */
+  readonly tasks: readonly TaskSpec[];
+  /** Both lanes' budgets. */
+  readonly budgets: { readonly forecast: Budget; readonly shadow: Budget };
+  /** The context maker. */
+  readonly context: (tick: number) => TaskContext;
+  /** A fresh scheduler holding the tasks. */
+  scheduler(): DeterministicScheduler;
+}
+
+/**
+ * Checks a pipeline and binds its tasks. The `ers` command line calls it on
+ * a pipeline file's default export; preparing a prepared pipeline is harmless.
+ *
+ * @param pipeline The tasks, budgets and context maker.
+ * @returns The prepared pipeline.
+ * @throws {TypeError | RangeError} Naming the bad field, such as
+ * `tasks[2].costOps` or `budgets.shadow.ops`.
+ *
+ * @example A two-task pipeline
+ * ```ts
+ * import { preparePipeline } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const pipeline = preparePipeline({
+ *   tasks: [
+ *     { name: "signal", lane: "forecast", priority: 0, costOps: 5, fn: (ctx) => ctx.x },
+ *     { name: "watch", lane: "shadow", priority: 0, costOps: 1, fn: () => "seen" },
+ *   ],
+ *   budgets: { shadow: { ops: 3 } },
+ *   context: (tick) => ({ x: tick * 2 }),
+ * });
+ * const out = await pipeline.scheduler().runTick({
+ *   tick: 4, budgetForecast: pipeline.budgets.forecast, budgetShadow: pipeline.budgets.shadow,
+ *   context: pipeline.context(4),
+ * });
+ * assert.equal(out.results.signal?.value, 8);
+ * assert.equal(out.remaining.shadow.ops, 2);
+ * ```
+ */
+export function preparePipeline(pipeline: Pipeline): PreparedPipeline {
+  const action = "prepare pipeline";
+  if (!isPlainObject(pipeline)) typeError(action, "pipeline", "an object with 'tasks'", pipeline);
+  if (!Array.isArray(pipeline.tasks)) {
+    typeError(action, "tasks", "an array of tasks", pipeline.tasks);
+  }
+  const tasks = pipeline.tasks.map((task, i) => {
+    try {
+      return bindCallable(task as BindCallableOptions);
+    } catch (error) {
+      if (error instanceof Error) error.message = error.message.replace(/as '/, `as 'tasks[${i}].`);
+      throw error;
+    }
+  });
+  const budgets = orDefault(pipeline.budgets, {});
+  if (!isPlainObject(budgets)) typeError(action, "budgets", "an object", budgets);
+  const context = orDefault(pipeline.context, () => ({}));
+  if (typeof context !== "function") {
+    typeError(action, "context", "a function of the tick", context);
+  }
+  const prepared: PreparedPipeline = {
+    tasks,
+    budgets: Object.freeze({
+      forecast: laneBudget("forecast", budgets.forecast, DEFAULT_BUDGETS.forecast),
+      shadow: laneBudget("shadow", budgets.shadow, DEFAULT_BUDGETS.shadow),
+    }),
+    context,
+    scheduler() {
+      const s = new DeterministicScheduler({ maxTasks: Math.max(1, tasks.length) });
+      for (const task of tasks) s.add(task);
+      return s;
+    },
+  };
+  const seen = new Set<string>();
+  for (const [i, task] of tasks.entries()) {
+    if (seen.has(task.name)) {
+      throw new RangeError(
+        `Cannot ${action} as 'tasks[${i}].name' must be unique: current value is ${
+          JSON.stringify(task.name)
+        }`,
+      );
+    }
+    seen.add(task.name);
+  }
+  return Object.freeze(prepared);
+}
+
+function laneBudget(lane: string, init: unknown, fallback: Budget): Budget {
+  if (init === undefined) return fallback;
+  try {
+    return new Budget(init as BudgetInit);
+  } catch (error) {
+    if (error instanceof Error) {
+      error.message = error.message.replace(/as '/, `as 'budgets.${lane}.`);
+    }
+    throw error;
+  }
+}

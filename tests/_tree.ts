@@ -1,0 +1,40 @@
+// Snapshots of a directory tree, for byte-for-byte comparisons.
+import { join } from "node:path";
+
+/** Every file under `root` as `relative/posix/path -> content`, sorted by path. */
+export async function snapshot(root: string): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  async function walk(dir: string, prefix: string): Promise<void> {
+    for await (const entry of Deno.readDir(dir)) {
+      const path = prefix ? `${prefix}/${entry.name}` : entry.name;
+      if (entry.isDirectory) await walk(join(dir, entry.name), path);
+      else files.set(path, await Deno.readTextFile(join(dir, entry.name)));
+    }
+  }
+  await walk(root, "");
+  return new Map([...files].sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/** Runs `deno run` on a script with the given permission flags; returns code and output. */
+export async function denoRun(
+  flags: string[],
+  script: string,
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", ...flags, new URL(script, import.meta.url).pathname, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+/** Read and write access to exactly `dir`. */
+export function scoped(dir: string): string[] {
+  return [`--allow-read=${dir}`, `--allow-write=${dir}`];
+}

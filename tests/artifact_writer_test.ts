@@ -1,0 +1,258 @@
+import assert from "node:assert/strict";
+import {
+  ArtifactWriter,
+  canonicalJsonBytes,
+  DriftError,
+  ManifestError,
+  type WriteJsonOptions,
+} from "../mod.ts";
+import { snapshot } from "./_tree.ts";
+
+async function inTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "ers-writer-" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const base: WriteJsonOptions = {
+  runId: "RUN-W",
+  tick: 0,
+  kind: "note",
+  schema: "Note.v0",
+  obj: { z: 1, a: [1e-5, "é"] },
+  relPath: "notes/RUN-W/000000.json",
+};
+
+async function manifest(
+  dir: string,
+): Promise<{ records: Record<string, unknown>[]; run_id: string; schema: string }> {
+  return JSON.parse(await Deno.readTextFile(`${dir}/manifests/RUN-W.manifest.json`));
+}
+
+Deno.test("ArtifactWriter.writeJson() writes canonical bytes with no trailing newline and records them", async () => {
+  await inTempDir(async (dir) => {
+    const writer = new ArtifactWriter(dir);
+    const record = await writer.writeJson({ ...base, extra: { b: 2, a: 1 } });
+    const bytes = await Deno.readFile(writer.resolve(record.path));
+    assert.deepEqual(bytes, canonicalJsonBytes(base.obj));
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+    assert.deepEqual(record, {
+      schema: "Note.v0",
+      path: "notes/RUN-W/000000.json",
+      sha256: Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join(""),
+      bytes: bytes.length,
+      run_id: "RUN-W",
+      tick: 0,
+      kind: "note",
+    });
+    assert.deepEqual((await manifest(dir)).records, [{
+      tick: 0,
+      kind: "note",
+      schema: "Note.v0",
+      path: "notes/RUN-W/000000.json",
+      sha256: record.sha256,
+      bytes: record.bytes,
+      extra: { a: 1, b: 2 },
+    }]);
+  });
+});
+
+Deno.test("ArtifactWriter.writeJson() keeps the manifest sorted by (tick, kind, schema, path), as a full rewrite would", async () => {
+  await inTempDir(async (dir) => {
+    const writer = new ArtifactWriter(dir, { durable: false });
+    const arrivals: [number, string, string][] = [
+      [5, "b", "p/5b"],
+      [1, "z", "p/1z"],
+      [1, "a", "p/1a"],
+      [10, "a", "p/10a"],
+      [5, "a", "p/5a2"],
+      [5, "a", "p/5a1"],
+      [0, "ü", "p/0u"],
+    ];
+    for (const [tick, kind, relPath] of arrivals) {
+      await writer.writeJson({ ...base, tick, kind, relPath, obj: { tick, kind } });
+    }
+    const text = await Deno.readTextFile(`${dir}/manifests/RUN-W.manifest.json`);
+    const parsed = JSON.parse(text);
+    assert.deepEqual(parsed.records.map((r: { path: string }) => r.path), [
+      "p/0u",
+      "p/1a",
+      "p/1z",
+      "p/5a1",
+      "p/5a2",
+      "p/5b",
+      "p/10a",
+    ]);
+    assert.equal(text, new TextDecoder().decode(canonicalJsonBytes(parsed)));
+  });
+});
+
+Deno.test("ArtifactWriter.writeJson() of the same bytes again is a no-op with no duplicate record", async () => {
+  await inTempDir(async (dir) => {
+    const first = await new ArtifactWriter(dir).writeJson(base);
+    const before = await snapshot(dir);
+    const second = await new ArtifactWriter(dir).writeJson(base);
+    assert.deepEqual(second, first);
+    assert.deepEqual(await snapshot(dir), before);
+    assert.equal((await manifest(dir)).records.length, 1);
+  });
+});
+
+Deno.test("ArtifactWriter.writeJson() refuses different bytes for a recorded path with a DriftError naming both hashes", async () => {
+  await inTempDir(async (dir) => {
+    const writer = new ArtifactWriter(dir);
+    const first = await writer.writeJson(base);
+    const before = await snapshot(dir);
+    await assert.rejects(
+      writer.writeJson({ ...base, obj: { changed: true } }),
+      (error: unknown) => {
+        assert.ok(error instanceof DriftError);
+        assert.equal(error.path, base.relPath);
+        assert.equal(error.recordedSha256, first.sha256);
+        assert.match(error.message, new RegExp(`${first.sha256}.*${error.attemptedSha256}`));
+        return true;
+      },
+    );
+    await assert.rejects(writer.writeJson({ ...base, kind: "other" }), /other metadata/);
+    assert.deepEqual(await snapshot(dir), before);
+  });
+});
+
+Deno.test("ArtifactWriter.writeJson() restores a recorded file that was deleted, with the recorded bytes", async () => {
+  await inTempDir(async (dir) => {
+    const writer = new ArtifactWriter(dir);
+    const record = await writer.writeJson(base);
+    const before = await snapshot(dir);
+    await Deno.remove(writer.resolve(record.path));
+    await writer.writeJson(base);
+    assert.deepEqual(await snapshot(dir), before);
+  });
+});
+
+Deno.test("ArtifactWriter.writeJson() rejects bad runIds and writes nothing", async () => {
+  await inTempDir(async (dir) => {
+    const root = `${dir}/artifacts`;
+    const writer = new ArtifactWriter(root);
+    for (const runId of ["", ".", "..", "a/b", "../x", "a b", "ü", "x".repeat(129), "a\u0000", 7]) {
+      await assert.rejects(
+        writer.writeJson({ ...base, runId: runId as string }),
+        (error: unknown) => {
+          assert.ok(error instanceof RangeError || error instanceof TypeError, String(error));
+          assert.match((error as Error).message, /'runId' must be 1 to 128 letters/);
+          return true;
+        },
+      );
+    }
+    assert.equal(await Deno.stat(root).then(() => "exists", () => "absent"), "absent");
+  });
+});
+
+Deno.test("ArtifactWriter.writeJson() rejects paths that leave the root or touch reserved names", async () => {
+  await inTempDir(async (dir) => {
+    const root = `${dir}/artifacts`;
+    const writer = new ArtifactWriter(root);
+    const bad = [
+      "/etc/x.json",
+      "../x.json",
+      "a/../../x.json",
+      "a//b.json",
+      "a\\b.json",
+      "C:/x.json",
+      "./a.json",
+      "a/.",
+      "",
+      "manifests/RUN-W.manifest.json",
+      ".hidden.json",
+      "a/.x.json.tmp",
+      "a\nb",
+    ];
+    for (const relPath of bad) {
+      await assert.rejects(writer.writeJson({ ...base, relPath }), /'relPath' must be/, relPath);
+    }
+    assert.equal(await Deno.stat(root).then(() => "exists", () => "absent"), "absent");
+  });
+});
+
+Deno.test("ArtifactWriter.writeJson() refuses a symbolic link that leads out of the root", async () => {
+  await inTempDir(async (dir) => {
+    await Deno.mkdir(`${dir}/root`);
+    await Deno.mkdir(`${dir}/outside`);
+    await Deno.symlink(`${dir}/outside`, `${dir}/root/link`);
+    const writer = new ArtifactWriter(`${dir}/root`);
+    await assert.rejects(
+      writer.writeJson({ ...base, relPath: "link/x.json" }),
+      /symbolic link leads out/,
+    );
+    await assert.rejects(
+      writer.writeJson({ ...base, relPath: "link/deeper/x.json" }),
+      /symbolic link leads out/,
+    );
+    assert.deepEqual([...(await snapshot(`${dir}/outside`)).keys()], []);
+  });
+});
+
+Deno.test("ArtifactWriter.writeJson() rejects non-canonical objects and bad fields before writing", async () => {
+  await inTempDir(async (dir) => {
+    const root = `${dir}/artifacts`;
+    const writer = new ArtifactWriter(root);
+    const cases: [Partial<WriteJsonOptions>, RegExp][] = [
+      [{ obj: { x: NaN } }, /'obj\.x' must be a finite number/],
+      [{ obj: { d: new Date() } }, /plain object or array/],
+      [
+        { extra: { bad: undefined, fn: (() => 1) as unknown as string } },
+        /'extra\.fn' must be a JSON value/,
+      ],
+      [{ extra: [] as unknown as Record<string, unknown> }, /'extra' must be a plain object/],
+      [{ tick: -1 }, /'tick' must be a non-negative integer/],
+      [{ kind: "" }, /'kind' must be a non-empty string/],
+      [{ schema: 5 as unknown as string }, /'schema'/],
+    ];
+    for (const [override, message] of cases) {
+      await assert.rejects(writer.writeJson({ ...base, ...override }), message);
+    }
+    assert.equal(await Deno.stat(root).then(() => "exists", () => "absent"), "absent");
+  });
+});
+
+Deno.test("ArtifactWriter.writeJson() calls made at once in one process all get recorded", async () => {
+  await inTempDir(async (dir) => {
+    const writers = [
+      new ArtifactWriter(dir, { durable: false }),
+      new ArtifactWriter(dir, { durable: false }),
+    ];
+    await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        writers[i % 2]!.writeJson({
+          ...base,
+          tick: 29 - i,
+          relPath: `n/${29 - i}.json`,
+          obj: { i },
+        })),
+    );
+    const records = (await manifest(dir)).records;
+    assert.deepEqual(records.map((r) => r.tick), Array.from({ length: 30 }, (_, i) => i));
+  });
+});
+
+Deno.test("ArtifactWriter.writeJson() refuses a corrupt manifest instead of overwriting it", async () => {
+  await inTempDir(async (dir) => {
+    await new ArtifactWriter(dir).writeJson(base);
+    const path = `${dir}/manifests/RUN-W.manifest.json`;
+    await Deno.writeTextFile(path, (await Deno.readTextFile(path)).slice(0, -3));
+    await assert.rejects(
+      new ArtifactWriter(dir).writeJson({ ...base, tick: 1, relPath: "notes/RUN-W/1.json" }),
+      (error: unknown) =>
+        error instanceof ManifestError && /not valid UTF-8 JSON/.test(error.message),
+    );
+  });
+});
+
+Deno.test("ArtifactWriter.resolve() joins the artifacts directory and a checked relative path", () => {
+  const writer = new ArtifactWriter("./out");
+  assert.equal(writer.resolve("viz/R/000000.trendpack.json"), "out/viz/R/000000.trendpack.json");
+  assert.throws(() => writer.resolve("../x"), RangeError);
+  assert.throws(() => new ArtifactWriter(""), /'artifactsDir' must be a non-empty path string/);
+});
