@@ -4,21 +4,11 @@
  * @module
  */
 
-import {
-  checkInteger,
-  checkName,
-  checkNonNegativeInteger,
-  isPlainObject,
-  orDefault,
-  rangeError,
-  typeError,
-} from "./_validate.ts";
+import { makeTaskSpec, MAX_TASK_NAME_LENGTH } from "./_task_spec.ts";
+import { checkName, isPlainObject, orDefault, typeError } from "./_validate.ts";
 import type { Lane, TaskContext, TaskFn, TaskSpec } from "./types.ts";
 
-/** Longest task name accepted, in UTF-16 code units. */
-export const MAX_TASK_NAME_LENGTH = 1024;
-/** Most tags a task may carry. */
-export const MAX_TASK_TAGS = 256;
+export { MAX_TASK_NAME_LENGTH, MAX_TASK_TAGS } from "./_task_spec.ts";
 
 /** Options for {@linkcode bindCallable}. */
 export interface BindCallableOptions {
@@ -45,9 +35,6 @@ export interface BindCallableOptions {
    */
   tags?: readonly string[];
 }
-
-// Specs made here are frozen and already checked; `add()` trusts them.
-const boundSpecs = new WeakSet<TaskSpec>();
 
 /**
  * Wraps a deterministic function `(context) => value` into a task.
@@ -165,59 +152,4 @@ export function bindRuneInvoke(options: BindRuneInvokeOptions): TaskSpec {
 function ownValue(container: unknown, key: string): unknown {
   if (typeof container !== "object" || container === null) return undefined;
   return Object.hasOwn(container, key) ? (container as Record<string, unknown>)[key] : undefined;
-}
-
-/** Returns `spec` when ERS already validated it, else a validated frozen copy. */
-export function ensureTaskSpec(spec: TaskSpec, action: string): TaskSpec {
-  return boundSpecs.has(spec) ? spec : makeTaskSpec(spec, action);
-}
-
-function makeTaskSpec(options: BindCallableOptions | TaskSpec, action: string): TaskSpec {
-  if (typeof options !== "object" || options === null) {
-    typeError(action, "options", "an object", options);
-  }
-  const name = checkName(action, "name", options.name, MAX_TASK_NAME_LENGTH);
-  const lane = options.lane;
-  if (lane !== "forecast" && lane !== "shadow") {
-    const rule = `"forecast" or "shadow"`;
-    if (typeof lane !== "string") typeError(action, "lane", rule, lane);
-    throw new RangeError(
-      `Cannot ${action} as 'lane' must be ${rule}: current value is ${JSON.stringify(lane)}`,
-    );
-  }
-  const fn = options.fn;
-  if (typeof fn !== "function") typeError(action, "fn", "a function", fn);
-  const spec: TaskSpec = {
-    name,
-    lane,
-    priority: checkInteger(action, "priority", options.priority),
-    costOps: checkNonNegativeInteger(action, "costOps", options.costOps),
-    costEntropy: checkNonNegativeInteger(action, "costEntropy", orDefault(options.costEntropy, 0)),
-    fn,
-    tags: checkTags(action, orDefault(options.tags, [])),
-  };
-  Object.freeze(spec);
-  boundSpecs.add(spec);
-  return spec;
-}
-
-function checkTags(action: string, tags: unknown): readonly string[] {
-  if (!Array.isArray(tags)) typeError(action, "tags", "an array of strings", tags);
-  if (tags.length > MAX_TASK_TAGS) {
-    throw new RangeError(
-      `Cannot ${action} as 'tags' must hold at most ${MAX_TASK_TAGS} tags: current length is ${tags.length}`,
-    );
-  }
-  const copy = tags.map((tag, i) => checkTag(action, `tags[${i}]`, tag));
-  return Object.freeze(copy);
-}
-
-function checkTag(action: string, field: string, tag: unknown): string {
-  const rule = `a string of at most ${MAX_TASK_NAME_LENGTH} characters`;
-  if (typeof tag !== "string") typeError(action, field, rule, tag);
-  if (tag.length > MAX_TASK_NAME_LENGTH) rangeError(action, field, rule, tag);
-  if (!tag.isWellFormed()) {
-    rangeError(action, field, "a well-formed Unicode string (no lone surrogates)", tag);
-  }
-  return tag;
 }

@@ -5,8 +5,10 @@
  * @module
  */
 
-import { bindCallable, type BindCallableOptions } from "./bindings.ts";
+import type { BindCallableOptions } from "./bindings.ts";
 import { Budget, type BudgetInit } from "./budget.ts";
+import { budgetFrom } from "./_budget_from.ts";
+import { makeTaskSpec } from "./_task_spec.ts";
 import { DeterministicScheduler } from "./scheduler.ts";
 import type { TaskContext, TaskSpec } from "./types.ts";
 import { isPlainObject, orDefault, typeError } from "./_validate.ts";
@@ -84,14 +86,9 @@ export function preparePipeline(pipeline: Pipeline): PreparedPipeline {
   if (!Array.isArray(pipeline.tasks)) {
     typeError(action, "tasks", "an array of tasks", pipeline.tasks);
   }
-  const tasks = pipeline.tasks.map((task, i) => {
-    try {
-      return bindCallable(task as BindCallableOptions);
-    } catch (error) {
-      if (error instanceof Error) error.message = error.message.replace(/as '/, `as 'tasks[${i}].`);
-      throw error;
-    }
-  });
+  const tasks = pipeline.tasks.map((task, i) =>
+    makeTaskSpec(task as BindCallableOptions, action, `tasks[${i}].`)
+  );
   const budgets = orDefault(pipeline.budgets, {});
   if (!isPlainObject(budgets)) typeError(action, "budgets", "an object", budgets);
   const context = orDefault(pipeline.context, () => ({}));

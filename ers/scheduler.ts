@@ -5,7 +5,7 @@
  */
 
 import { Budget, type BudgetInit } from "./budget.ts";
-import { ensureTaskSpec } from "./bindings.ts";
+import { ensureTaskSpec } from "./_task_spec.ts";
 import { compareCodePoints } from "./_code_point.ts";
 import type { LaneMessage } from "./_lane.ts";
 import { readonlyView } from "./_readonly_view.ts";

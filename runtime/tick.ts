@@ -6,6 +6,7 @@
  * @module
  */
 
+import { budgetFrom } from "../ers/_budget_from.ts";
 import type { BindCallableOptions } from "../ers/bindings.ts";
 import type { Budget, BudgetInit } from "../ers/budget.ts";
 import {
@@ -144,8 +145,16 @@ export async function abraxasTick(options: AbraxasTickOptions): Promise<AbraxasT
   const pipeline = preparePipeline({
     tasks: referenceTasks(options),
     budgets: {
-      forecast: orDefault(options.budgetForecast, DEFAULT_BUDGETS.forecast),
-      shadow: orDefault(options.budgetShadow, DEFAULT_BUDGETS.shadow),
+      forecast: budgetFrom(
+        ACTION,
+        "budgetForecast",
+        orDefault(options.budgetForecast, DEFAULT_BUDGETS.forecast),
+      ),
+      shadow: budgetFrom(
+        ACTION,
+        "budgetShadow",
+        orDefault(options.budgetShadow, DEFAULT_BUDGETS.shadow),
+      ),
     },
   });
   return await pipelineTick({

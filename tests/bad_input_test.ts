@@ -6,6 +6,7 @@ import {
   bindRuneInvoke,
   Budget,
   DeterministicScheduler,
+  preparePipeline,
   type TaskSpec,
 } from "../mod.ts";
 
@@ -166,5 +167,39 @@ Deno.test("bindRuneInvoke() names its own bad fields", () => {
     () => bindRuneInvoke({ ...rune, lane: "x" as never }),
     RangeError,
     /Cannot bind rune task as 'lane'/,
+  );
+});
+
+Deno.test("preparePipeline() names the bad task or budget by its place in the pipeline", () => {
+  const task = { name: "t", lane: "forecast" as const, priority: 0, costOps: 1, fn: () => 0 };
+  expectError(
+    () => preparePipeline({ tasks: [task, { ...task, name: "u", costOps: -1 }] }),
+    RangeError,
+    /Cannot prepare pipeline as 'tasks\[1\]\.costOps' must be a non-negative integer: current value is -1/,
+  );
+  expectError(
+    () => preparePipeline({ tasks: [task, null as never] }),
+    TypeError,
+    /'tasks\[1\]' must be an object/,
+  );
+  expectError(
+    () => preparePipeline({ tasks: [task, task] }),
+    RangeError,
+    /'tasks\[1\]\.name' must be unique: current value is "t"/,
+  );
+  expectError(
+    () => preparePipeline({ tasks: [task], budgets: { shadow: { ops: -4 } } }),
+    RangeError,
+    /'budgets\.shadow\.ops' .*-4/,
+  );
+  expectError(
+    () => preparePipeline({ tasks: "x" as never }),
+    TypeError,
+    /'tasks' must be an array/,
+  );
+  expectError(
+    () => preparePipeline({ tasks: [], context: 3 as never }),
+    TypeError,
+    /'context' must be a function of the tick/,
   );
 });

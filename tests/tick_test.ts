@@ -174,7 +174,7 @@ Deno.test("abraxasTick() refuses bad arguments before running any task or writin
       [{ runOverlay: undefined }, /'runOverlay' must be a function/],
       [{ runShadowTasks: { x: 5 as unknown as TaskFn } }, /'runShadowTasks\.x' must be a function/],
       [{ costOps: { signal: -1 } }, /'costOps\.signal' must be a non-negative integer/],
-      [{ budgetShadow: { ops: 1.5 } }, /'budgets\.shadow\.ops' must be a non-negative integer/],
+      [{ budgetShadow: { ops: 1.5 } }, /'budgetShadow\.ops' must be a non-negative integer/],
       [{ artifactsDir: "" }, /'artifactsDir' must be a non-empty path string/],
     ];
     for (const [override, message] of cases) {

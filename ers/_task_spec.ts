@@ -1,0 +1,82 @@
+// Building validated, frozen TaskSpecs. Every error names the field with the
+// caller's prefix, such as `tasks[2].costOps` for a pipeline's third task.
+
+import type { BindCallableOptions } from "./bindings.ts";
+import type { TaskSpec } from "./types.ts";
+import {
+  checkInteger,
+  checkName,
+  checkNonNegativeInteger,
+  orDefault,
+  rangeError,
+  typeError,
+} from "./_validate.ts";
+
+/** Longest task name accepted, in UTF-16 code units. */
+export const MAX_TASK_NAME_LENGTH = 1024;
+/** Most tags a task may carry. */
+export const MAX_TASK_TAGS = 256;
+
+// Specs made here are frozen and already checked; `add()` trusts them.
+const checkedSpecs = new WeakSet<TaskSpec>();
+
+/** Returns `spec` when ERS already validated it, else a validated frozen copy. */
+export function ensureTaskSpec(spec: TaskSpec, action: string): TaskSpec {
+  return checkedSpecs.has(spec) ? spec : makeTaskSpec(spec, action);
+}
+
+/** Validates `options` and returns a frozen TaskSpec; `prefix` qualifies field names in errors. */
+export function makeTaskSpec(
+  options: BindCallableOptions | TaskSpec,
+  action: string,
+  prefix = "",
+): TaskSpec {
+  if (typeof options !== "object" || options === null) {
+    typeError(action, prefix ? prefix.slice(0, -1) : "options", "an object", options);
+  }
+  const name = checkName(action, `${prefix}name`, options.name, MAX_TASK_NAME_LENGTH);
+  const lane = options.lane;
+  if (lane !== "forecast" && lane !== "shadow") {
+    const rule = `"forecast" or "shadow"`;
+    if (typeof lane !== "string") typeError(action, `${prefix}lane`, rule, lane);
+    rangeError(action, `${prefix}lane`, rule, lane);
+  }
+  const fn = options.fn;
+  if (typeof fn !== "function") typeError(action, `${prefix}fn`, "a function", fn);
+  const spec: TaskSpec = {
+    name,
+    lane,
+    priority: checkInteger(action, `${prefix}priority`, options.priority),
+    costOps: checkNonNegativeInteger(action, `${prefix}costOps`, options.costOps),
+    costEntropy: checkNonNegativeInteger(
+      action,
+      `${prefix}costEntropy`,
+      orDefault(options.costEntropy, 0),
+    ),
+    fn,
+    tags: checkTags(action, `${prefix}tags`, orDefault<readonly string[]>(options.tags, [])),
+  };
+  Object.freeze(spec);
+  checkedSpecs.add(spec);
+  return spec;
+}
+
+function checkTags(action: string, field: string, tags: unknown): readonly string[] {
+  if (!Array.isArray(tags)) typeError(action, field, "an array of strings", tags);
+  if (tags.length > MAX_TASK_TAGS) {
+    throw new RangeError(
+      `Cannot ${action} as '${field}' must hold at most ${MAX_TASK_TAGS} tags: current length is ${tags.length}`,
+    );
+  }
+  return Object.freeze(tags.map((tag, i) => checkTag(action, `${field}[${i}]`, tag)));
+}
+
+function checkTag(action: string, field: string, tag: unknown): string {
+  const rule = `a string of at most ${MAX_TASK_NAME_LENGTH} characters`;
+  if (typeof tag !== "string") typeError(action, field, rule, tag);
+  if (tag.length > MAX_TASK_NAME_LENGTH) rangeError(action, field, rule, tag);
+  if (!tag.isWellFormed()) {
+    rangeError(action, field, "a well-formed Unicode string (no lone surrogates)", tag);
+  }
+  return tag;
+}
