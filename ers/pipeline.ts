@@ -123,13 +123,5 @@ export function preparePipeline(pipeline: Pipeline): PreparedPipeline {
 }
 
 function laneBudget(lane: string, init: unknown, fallback: Budget): Budget {
-  if (init === undefined) return fallback;
-  try {
-    return new Budget(init as BudgetInit);
-  } catch (error) {
-    if (error instanceof Error) {
-      error.message = error.message.replace(/as '/, `as 'budgets.${lane}.`);
-    }
-    throw error;
-  }
+  return init === undefined ? fallback : budgetFrom("prepare pipeline", `budgets.${lane}`, init);
 }
