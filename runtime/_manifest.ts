@@ -13,6 +13,7 @@ import { canonicalJsonString, jsonString } from "../ers/_canonical.ts";
 import { compareCodePoints } from "../ers/_code_point.ts";
 import { assert } from "../ers/_assert.ts";
 import { isPlainObject } from "../ers/_validate.ts";
+import { isSafeRelPath } from "./_paths.ts";
 
 /** The manifest schema tag. */
 export const MANIFEST_SCHEMA = "Manifest.v0";
@@ -205,7 +206,9 @@ function checkRecord(value: unknown, i: number): ManifestRecord {
   }
   if (typeof kind !== "string") throw new Error(`${at}.kind is not a string`);
   if (typeof schema !== "string") throw new Error(`${at}.schema is not a string`);
-  if (typeof path !== "string") throw new Error(`${at}.path is not a string`);
+  if (typeof path !== "string" || !isSafeRelPath(path)) {
+    throw new Error(`${at}.path is not a relative path inside the artifacts directory`);
+  }
   if (typeof sha256 !== "string" || !SHA256.test(sha256)) {
     throw new Error(`${at}.sha256 is not 64 hex digits`);
   }

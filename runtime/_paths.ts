@@ -27,13 +27,16 @@ export function checkRunId(action: string, runId: unknown): string {
 export function checkRelPath(action: string, relPath: unknown): string {
   const rule = "a relative POSIX path inside the artifacts directory";
   if (typeof relPath !== "string") typeError(action, "relPath", rule, relPath);
-  const bad = relPath.length === 0 || relPath.length > MAX_REL_PATH_LENGTH ||
-    !relPath.isWellFormed() ||
-    // deno-lint-ignore no-control-regex
-    /[\\\u0000-\u001f\u007f]/.test(relPath) || /^[A-Za-z]:/.test(relPath) ||
-    relPath.split("/").some((segment) => segment === "" || segment === "." || segment === "..");
-  if (bad) rangeError(action, "relPath", rule, relPath);
+  if (!isSafeRelPath(relPath)) rangeError(action, "relPath", rule, relPath);
   return relPath;
+}
+
+/** Whether `path` is a relative POSIX path that stays inside the root (see {@linkcode checkRelPath}). */
+export function isSafeRelPath(path: string): boolean {
+  return path.length > 0 && path.length <= MAX_REL_PATH_LENGTH && path.isWellFormed() &&
+    // deno-lint-ignore no-control-regex
+    !/[\\\u0000-\u001f\u007f]/.test(path) && !/^[A-Za-z]:/.test(path) &&
+    !path.split("/").some((segment) => segment === "" || segment === "." || segment === "..");
 }
 
 /** The manifest of a run, relative to the artifacts root. */

@@ -27,3 +27,4 @@ export * from "./artifact_writer.ts";
 export * from "./errors.ts";
 export * from "./tick.ts";
 export * from "./verify.ts";
+export * from "./run_reader.ts";

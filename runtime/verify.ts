@@ -5,9 +5,9 @@
  */
 
 import { join, relative, sep } from "node:path";
-import { sha256Hex } from "../ers/_sha256.ts";
 import { isPlainObject } from "../ers/_validate.ts";
-import { requireAccess, withPermissionHint, withRootLock } from "./_fs.ts";
+import { requireAccess, withPermissionHint } from "./_fs.ts";
+import { readManifestFiles, readRecordedFile, requireDirectory } from "./_read.ts";
 import { ManifestModel, type ManifestRecord } from "./_manifest.ts";
 import { checkRunId, manifestRelPath } from "./_paths.ts";
 
@@ -38,8 +38,6 @@ export interface VerifyOptions {
   /** Check only this run (its manifest must exist). */
   runId?: string;
 }
-
-const MANIFEST_FILE = /^([A-Za-z0-9._-]{1,128})\.manifest\.json$/;
 
 /**
  * Re-hashes every artifact the manifests record. A recorded file that is
@@ -83,16 +81,14 @@ export async function verifyArtifacts(
 ): Promise<VerifyReport> {
   requireAccess("read", artifactsDir);
   return await withPermissionHint(artifactsDir, async () => {
-    const info = await Deno.stat(artifactsDir).catch(() => undefined);
-    if (!info?.isDirectory) {
-      throw new Deno.errors.NotFound(
-        `Cannot verify artifacts as ${artifactsDir} is not a directory`,
-      );
-    }
+    await requireDirectory(
+      artifactsDir,
+      `Cannot verify artifacts as ${artifactsDir} is not a directory`,
+    );
     const runId = options.runId === undefined
       ? undefined
       : checkRunId("verify artifacts", options.runId);
-    const manifests = await readManifests(artifactsDir, runId);
+    const manifests = await readManifestFiles(artifactsDir, runId);
     const report: VerifyReport = {
       ok: true,
       runs: [...manifests.keys()].sort(),
@@ -129,37 +125,6 @@ function byPath(a: VerifyIssue, b: VerifyIssue): number {
   return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
 }
 
-// Reads manifests under a shared lock, so that none is read mid-update.
-async function readManifests(
-  root: string,
-  runId: string | undefined,
-): Promise<Map<string, Uint8Array>> {
-  const dir = join(root, "manifests");
-  const found = new Map<string, Uint8Array>();
-  const hasDir = await Deno.stat(dir).then((i) => i.isDirectory, () => false);
-  if (!hasDir) {
-    if (runId !== undefined) {
-      throw new Deno.errors.NotFound(`No manifest for run ${runId} in ${root}`);
-    }
-    return found;
-  }
-  await withRootLock(await Deno.realPath(dir), false, async () => {
-    if (runId !== undefined) {
-      const bytes = await Deno.readFile(join(root, manifestRelPath(runId))).catch(() => undefined);
-      if (bytes === undefined) {
-        throw new Deno.errors.NotFound(`No manifest for run ${runId} in ${root}`);
-      }
-      found.set(runId, bytes);
-      return;
-    }
-    for await (const entry of Deno.readDir(dir)) {
-      const match = entry.isFile ? MANIFEST_FILE.exec(entry.name) : null;
-      if (match) found.set(match[1] as string, await Deno.readFile(join(dir, entry.name)));
-    }
-  });
-  return found;
-}
-
 async function checkRecords(
   root: string,
   records: readonly ManifestRecord[],
@@ -168,23 +133,10 @@ async function checkRecords(
   const actual = new Map<string, string>(); // path -> sha256 of the file as it is
   for (const record of records) {
     report.records++;
-    const bytes = await Deno.readFile(join(root, record.path)).catch(() => undefined);
-    if (bytes === undefined) {
-      report.errors.push({ path: record.path, message: "recorded file is missing" });
-      continue;
-    }
-    const sha256 = await sha256Hex(bytes as Uint8Array<ArrayBuffer>);
-    actual.set(record.path, sha256);
-    if (bytes.length !== record.bytes) {
-      report.errors.push({
-        path: record.path,
-        message: `length is ${bytes.length} bytes, the manifest records ${record.bytes}`,
-      });
-    } else if (sha256 !== record.sha256) {
-      report.errors.push({
-        path: record.path,
-        message: `sha256 is ${sha256}, the manifest records ${record.sha256}`,
-      });
+    const file = await readRecordedFile(root, record);
+    if (file.sha256 !== undefined) actual.set(record.path, file.sha256);
+    if (file.problem !== undefined) {
+      report.errors.push({ path: record.path, message: file.problem });
     }
   }
   const byPath = new Map(records.map((record) => [record.path, record]));

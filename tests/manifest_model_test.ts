@@ -91,6 +91,10 @@ Deno.test("ManifestModel.parse() round-trips and refuses torn, edited or unsorte
       /records\[1\] is out of order/,
     ],
     [text.replace('"tick":0}', '"tick":0,"zzz":1}'), /records\[0\] has unknown field 'zzz'/],
+    [
+      text.replace('"path":"run_index/R/000000.runindex.json"', '"path":"../../etc/passwd"'),
+      /records\[0\]\.path is not a relative path inside the artifacts directory/,
+    ],
   ];
   for (const [candidate, message] of bad) {
     assert.throws(() => ManifestModel.parse("R", new TextEncoder().encode(candidate)), message);

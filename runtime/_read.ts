@@ -1,0 +1,99 @@
+// Read-side helpers shared by verification and the run reader: the manifests
+// of a directory read under the shared lock, and a recorded artifact's bytes
+// checked against its record.
+
+import { join } from "node:path";
+import { sha256Hex } from "../ers/_sha256.ts";
+import { ManifestError } from "./errors.ts";
+import { withRootLock } from "./_fs.ts";
+import type { ManifestRecord } from "./_manifest.ts";
+import { manifestRelPath } from "./_paths.ts";
+
+/** Largest manifest read, in bytes; a larger one is refused before reading. */
+export const MAX_MANIFEST_BYTES = 512 * 1024 * 1024;
+
+const MANIFEST_FILE = /^([A-Za-z0-9._-]{1,128})\.manifest\.json$/;
+
+/** Throws NotFound, with `message`, unless `dir` is a directory. */
+export async function requireDirectory(dir: string, message: string): Promise<void> {
+  const info = await Deno.stat(dir).catch(() => undefined);
+  if (!info?.isDirectory) throw new Deno.errors.NotFound(message);
+}
+
+/**
+ * The manifest bytes of `runId` (which must exist), or of every run when
+ * `runId` is undefined, read under the shared lock so that none is read
+ * mid-update.
+ */
+export async function readManifestFiles(
+  root: string,
+  runId?: string,
+): Promise<Map<string, Uint8Array>> {
+  const dir = join(root, "manifests");
+  const found = new Map<string, Uint8Array>();
+  const missing = () => new Deno.errors.NotFound(`No manifest for run ${runId} in ${root}`);
+  if (!(await Deno.stat(dir).then((i) => i.isDirectory, () => false))) {
+    if (runId !== undefined) throw missing();
+    return found;
+  }
+  const runs = runId !== undefined ? [runId] : undefined;
+  await withRootLock(await Deno.realPath(dir), false, async () => {
+    for (const run of runs ?? await listRuns(dir)) {
+      const path = join(root, manifestRelPath(run));
+      const info = await Deno.stat(path).catch((error) => {
+        if (error instanceof Deno.errors.NotFound && runId !== undefined) throw missing();
+        throw error;
+      });
+      if (info.size > MAX_MANIFEST_BYTES) {
+        throw new ManifestError(
+          manifestRelPath(run),
+          `it holds ${info.size} bytes, more than ${MAX_MANIFEST_BYTES}`,
+        );
+      }
+      found.set(run, await Deno.readFile(path));
+    }
+  });
+  return found;
+}
+
+async function listRuns(dir: string): Promise<string[]> {
+  const runs: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    const match = entry.isFile ? MANIFEST_FILE.exec(entry.name) : null;
+    if (match) runs.push(match[1] as string);
+  }
+  return runs.sort();
+}
+
+/** A recorded artifact as it is on disk: its bytes and hash, or why it cannot be trusted. */
+export interface RecordedFile {
+  bytes?: Uint8Array;
+  sha256?: string;
+  problem?: string;
+}
+
+/** Reads a recorded artifact and compares its length and SHA-256 with the record. */
+export async function readRecordedFile(
+  root: string,
+  record: ManifestRecord,
+): Promise<RecordedFile> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(join(root, record.path));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return { problem: "recorded file is missing" };
+    throw error;
+  }
+  const sha256 = await sha256Hex(bytes as Uint8Array<ArrayBuffer>);
+  if (bytes.length !== record.bytes) {
+    return {
+      bytes,
+      sha256,
+      problem: `length is ${bytes.length} bytes, the manifest records ${record.bytes}`,
+    };
+  }
+  if (sha256 !== record.sha256) {
+    return { bytes, sha256, problem: `sha256 is ${sha256}, the manifest records ${record.sha256}` };
+  }
+  return { bytes, sha256 };
+}

@@ -1,0 +1,130 @@
+// `ers index`: a run's events across ticks, filtered, or totals per task.
+
+import type { Lane, Status } from "../ers/mod.ts";
+import {
+  type EventTotals,
+  readRunManifest,
+  readRunTicks,
+  type RunEvent,
+  type RunEventFilter,
+  runEvents,
+  taskTotals,
+} from "../runtime/run_reader.ts";
+import { type Command, type ParsedArgs, RUN_ID_PATTERN } from "./_cli_args.ts";
+import { requestDirAccess } from "./_cli_access.ts";
+import { plural, renderTable } from "./_cli_table.ts";
+
+/**
+ * The `index` command: one row per matching event (tick, task, lane, status,
+ * costs), or per-task totals with `--by task`; a table, or JSON with `--json`.
+ *
+ * @example Its filters take only known values
+ * ```ts
+ * import { indexCommand } from "./_cli_index.ts";
+ * import { parseArgs } from "./_cli_args.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const args = parseArgs(indexCommand.spec, ["out", "--run", "R", "--status", "error"]);
+ * assert.equal(args.flags.status, "error");
+ * assert.throws(() => parseArgs(indexCommand.spec, ["out", "--run", "R", "--lane", "both"]), /forecast, shadow/);
+ * ```
+ */
+export const indexCommand: Command = {
+  spec: {
+    name: "index",
+    summary: "List a run's events across ticks, or totals per task",
+    usage: "index DIR --run ID [--lane L] [--status S] [--task NAME] [--by task] [--json]",
+    description: [
+      "Reads the run's manifest and every TrendPack it records (each checked against",
+      "its SHA-256) and lists one row per event: tick, event order, task, lane,",
+      "status and costs. Filters combine. With --by task, prints per-task totals:",
+      "runs (times scheduled), ok, errors, skipped, and the ops and entropy spent.",
+    ],
+    positionals: [{ name: "DIR", help: "The artifacts directory" }],
+    flags: {
+      run: {
+        kind: "string",
+        value: "ID",
+        help: "The run",
+        required: true,
+        pattern: RUN_ID_PATTERN,
+      },
+      lane: { kind: "string", value: "L", help: "Only this lane", choices: ["forecast", "shadow"] },
+      status: {
+        kind: "string",
+        value: "S",
+        help: "Only this status",
+        choices: ["ok", "error", "skipped_budget"],
+      },
+      task: { kind: "string", value: "NAME", help: "Only the task of exactly this name" },
+      by: {
+        kind: "string",
+        value: "task",
+        help: "Totals per task instead of events",
+        choices: ["task"],
+      },
+      json: { kind: "boolean", help: "Print JSON instead of a table" },
+    },
+    permissions: "read DIR.",
+  },
+  main,
+};
+
+async function main(args: ParsedArgs): Promise<number> {
+  const dir = args.positionals[0] as string;
+  const runId = args.flags.run as string;
+  const filter: RunEventFilter = {};
+  if (args.flags.lane !== undefined) filter.lane = args.flags.lane as Lane;
+  if (args.flags.status !== undefined) filter.status = args.flags.status as Status;
+  if (args.flags.task !== undefined) filter.task = args.flags.task as string;
+  await requestDirAccess("read", dir);
+  const ticks = await readRunTicks(dir, await readRunManifest(dir, runId));
+  const events = runEvents(ticks, filter);
+  const tasks = args.flags.by === "task" ? taskTotals(events) : undefined;
+  if (args.flags.json) {
+    const rows = tasks === undefined ? { events } : { tasks };
+    console.log(JSON.stringify({ run_id: runId, ticks: ticks.length, filter, ...rows }, null, 2));
+  } else if (tasks === undefined) {
+    printEvents(events, ticks.length);
+  } else {
+    printTotals(tasks, ticks.length);
+  }
+  return 0;
+}
+
+function printEvents(events: readonly RunEvent[], ticks: number): void {
+  const lines = renderTable(
+    [
+      { header: "tick", right: true },
+      { header: "order", right: true },
+      { header: "task" },
+      { header: "lane" },
+      { header: "status" },
+      { header: "cost_ops", right: true },
+      { header: "cost_entropy", right: true },
+    ],
+    events.map((e) => [e.tick, e.order, e.task, e.lane, e.status, e.cost_ops, e.cost_entropy]),
+  );
+  for (const line of lines) console.log(line);
+  console.log(`${plural(events.length, "event")} in ${plural(ticks, "tick")}`);
+}
+
+function printTotals(tasks: readonly EventTotals[], ticks: number): void {
+  const lines = renderTable(
+    [
+      { header: "task" },
+      { header: "lane" },
+      { header: "runs", right: true },
+      { header: "ok", right: true },
+      { header: "errors", right: true },
+      { header: "skipped", right: true },
+      { header: "spent_ops", right: true },
+      { header: "spent_entropy", right: true },
+    ],
+    tasks.map((
+      t,
+    ) => [t.task ?? "", t.lane, t.runs, t.ok, t.errors, t.skipped, t.spent_ops, t.spent_entropy]),
+  );
+  for (const line of lines) console.log(line);
+  console.log(`${plural(tasks.length, "task")} in ${plural(ticks, "tick")}`);
+}

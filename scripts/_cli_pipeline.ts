@@ -1,0 +1,81 @@
+// Loading a pipeline file: a module whose default export is a Pipeline.
+//
+// Permissions: a dynamic import() whose specifier is not a string literal
+// needs read access to the file, and to every local module it imports in
+// turn; a refusal surfaces as a TypeError "Requires read access to ...".
+// Compiled binaries: `deno compile` embeds only the modules it can see when
+// it compiles, so a compiled `ers` can import a pipeline file only if it was
+// embedded with `deno compile --include FILE`.
+
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { type PreparedPipeline, preparePipeline } from "../ers/mod.ts";
+import { requestFileRead } from "./_cli_access.ts";
+import { CliError, errorLine, messageLine } from "./_cli_errors.ts";
+
+const READ_REFUSED = /Requires read access to "([^"]+)"/;
+
+/**
+ * Imports a pipeline file, after asking Deno for read access to it, and
+ * prepares its default export.
+ *
+ * @param file The file, as the user gave it.
+ * @returns The prepared pipeline.
+ * @throws {CliError} When the file is missing, cannot be imported (the
+ * message names the flag when a permission is missing, or `--include` in a
+ * compiled binary), has no default export, or is not a valid Pipeline.
+ *
+ * @example Load a pipeline file
+ * ```ts
+ * import { loadPipeline } from "./_cli_pipeline.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const file = `${dir}/p.js`;
+ *   await Deno.writeTextFile(file, `export default { tasks: [
+ *     { name: "one", lane: "forecast", priority: 0, costOps: 1, fn: () => 1 },
+ *   ] };`);
+ *   const pipeline = await loadPipeline(file);
+ *   assert.deepEqual(pipeline.tasks.map((t) => t.name), ["one"]);
+ *   await assert.rejects(loadPipeline(`${dir}/missing.ts`), /does not exist/);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export async function loadPipeline(file: string): Promise<PreparedPipeline> {
+  await requestFileRead(file, "pipeline file");
+  const info = await Deno.stat(file).catch(() => undefined);
+  if (!info?.isFile) throw new CliError(`Cannot load pipeline ${file} as it does not exist`);
+  let module: Record<string, unknown>;
+  try {
+    module = await import(pathToFileURL(resolve(file)).href);
+  } catch (error) {
+    throw new CliError(`Cannot load pipeline ${file}: ${importProblem(file, error)}`);
+  }
+  if (module.default === undefined) {
+    throw new CliError(`Cannot load pipeline ${file} as it has no default export`);
+  }
+  try {
+    return preparePipeline(module.default as Parameters<typeof preparePipeline>[0]);
+  } catch (error) {
+    const validation = error instanceof TypeError || error instanceof RangeError;
+    throw new CliError(
+      `Invalid pipeline ${file}: ${validation ? messageLine(error) : errorLine(error)}`,
+    );
+  }
+}
+
+function importProblem(file: string, error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (Deno.build.standalone && /Module not found/.test(message)) {
+    return `a compiled ers binary imports only the pipeline files embedded in it (deno compile --include ${file}); run this one with deno run scripts/ers.ts`;
+  }
+  const refused = READ_REFUSED.exec(message);
+  if (refused) {
+    const path = refused[1] as string;
+    return `Deno has not granted read access to ${path}, which it imports: run again with --allow-read=${path}`;
+  }
+  return errorLine(error);
+}

@@ -1,0 +1,141 @@
+// `ers show`: one tick of a run, readable.
+
+import {
+  laneTotals,
+  readRunManifest,
+  readRunTicks,
+  runEvents,
+  type RunTick,
+} from "../runtime/run_reader.ts";
+import { type Command, type ParsedArgs, RUN_ID_PATTERN } from "./_cli_args.ts";
+import { requestDirAccess } from "./_cli_access.ts";
+import { cell, renderTable } from "./_cli_table.ts";
+
+/**
+ * The `show` command: a tick's provenance, its events in execution order
+ * with their lanes, statuses and costs, and what each lane spent.
+ *
+ * @example The tick is required
+ * ```ts
+ * import { showCommand } from "./_cli_show.ts";
+ * import { parseArgs } from "./_cli_args.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.throws(() => parseArgs(showCommand.spec, ["out", "--run", "R"]), /missing --tick N/);
+ * ```
+ */
+export const showCommand: Command = {
+  spec: {
+    name: "show",
+    summary: "Show one tick: lanes, order, statuses, budgets spent",
+    usage: "show DIR --run ID --tick N [--json]",
+    description: [
+      "Reads the tick's TrendPack (checked against its SHA-256 in the manifest) and",
+      "prints its provenance, its events in execution order, and per lane the",
+      "events, statuses and the ops and entropy spent.",
+    ],
+    positionals: [{ name: "DIR", help: "The artifacts directory" }],
+    flags: {
+      run: {
+        kind: "string",
+        value: "ID",
+        help: "The run",
+        required: true,
+        pattern: RUN_ID_PATTERN,
+      },
+      tick: {
+        kind: "integer",
+        value: "N",
+        help: "The tick",
+        required: true,
+        min: 0,
+        max: Number.MAX_SAFE_INTEGER,
+      },
+      json: { kind: "boolean", help: "Print JSON instead of text" },
+    },
+    permissions: "read DIR.",
+  },
+  main,
+};
+
+async function main(args: ParsedArgs): Promise<number> {
+  const dir = args.positionals[0] as string;
+  const runId = args.flags.run as string;
+  const tick = args.flags.tick as number;
+  await requestDirAccess("read", dir);
+  const ticks = await readRunTicks(dir, await readRunManifest(dir, runId), { tick });
+  if (args.flags.json) {
+    console.log(JSON.stringify(ticks.map(tickJson), null, 2));
+    return 0;
+  }
+  ticks.forEach((t, i) => {
+    if (i > 0) console.log("");
+    for (const line of tickLines(t)) console.log(line);
+  });
+  return 0;
+}
+
+function tickJson(t: RunTick) {
+  const events = runEvents([t]);
+  return {
+    run_id: t.trendpack.run_id,
+    tick: t.tick,
+    path: t.path,
+    sha256: t.sha256,
+    provenance: t.trendpack.provenance,
+    events: events.map(({ order, task, lane, status, cost_ops, cost_entropy }) => ({
+      order,
+      task,
+      lane,
+      status,
+      cost_ops,
+      cost_entropy,
+    })),
+    lanes: laneTotals(events).map((l) => ({
+      lane: l.lane,
+      events: l.runs,
+      ok: l.ok,
+      errors: l.errors,
+      skipped: l.skipped,
+      spent_ops: l.spent_ops,
+      spent_entropy: l.spent_entropy,
+    })),
+  };
+}
+
+function tickLines(t: RunTick): string[] {
+  const provenance = Object.entries(t.trendpack.provenance)
+    .map(([key, value]) => `${key} ${typeof value === "string" ? value : JSON.stringify(value)}`);
+  const events = runEvents([t]);
+  return [
+    cell(`run ${t.trendpack.run_id}, tick ${t.tick} (${provenance.join(", ")})`),
+    cell(`${t.path} sha256 ${t.sha256}`),
+    "",
+    ...renderTable(
+      [
+        { header: "order", right: true },
+        { header: "lane" },
+        { header: "task" },
+        { header: "status" },
+        { header: "cost_ops", right: true },
+        { header: "cost_entropy", right: true },
+      ],
+      events.map((e) => [e.order, e.lane, e.task, e.status, e.cost_ops, e.cost_entropy]),
+    ),
+    "",
+    ...renderTable(
+      [
+        { header: "lane" },
+        { header: "events", right: true },
+        { header: "ok", right: true },
+        { header: "errors", right: true },
+        { header: "skipped", right: true },
+        { header: "spent_ops", right: true },
+        { header: "spent_entropy", right: true },
+      ],
+      laneTotals(events).map((
+        l,
+      ) => [l.lane, l.runs, l.ok, l.errors, l.skipped, l.spent_ops, l.spent_entropy]),
+    ),
+  ];
+}

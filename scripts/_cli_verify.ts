@@ -1,0 +1,61 @@
+// `ers verify`: re-hashes artifacts against their manifests.
+
+import { verifyArtifacts, type VerifyIssue } from "../runtime/mod.ts";
+import { type Command, type ParsedArgs, RUN_ID_PATTERN } from "./_cli_args.ts";
+import { requestDirAccess } from "./_cli_access.ts";
+import { cell, plural } from "./_cli_table.ts";
+
+/**
+ * The `verify` command: one line per problem naming its file; exits 0 when
+ * nothing recorded is wrong (warnings allowed), 1 otherwise.
+ *
+ * @example It only needs to read
+ * ```ts
+ * import { verifyCommand } from "./_cli_verify.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(verifyCommand.spec.permissions, "read DIR.");
+ * ```
+ */
+export const verifyCommand: Command = {
+  spec: {
+    name: "verify",
+    summary: "Re-hash artifacts against their manifests",
+    usage: "verify DIR [--run ID] [--json]",
+    description: [
+      "Re-hashes every artifact the manifests under DIR record. A recorded file that",
+      "is missing or differs, a RunIndex that disagrees with its TrendPack, or a bad",
+      "manifest is an error; a file no record names is a warning. Exits 0 when",
+      "there are no errors, 1 otherwise.",
+    ],
+    positionals: [{ name: "DIR", help: "The artifacts directory" }],
+    flags: {
+      run: { kind: "string", value: "ID", help: "Check only this run", pattern: RUN_ID_PATTERN },
+      json: { kind: "boolean", help: "Print the report as JSON" },
+    },
+    permissions: "read DIR.",
+  },
+  main,
+};
+
+async function main(args: ParsedArgs): Promise<number> {
+  const dir = args.positionals[0] as string;
+  await requestDirAccess("read", dir);
+  const report = await verifyArtifacts(dir, { runId: args.flags.run as string | undefined });
+  if (args.flags.json) {
+    console.log(JSON.stringify(report, null, 2));
+    return report.ok ? 0 : 1;
+  }
+  const line = (kind: string, issue: VerifyIssue) =>
+    console.log(`${kind} ${cell(issue.path)}: ${cell(issue.message)}`);
+  for (const issue of report.errors) line("error  ", issue);
+  for (const issue of report.warnings) line("warning", issue);
+  const counts = [
+    plural(report.runs.length, "run"),
+    plural(report.records, "record"),
+    plural(report.errors.length, "error"),
+    plural(report.warnings.length, "warning"),
+  ];
+  console.log(`${report.ok ? "OK" : "FAIL"}: ${counts.join(", ")} in ${cell(dir)}`);
+  return report.ok ? 0 : 1;
+}

@@ -1,0 +1,597 @@
+// End-to-end tests of the `ers` command line: each runs scripts/ers.ts in a
+// subprocess with scoped permissions (never -A) and no terminal, so that a
+// permission request is denied rather than prompted.
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import denoJson from "../deno.json" with { type: "json" };
+import { type TraceEvent, traceHashSha256 } from "../mod.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const STEADY = "tests/fixtures/steady_pipeline.ts";
+const DRIFTING = "tests/fixtures/drifting_pipeline.ts";
+// The demo run of ticks 0..23 in mode "cli": any change to the demo pipeline,
+// the trace, the TrendPack, the RunIndex or the manifest format changes it.
+const DEMO_24_MANIFEST_SHA256 = "fb26a6b71d4d72f9dd74a9847933e1906983b175b78dcb4d674ed32ae8ed340d";
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `deno run <permissions> scripts/ers.ts <args>` from the repository root. */
+async function ers(permissions: readonly string[], ...args: string[]): Promise<CliResult> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...permissions, "scripts/ers.ts", ...args],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+/** Asserts a failure reported in exactly one line of stderr, without a stack trace. */
+function assertOneLineError(result: CliResult, code: number, pattern: RegExp): void {
+  assert.equal(result.code, code, result.stderr);
+  const lines = result.stderr.trimEnd().split("\n");
+  assert.equal(lines.length, 1, result.stderr);
+  assert.match(lines[0]!, /^ers: /);
+  assert.match(lines[0]!, pattern);
+  assert.doesNotMatch(result.stderr, /^\s+at /m);
+}
+
+/** Read and write `dir`, and read `alsoRead` (such as a pipeline file). */
+function readWrite(dir: string, ...alsoRead: string[]): string[] {
+  return [`--allow-read=${[dir, ...alsoRead].join(",")}`, `--allow-write=${dir}`];
+}
+
+async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "ers_cli_" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function readTrendPack(dir: string, runId: string, tick: number) {
+  const stem = String(tick).padStart(6, "0");
+  return JSON.parse(await Deno.readTextFile(join(dir, "viz", runId, `${stem}.trendpack.json`)));
+}
+
+Deno.test("ers --version prints the version from deno.json, --help lists every command", async () => {
+  const version = await ers([], "--version");
+  assert.equal(version.code, 0);
+  assert.equal(version.stdout, `ers ${denoJson.version}\n`);
+  const help = await ers([], "--help");
+  assert.equal(help.code, 0);
+  for (const command of ["invariance", "run", "verify", "index", "show"]) {
+    assert.match(help.stdout, new RegExp(`^  ${command} `, "m"));
+  }
+});
+
+Deno.test("deno task ers grants no permissions up front; deno task compile bakes in read and write", async () => {
+  assert.equal(denoJson.tasks.ers, "deno run scripts/ers.ts");
+  assert.match(
+    denoJson.tasks.compile,
+    /^deno compile --allow-read --allow-write --output bin\/ers scripts\/ers\.ts$/,
+  );
+  await withTempDir(async (dir) => {
+    const task = async (...args: string[]) => {
+      const output = await new Deno.Command(Deno.execPath(), {
+        args: ["task", "--quiet", "ers", ...args],
+        cwd: ROOT,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+        env: { NO_COLOR: "1" },
+      }).output();
+      return { code: output.code, stderr: new TextDecoder().decode(output.stderr) };
+    };
+    assert.equal((await task("invariance")).code, 0);
+    assertOneLineError(
+      { ...(await task("verify", dir)), stdout: "" },
+      1,
+      new RegExp(`run again with --allow-read=${dir}$`),
+    );
+  });
+});
+
+Deno.test("ers <command> --help prints the command's usage and permissions and exits 0", async () => {
+  for (const command of ["invariance", "run", "verify", "index", "show"]) {
+    const result = await ers([], command, "--help");
+    assert.equal(result.code, 0, command);
+    assert.match(result.stdout, new RegExp(`^Usage: ers ${command}`, "m"));
+    assert.match(result.stdout, /^Permissions: /m);
+    assert.equal(result.stderr, "");
+  }
+});
+
+Deno.test("ers with an unknown command or flag, or a bad value, prints usage on stderr and exits 2", async () => {
+  const cases: [string[], RegExp][] = [
+    [[], /missing command/],
+    [["frobnicate"], /unknown command "frobnicate"/],
+    [["run", "--tick", "3"], /unknown flag --tick/],
+    [["run", "--run-id", "R", "--ticks", "3"], /missing --out DIR/],
+    [["run", "--out", "--run-id", "R", "--ticks", "3"], /--out needs a value DIR/],
+    [["run", "--out", "x", "--out", "y", "--run-id", "R", "--ticks", "3"], /--out given twice/],
+    [["run", "--out", "x", "--run-id", "R", "--ticks", "0"], /'--ticks' must be an integer from 1/],
+    [["run", "--out", "x", "--run-id", "../up", "--ticks", "1"], /'--run-id' must be 1 to 128/],
+    [
+      ["index", "out", "--run", "R", "--lane", "sideways"],
+      /'--lane' must be one of forecast, shadow/,
+    ],
+    [["index", "out", "--run", "R", "--by", "lane"], /'--by' must be one of task/],
+    [["show", "out", "--run", "R"], /missing --tick N/],
+    [["verify"], /missing DIR/],
+    [["verify", "a", "b"], /unexpected argument "b"/],
+    [["invariance", "--json=yes"], /--json takes no value/],
+  ];
+  for (const [args, pattern] of cases) {
+    const result = await ers([], ...args);
+    assert.equal(result.code, 2, args.join(" "));
+    assert.equal(result.stdout, "", args.join(" "));
+    assert.match(result.stderr, pattern, args.join(" "));
+    assert.match(result.stderr, /^Usage: ers /m, args.join(" "));
+  }
+});
+
+Deno.test("ers invariance passes on the seed scenario with the reference hash, with no permissions", async () => {
+  const result = await ers([], "invariance");
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(
+    result.stdout,
+    "ERS INVARIANCE: PASS\nhash: ae7e4fe3526ad0e133d2f46de48f5941e5cf24382490e9d25088d8920decfd16\n",
+  );
+  const json = await ers([], "invariance", "--runs", "3", "--json");
+  assert.equal(json.code, 0, json.stderr);
+  const verdict = JSON.parse(json.stdout);
+  assert.equal(verdict.ok, true);
+  assert.equal(verdict.hashes.length, 3);
+  assert.equal(verdict.first_mismatch_index, null);
+});
+
+Deno.test("ers invariance --pipeline fails a drifting pipeline with the run, event index and both events", async () => {
+  const result = await ers([`--allow-read=${DRIFTING}`], "invariance", "--pipeline", DRIFTING);
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stdout, /^ERS INVARIANCE: FAIL$/m);
+  assert.match(result.stdout, /^first mismatch run: 1$/m);
+  assert.match(result.stdout, /^event index: 0$/m);
+  assert.match(result.stdout, /^! status +"ok" +"error"$/m);
+  assert.match(result.stdout, /^ {2}task +"flaky" +"flaky"$/m);
+  const json = await ers(
+    [`--allow-read=${DRIFTING}`],
+    "invariance",
+    "--pipeline",
+    DRIFTING,
+    "--json",
+  );
+  assert.equal(json.code, 1);
+  const verdict = JSON.parse(json.stdout);
+  assert.equal(verdict.ok, false);
+  assert.equal(verdict.first_mismatch_index, 1);
+  assert.equal(verdict.divergence.event_index, 0);
+  assert.equal(verdict.divergence.diff.b.status, "error");
+});
+
+Deno.test("ers invariance --pipeline reports an unreadable, missing or invalid pipeline file in one line", async () => {
+  assertOneLineError(
+    await ers([], "invariance", "--pipeline", STEADY),
+    1,
+    new RegExp(`--allow-read=${STEADY}$`),
+  );
+  const fixtures = ["--allow-read=tests/fixtures"];
+  assertOneLineError(
+    await ers(fixtures, "invariance", "--pipeline", "tests/fixtures/invalid_pipeline.ts"),
+    1,
+    /Invalid pipeline .*'tasks\[1\]\.costOps' must be a non-negative integer: current value is -1$/,
+  );
+  assertOneLineError(
+    await ers(fixtures, "invariance", "--pipeline", "tests/fixtures/no_default_pipeline.ts"),
+    1,
+    /has no default export$/,
+  );
+  assertOneLineError(
+    await ers(fixtures, "invariance", "--pipeline", "tests/fixtures/absent.ts"),
+    1,
+    /does not exist$/,
+  );
+});
+
+Deno.test("ers run, verify, index and show read back a known demo run", async (t) => {
+  await withTempDir(async (dir) => {
+    const out = join(dir, "out");
+    const run = await ers(readWrite(dir), "run", "--out", out, "--run-id", "DEMO", "--ticks", "24");
+
+    await t.step("run prints a one-line summary and no progress bar off a terminal", () => {
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(run.stderr, "");
+      assert.equal(
+        run.stdout,
+        `run DEMO: 24 ticks (0..23), 10 errors, 24 skipped, 48 artifacts recorded, manifest sha256 ${DEMO_24_MANIFEST_SHA256}\n`,
+      );
+    });
+
+    await t.step("run is deterministic: another directory records the same manifest", async () => {
+      const again = await ers(
+        readWrite(dir),
+        "run",
+        "--out",
+        join(dir, "again"),
+        "--run-id",
+        "DEMO",
+        "--ticks",
+        "24",
+      );
+      assert.equal(again.stdout, run.stdout);
+    });
+
+    await t.step("run of recorded ticks again changes nothing", async () => {
+      const rerun = await ers(
+        readWrite(dir),
+        "run",
+        "--out",
+        out,
+        "--run-id",
+        "DEMO",
+        "--ticks",
+        "4",
+        "--from",
+        "20",
+      );
+      assert.equal(rerun.code, 0, rerun.stderr);
+      assert.match(
+        rerun.stdout,
+        new RegExp(`48 artifacts recorded, manifest sha256 ${DEMO_24_MANIFEST_SHA256}`),
+      );
+    });
+
+    await t.step("verify finds the run clean and exits 0", async () => {
+      const result = await ers([`--allow-read=${out}`], "verify", out);
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stdout, `OK: 1 run, 48 records, 0 errors, 0 warnings in ${out}\n`);
+      const json = JSON.parse(
+        (await ers([`--allow-read=${out}`], "verify", out, "--run", "DEMO", "--json")).stdout,
+      );
+      assert.deepEqual([json.ok, json.runs, json.records, json.errors], [true, ["DEMO"], 48, []]);
+    });
+
+    await t.step(
+      "index lists every event, and filters by status as the TrendPacks record",
+      async () => {
+        const table = await ers([`--allow-read=${out}`], "index", out, "--run", "DEMO");
+        assert.equal(table.code, 0, table.stderr);
+        const lines = table.stdout.trimEnd().split("\n");
+        assert.match(lines[0]!, /^tick +order +task +lane +status +cost_ops +cost_entropy$/);
+        assert.equal(lines.length, 1 + 24 * 6 + 1);
+        assert.equal(lines.at(-1), "144 events in 24 ticks");
+
+        const json = await ers(
+          [`--allow-read=${out}`],
+          "index",
+          out,
+          "--run",
+          "DEMO",
+          "--status",
+          "error",
+          "--json",
+        );
+        const { events } = JSON.parse(json.stdout);
+        const expected: Record<string, unknown>[] = [];
+        for (let tick = 0; tick < 24; tick++) {
+          const pack = await readTrendPack(out, "DEMO", tick);
+          pack.timeline.forEach((e: TraceEvent, order: number) => {
+            if (e.status !== "error") return;
+            const { task, lane, status, cost_ops, cost_entropy } = e;
+            expected.push({ tick, order, task, lane, status, cost_ops, cost_entropy });
+          });
+        }
+        assert.deepEqual(events, expected);
+        assert.deepEqual(
+          events.map((e: Record<string, unknown>) => `${e.tick} ${e.task}`),
+          [
+            "5 oracle:overlay",
+            "11 oracle:overlay",
+            "17 oracle:signal",
+            "17 oracle:compress",
+            "17 oracle:overlay",
+            "21 oracle:overlay",
+            "22 oracle:signal",
+            "22 oracle:compress",
+            "22 oracle:overlay",
+            "23 oracle:overlay",
+          ],
+        );
+      },
+    );
+
+    await t.step("index combines lane and task filters", async () => {
+      const json = await ers(
+        [`--allow-read=${out}`],
+        "index",
+        out,
+        "--run",
+        "DEMO",
+        "--lane",
+        "shadow",
+        "--task",
+        "shadow:sei",
+        "--json",
+      );
+      const { events, filter } = JSON.parse(json.stdout);
+      assert.deepEqual(filter, { lane: "shadow", task: "shadow:sei" });
+      assert.equal(events.length, 24);
+      assert.ok(events.every((e: TraceEvent) => e.task === "shadow:sei" && e.status === "ok"));
+      const none = await ers(
+        [`--allow-read=${out}`],
+        "index",
+        out,
+        "--run",
+        "DEMO",
+        "--lane",
+        "forecast",
+        "--task",
+        "shadow:sei",
+      );
+      assert.equal(none.stdout.trimEnd().split("\n").at(-1), "0 events in 24 ticks");
+    });
+
+    await t.step("index --by task totals runs, statuses and ops spent per task", async () => {
+      const json = await ers(
+        [`--allow-read=${out}`],
+        "index",
+        out,
+        "--run",
+        "DEMO",
+        "--by",
+        "task",
+        "--json",
+      );
+      const { tasks, ticks } = JSON.parse(json.stdout);
+      assert.equal(ticks, 24);
+      const row = (t: Record<string, unknown>) =>
+        [t.task, t.lane, t.runs, t.ok, t.errors, t.skipped, t.spent_ops, t.spent_entropy].join(" ");
+      assert.deepEqual(tasks.map(row), [
+        "oracle:compress forecast 24 22 2 0 240 24",
+        "oracle:overlay forecast 24 18 6 0 384 48",
+        "oracle:signal forecast 24 22 2 0 288 24",
+        "shadow:drift shadow 24 24 0 0 96 0",
+        "shadow:sei shadow 24 24 0 0 96 0",
+        "shadow:spectrum shadow 24 0 0 24 0 0",
+      ]);
+      const table = await ers(
+        [`--allow-read=${out}`],
+        "index",
+        out,
+        "--run",
+        "DEMO",
+        "--by",
+        "task",
+      );
+      assert.match(table.stdout, /^shadow:spectrum +shadow +24 +0 +0 +24 +0 +0$/m);
+      assert.match(table.stdout, /^6 tasks in 24 ticks$/m);
+    });
+
+    await t.step("show prints one tick's order, lanes, statuses and spend", async () => {
+      const result = await ers(
+        [`--allow-read=${out}`],
+        "show",
+        out,
+        "--run",
+        "DEMO",
+        "--tick",
+        "17",
+      );
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /^run DEMO, tick 17 \(engine abraxas, ers v0\.2, mode cli\)$/m);
+      assert.match(result.stdout, /^viz\/DEMO\/000017\.trendpack\.json sha256 [0-9a-f]{64}$/m);
+      const order = [...result.stdout.matchAll(/^ +(\d) +(forecast|shadow) +(\S+) +(\S+)/gm)]
+        .map((m) => `${m[1]} ${m[3]} ${m[4]}`);
+      assert.deepEqual(order, [
+        "0 oracle:signal error",
+        "1 oracle:compress error",
+        "2 oracle:overlay error",
+        "3 shadow:sei ok",
+        "4 shadow:drift ok",
+        "5 shadow:spectrum skipped_budget",
+      ]);
+      assert.match(result.stdout, /^forecast +3 +0 +3 +0 +38 +4$/m);
+      assert.match(result.stdout, /^shadow +3 +2 +0 +1 +8 +0$/m);
+      const json = JSON.parse(
+        (await ers([`--allow-read=${out}`], "show", out, "--run", "DEMO", "--tick", "5", "--json"))
+          .stdout,
+      );
+      const pack = await readTrendPack(out, "DEMO", 5);
+      assert.equal(json[0].tick, 5);
+      assert.deepEqual(json[0].provenance, pack.provenance);
+      assert.deepEqual(
+        json[0].events.map((e: TraceEvent) => e.status),
+        pack.timeline.map((e: TraceEvent) => e.status),
+      );
+      assert.deepEqual(
+        json[0].lanes.map((l: Record<string, number>) => [l.spent_ops, l.spent_entropy]),
+        [[pack.budget.forecast.spent_ops, pack.budget.forecast.spent_entropy], [
+          pack.budget.shadow.spent_ops,
+          pack.budget.shadow.spent_entropy,
+        ]],
+      );
+    });
+
+    await t.step("a missing run, tick or directory is a one-line error with exit 1", async () => {
+      const read = [`--allow-read=${dir}`];
+      assertOneLineError(
+        await ers(read, "index", out, "--run", "NOPE"),
+        1,
+        /No manifest for run NOPE in /,
+      );
+      assertOneLineError(
+        await ers(read, "show", out, "--run", "DEMO", "--tick", "99"),
+        1,
+        /records no TrendPack for tick 99$/,
+      );
+      assertOneLineError(await ers(read, "verify", join(dir, "absent")), 1, /is not a directory$/);
+      assertOneLineError(
+        await ers(read, "verify", out, "--run", "NOPE"),
+        1,
+        /No manifest for run NOPE/,
+      );
+    });
+  });
+});
+
+Deno.test("ers verify names each tampered or missing file on its own line and exits 1", async () => {
+  await withTempDir(async (dir) => {
+    const made = await ers(
+      readWrite(dir, STEADY),
+      "run",
+      "--out",
+      dir,
+      "--run-id",
+      "S",
+      "--ticks",
+      "3",
+      "--pipeline",
+      STEADY,
+    );
+    assert.equal(made.code, 0, made.stderr);
+    await Deno.writeTextFile(join(dir, "notes.txt"), "not an artifact");
+    const warned = await ers([`--allow-read=${dir}`], "verify", dir);
+    assert.equal(warned.code, 0, "warnings alone pass");
+    assert.match(warned.stdout, /^warning notes\.txt: no manifest record names this file$/m);
+
+    await Deno.writeTextFile(join(dir, "viz/S/000001.trendpack.json"), " ", { append: true });
+    await Deno.remove(join(dir, "run_index/S/000002.runindex.json"));
+    const result = await ers([`--allow-read=${dir}`], "verify", dir);
+    assert.equal(result.code, 1);
+    const lines = result.stdout.trimEnd().split("\n");
+    assert.match(
+      lines[0]!,
+      /^error {3}run_index\/S\/000001\.runindex\.json: RunIndex hashes\.trendpack_sha256 is [0-9a-f]{64}, but viz\/S\/000001\.trendpack\.json hashes to/,
+    );
+    assert.equal(lines[1], "error   run_index/S/000002.runindex.json: recorded file is missing");
+    assert.match(
+      lines[2]!,
+      /^error {3}viz\/S\/000001\.trendpack\.json: length is \d+ bytes, the manifest records \d+$/,
+    );
+    assert.equal(lines[3], "warning notes.txt: no manifest record names this file");
+    assert.equal(lines[4], `FAIL: 1 run, 6 records, 3 errors, 1 warning in ${dir}`);
+    const json = JSON.parse((await ers([`--allow-read=${dir}`], "verify", dir, "--json")).stdout);
+    assert.equal(json.ok, false);
+    assert.equal(json.errors.length, 3);
+
+    assertOneLineError(
+      await ers([`--allow-read=${dir}`], "index", dir, "--run", "S"),
+      1,
+      /Cannot read recorded artifact viz\/S\/000001\.trendpack\.json: length is/,
+    );
+  });
+});
+
+Deno.test("ers run refuses a write it was not granted and names the --allow-write flag", async () => {
+  await withTempDir(async (dir) => {
+    const allowed = join(dir, "allowed");
+    const elsewhere = join(dir, "elsewhere");
+    const scoped = [`--allow-read=${dir}`, `--allow-write=${allowed}`];
+    assertOneLineError(
+      await ers(scoped, "run", "--out", elsewhere, "--run-id", "R", "--ticks", "1"),
+      1,
+      new RegExp(`run again with --allow-write=${elsewhere}$`),
+    );
+    assertOneLineError(
+      await ers([], "run", "--out", allowed, "--run-id", "R", "--ticks", "1"),
+      1,
+      new RegExp(`--allow-write=${allowed}$`),
+    );
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(dir)), [], "nothing was written");
+    const granted = await ers(scoped, "run", "--out", allowed, "--run-id", "R", "--ticks", "1");
+    assert.equal(granted.code, 0, granted.stderr);
+  });
+});
+
+Deno.test("ers verify, index and show name the --allow-read flag when read access is refused", async () => {
+  await withTempDir(async (dir) => {
+    for (
+      const args of [["verify", dir], ["index", dir, "--run", "R"], [
+        "show",
+        dir,
+        "--run",
+        "R",
+        "--tick",
+        "0",
+      ]]
+    ) {
+      assertOneLineError(await ers([], ...args), 1, new RegExp(`--allow-read=${dir}$`));
+    }
+  });
+});
+
+Deno.test("ers run refuses to rewrite recorded ticks with other results", async () => {
+  await withTempDir(async (dir) => {
+    const first = await ers(
+      readWrite(dir, STEADY),
+      "run",
+      "--out",
+      dir,
+      "--run-id",
+      "R",
+      "--ticks",
+      "2",
+      "--pipeline",
+      STEADY,
+    );
+    assert.equal(first.code, 0, first.stderr);
+    assertOneLineError(
+      await ers(readWrite(dir), "run", "--out", dir, "--run-id", "R", "--ticks", "2"),
+      1,
+      /Cannot rewrite recorded artifact viz\/R\/000000\.trendpack\.json/,
+    );
+  });
+});
+
+Deno.test("ers run and ers invariance --pipeline run the same pipeline file to the same trace", async () => {
+  await withTempDir(async (dir) => {
+    const permissions = readWrite(dir, STEADY);
+    const run = await ers(
+      permissions,
+      "run",
+      "--out",
+      dir,
+      "--run-id",
+      "S",
+      "--ticks",
+      "4",
+      "--mode",
+      "e2e",
+      "--pipeline",
+      STEADY,
+    );
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(
+      run.stdout,
+      /^run S: 4 ticks \(0\.\.3\), 2 errors, 4 skipped, 8 artifacts recorded, /,
+    );
+    const gate = await ers(
+      [`--allow-read=${STEADY}`],
+      "invariance",
+      "--pipeline",
+      STEADY,
+      "--json",
+    );
+    assert.equal(gate.code, 0, gate.stderr);
+    const verdict = JSON.parse(gate.stdout);
+    assert.equal(verdict.ok, true);
+    const tick0 = await readTrendPack(dir, "S", 0);
+    assert.equal(tick0.provenance.mode, "e2e");
+    const trace = tick0.timeline.map((e: Omit<TraceEvent, "tick">) => ({ tick: 0, ...e }));
+    assert.equal(await traceHashSha256(trace), verdict.expected_hash);
+  });
+});
