@@ -18,14 +18,21 @@ import { isSafeRelPath } from "./_paths.ts";
 /** The manifest schema tag. */
 export const MANIFEST_SCHEMA = "Manifest.v0";
 
-/** One manifest record: its fields are the byte contract. */
+/** One record of a run's manifest, as stored: its fields are the byte contract. */
 export interface ManifestRecord {
+  /** The tick the artifact belongs to. */
   tick: number;
+  /** The artifact's kind, such as `trendpack`. */
   kind: string;
+  /** The artifact's schema, such as `TrendPack.v0`. */
   schema: string;
+  /** POSIX path relative to the artifacts root. */
   path: string;
+  /** SHA-256 of the artifact's bytes, lowercase hex. */
   sha256: string;
+  /** Length of the artifact in bytes. */
   bytes: number;
+  /** Extra fields recorded with it, such as the mode; absent when empty. */
   extra?: Record<string, unknown>;
 }
 

@@ -7,15 +7,17 @@ export const MAX_RUN_ID_LENGTH = 128;
 /** Longest relative artifact path accepted. */
 export const MAX_REL_PATH_LENGTH = 1024;
 
-const RUN_ID = /^[A-Za-z0-9._-]{1,128}$/;
+/** A run id's pattern and the rule it states, shared with the command line. */
+export const RUN_ID_PATTERN: { readonly regexp: RegExp; readonly rule: string } = Object.freeze({
+  regexp: /^(?!\.\.?$)[A-Za-z0-9._-]{1,128}$/,
+  rule: "1 to 128 letters, digits, '.', '_' or '-', and not '.' or '..'",
+});
 
 /** A run id: 1 to 128 letters, digits, `.`, `_`, `-`; never `.` or `..`. */
 export function checkRunId(action: string, runId: unknown): string {
-  const rule = "1 to 128 letters, digits, '.', '_' or '-', and not '.' or '..'";
+  const { regexp, rule } = RUN_ID_PATTERN;
   if (typeof runId !== "string") typeError(action, "runId", rule, runId);
-  if (!RUN_ID.test(runId) || runId === "." || runId === "..") {
-    rangeError(action, "runId", rule, runId);
-  }
+  if (!regexp.test(runId)) rangeError(action, "runId", rule, runId);
   return runId;
 }
 

@@ -16,7 +16,7 @@ import { ManifestError } from "./errors.ts";
 import { requireAccess, withPermissionHint } from "./_fs.ts";
 import { readManifestFiles, readRecordedFile, requireDirectory } from "./_read.ts";
 export { MAX_MANIFEST_BYTES } from "./_read.ts";
-import { ManifestModel } from "./_manifest.ts";
+import { ManifestModel, type ManifestRecord as RunManifestRecord } from "./_manifest.ts";
 import { checkRunId, manifestRelPath } from "./_paths.ts";
 
 /** Most TrendPacks one {@linkcode readRunTicks} call loads unless `maxTicks` says otherwise. */
@@ -26,23 +26,7 @@ export const MAX_TRENDPACK_BYTES = 16 * 1024 * 1024;
 /** Most timeline entries one TrendPack may hold. */
 export const MAX_TIMELINE_EVENTS = 1_048_576;
 
-/** One record of a run's manifest, as stored. */
-export interface RunManifestRecord {
-  /** The tick the artifact belongs to. */
-  tick: number;
-  /** The artifact's kind, such as `trendpack`. */
-  kind: string;
-  /** The artifact's schema, such as `TrendPack.v0`. */
-  schema: string;
-  /** POSIX path relative to the artifacts root. */
-  path: string;
-  /** SHA-256 of the artifact's bytes, lowercase hex. */
-  sha256: string;
-  /** Length of the artifact in bytes. */
-  bytes: number;
-  /** Extra fields recorded with it, such as the mode. */
-  extra?: Record<string, unknown>;
-}
+export type { ManifestRecord as RunManifestRecord } from "./_manifest.ts";
 
 /** A run's manifest, read and checked. */
 export interface RunManifest {

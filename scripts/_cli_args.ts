@@ -6,22 +6,7 @@
 const MAX_ARGS = 256;
 const MAX_ARG_LENGTH = 4096;
 
-/**
- * The pattern of a run id: what `ArtifactWriter` accepts, for `--run-id` and `--run`.
- *
- * @example Dots alone are refused
- * ```ts
- * import { RUN_ID_PATTERN } from "./_cli_args.ts";
- * import assert from "node:assert/strict";
- *
- * assert.equal(RUN_ID_PATTERN.regexp.test("RUN-001"), true);
- * assert.equal(RUN_ID_PATTERN.regexp.test(".."), false);
- * ```
- */
-export const RUN_ID_PATTERN = {
-  regexp: /^(?!\.\.?$)[A-Za-z0-9._-]{1,128}$/,
-  rule: "1 to 128 letters, digits, '.', '_' or '-', and not '.' or '..'",
-};
+export { RUN_ID_PATTERN } from "../runtime/_paths.ts";
 
 /** A flag a command accepts. */
 export type FlagSpec =

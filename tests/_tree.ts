@@ -15,16 +15,31 @@ export async function snapshot(root: string): Promise<Map<string, string>> {
   return new Map([...files].sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
-/** Runs `deno run` on a script with the given permission flags; returns code and output. */
+/** The outcome of a subprocess. */
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `deno run <flags> <script> <args>` with no stdin and no colours.
+ * `script` is relative to this directory unless it is a URL.
+ */
 export async function denoRun(
-  flags: string[],
-  script: string,
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
+  flags: readonly string[],
+  script: string | URL,
+  args: readonly string[],
+  options: { cwd?: string } = {},
+): Promise<RunResult> {
+  const path = script instanceof URL ? script : new URL(script, import.meta.url);
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", ...flags, new URL(script, import.meta.url).pathname, ...args],
+    args: ["run", "--quiet", ...flags, path.pathname, ...args],
+    cwd: options.cwd,
+    stdin: "null",
     stdout: "piped",
     stderr: "piped",
+    env: { NO_COLOR: "1" },
   }).output();
   const decoder = new TextDecoder();
   return {

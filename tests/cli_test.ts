@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import denoJson from "../deno.json" with { type: "json" };
 import { type TraceEvent, traceHashSha256 } from "../mod.ts";
+import { denoRun, type RunResult } from "./_tree.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const STEADY = "tests/fixtures/steady_pipeline.ts";
@@ -15,28 +16,11 @@ const DRIFTING = "tests/fixtures/drifting_pipeline.ts";
 // the trace, the TrendPack, the RunIndex or the manifest format changes it.
 const DEMO_24_MANIFEST_SHA256 = "fb26a6b71d4d72f9dd74a9847933e1906983b175b78dcb4d674ed32ae8ed340d";
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type CliResult = RunResult;
 
 /** Runs `deno run <permissions> scripts/ers.ts <args>` from the repository root. */
-async function ers(permissions: readonly string[], ...args: string[]): Promise<CliResult> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...permissions, "scripts/ers.ts", ...args],
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+function ers(permissions: readonly string[], ...args: string[]): Promise<CliResult> {
+  return denoRun(permissions, new URL("../scripts/ers.ts", import.meta.url), args, { cwd: ROOT });
 }
 
 /** Asserts a failure reported in exactly one line of stderr, without a stack trace. */
