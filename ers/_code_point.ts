@@ -27,3 +27,23 @@ export function compareCodePoints(a: string, b: string): number {
 function codePointRank(unit: number): number {
   return unit >= 0xe000 ? unit - 0x800 : unit + 0x2000;
 }
+
+// Units at or above U+D800: the only ones whose UTF-16 order can differ from
+// code point order. No `u` flag: the class matches single code units.
+const HIGH_UNITS = /[\uD800-\uFFFF]/;
+const HIGH_UNITS_ALL = /[\uD800-\uFFFF]/g;
+
+/**
+ * A string whose UTF-16 order (`<`, `>`, the default sort) is the code point
+ * order of `value`: `value` itself when it holds no unit at or above U+D800,
+ * else `value` with those units remapped as {@linkcode compareCodePoints}
+ * ranks them (same length, so prefixes still sort first). For sort keys only:
+ * the result may hold lone surrogates.
+ */
+export function codePointSortKey(value: string): string {
+  if (!HIGH_UNITS.test(value)) return value;
+  return value.replace(
+    HIGH_UNITS_ALL,
+    (unit) => String.fromCharCode(codePointRank(unit.charCodeAt(0))),
+  );
+}

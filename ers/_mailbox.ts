@@ -38,7 +38,10 @@ export class Mailbox<T> {
 
   /** Removes and returns the oldest message; the mailbox must not be empty. */
   take(): T {
-    assert(this.#head < this.#items.length, `take() from the empty ${this.#owner} mailbox`);
+    // The message is built only on failure: this line runs once per message.
+    if (this.#head >= this.#items.length) {
+      assert(false, `take() from the empty ${this.#owner} mailbox`);
+    }
     const message = this.#items[this.#head] as T;
     this.#head++;
     if (this.#head === this.#items.length) {

@@ -6,6 +6,7 @@
 import { assert } from "./_assert.ts";
 import type { Budget } from "./budget.ts";
 import { LaneActor, type LaneMessage, type LaneReply } from "./_lane.ts";
+import type { LaneOrder } from "./_run_order.ts";
 import type { Lane, TaskContext, TaskResult, TraceEvent } from "./types.ts";
 
 /** The outcome of one tick, before the facade shapes it. */
@@ -34,11 +35,11 @@ export class TickSupervisor {
   }
 
   /**
-   * Runs one tick. `order` holds the `lane.run` messages already in the
-   * stable order; the shadow lane gets `shadowContext`, a read-only view.
+   * Runs one tick. `order` holds each lane's `lane.run` messages already in
+   * the stable order; the shadow lane gets `contexts.shadow`, a read-only view.
    */
   async runTick(
-    order: readonly Extract<LaneMessage, { type: "lane.run" }>[],
+    order: LaneOrder,
     tick: number,
     budgets: { forecast: Budget; shadow: Budget },
     contexts: { forecast: TaskContext; shadow: TaskContext },
@@ -57,9 +58,8 @@ export class TickSupervisor {
       budget: budgets.shadow,
       context: contexts.shadow,
     });
-    for (const message of order) {
-      (message.task.lane === "forecast" ? forecast : shadow).mailbox.post(message);
-    }
+    for (const message of order.forecast) forecast.mailbox.post(message);
+    for (const message of order.shadow) shadow.mailbox.post(message);
     const results: Record<string, TaskResult> = Object.create(null);
     const trace: TraceEvent[] = [];
     for (const actor of [forecast, shadow]) {
@@ -71,7 +71,10 @@ export class TickSupervisor {
         trace.push(reply.event);
       }
     }
-    assert(trace.length === order.length, "one trace event per task");
+    assert(
+      trace.length === order.forecast.length + order.shadow.length,
+      "one trace event per task",
+    );
     return {
       results,
       trace,

@@ -1,9 +1,19 @@
-// The canonical JSON text of trace events, one string per event. A fast path
-// writes events shaped as ERS builds them without sorting keys; anything else
-// goes through the general canonical encoder, with checks that name the field.
+// The canonical JSON text of traces.
+//
+// Fast path: an event of the shape ERS builds (keys in any order, meta frozen
+// or not) is read once, field by field, into a fresh object whose keys are
+// already in canonical order. For such values, which hold only safe integers,
+// well-formed strings and plain objects and arrays, `JSON.stringify` writes
+// exactly the canonical bytes (Python's `sort_keys=True, separators=(",",
+// ":"), ensure_ascii=False`), so a whole trace is written by one native call.
+// Reading each field once means a getter cannot show the checks one value and
+// the encoder another.
+//
+// General path: anything else goes through the canonical encoder, event by
+// event, with checks that name the field.
 
-import { canonicalJsonString, jsonNumber, jsonString } from "./_canonical.ts";
-import type { TraceEvent } from "./types.ts";
+import { canonicalJsonString, jsonNumber } from "./_canonical.ts";
+import type { AttemptMeta, SkipMeta, TraceEvent } from "./types.ts";
 import { isPlainObject, typeError } from "./_validate.ts";
 
 const EVENT_FIELDS = [
@@ -17,70 +27,108 @@ const EVENT_FIELDS = [
 ] as const;
 const ACTION = "hash trace";
 
-// Meta objects ERS itself builds are frozen all the way down and shared by
-// every event of a task, so their JSON text can be cached safely.
-const frozenMetaJson = new WeakMap<object, string>();
-
-/** Joins per-event texts into the canonical trace text. */
-export function joinTrace(texts: readonly string[]): string {
-  return `{"events":[${texts.join(",")}]}`;
+/** An event copy whose keys are in canonical order and whose values JSON.stringify writes canonically. */
+interface CanonicalEvent {
+  cost_entropy: number;
+  cost_ops: number;
+  lane: string;
+  meta: AttemptMeta | SkipMeta;
+  status: string;
+  task: string;
+  tick: number;
 }
 
-/** The canonical JSON text of each event, in order. */
-export function traceEventTexts(trace: readonly TraceEvent[]): string[] {
+// Copies of meta objects that are frozen all the way down (ERS shares one per
+// task across ticks), made once. Unfrozen meta is copied at every use, so a
+// later mutation can never go stale.
+const frozenMetaCopies = new WeakMap<object, AttemptMeta | SkipMeta>();
+
+/** The canonical text of `{ events: trace }`. */
+export function traceText(trace: readonly TraceEvent[]): string {
+  if (!Array.isArray(trace)) typeError(ACTION, "trace", "an array of trace events", trace);
+  const events: CanonicalEvent[] = [];
+  for (let i = 0; i < trace.length; i++) {
+    const event = canonicalEvent(trace[i]);
+    if (event === undefined) return joinTrace(traceEventTexts(trace));
+    events.push(event);
+  }
+  return JSON.stringify({ events });
+}
+
+// The canonical text of each event, in order: the path for traces the fast path
+// does not take, and the one whose errors name the event and field.
+function traceEventTexts(trace: readonly TraceEvent[]): string[] {
   if (!Array.isArray(trace)) typeError(ACTION, "trace", "an array of trace events", trace);
   const texts = new Array<string>(trace.length);
   for (let i = 0; i < trace.length; i++) {
     const event = trace[i];
-    texts[i] = fastEventText(event) ?? checkedEventText(event, i);
+    const copy = canonicalEvent(event);
+    texts[i] = copy === undefined ? checkedEventText(event, i) : JSON.stringify(copy);
   }
   return texts;
 }
 
-// The common case, an event as ERS builds it, written without sorting keys.
-// Returns undefined whenever anything is unusual; the general path then decides.
-function fastEventText(event: unknown): string | undefined {
+function joinTrace(texts: readonly string[]): string {
+  return `{"events":[${texts.join(",")}]}`;
+}
+
+// The common case, an event shaped as ERS builds it. Returns undefined
+// whenever anything is unusual; the general path then decides.
+function canonicalEvent(event: unknown): CanonicalEvent | undefined {
   if (
     typeof event !== "object" || event === null || Object.getPrototypeOf(event) !== Object.prototype
   ) {
     return undefined;
   }
-  const e = event as TraceEvent;
-  const { tick, task, lane, status, cost_ops: ops, cost_entropy: entropy, meta } = e;
+  const { tick, task, lane, status, cost_ops, cost_entropy, meta } = event as TraceEvent;
+  // Number.isSafeInteger is false for non-numbers; JSON.stringify writes -0 as
+  // 0, as canonical JSON does.
   if (
-    typeof tick !== "number" || !Number.isSafeInteger(tick) || typeof ops !== "number" ||
-    !Number.isSafeInteger(ops) || typeof entropy !== "number" || !Number.isSafeInteger(entropy) ||
-    typeof task !== "string" || typeof lane !== "string" || typeof status !== "string" ||
-    Object.keys(e).length !== EVENT_FIELDS.length
+    !Number.isSafeInteger(tick) || !Number.isSafeInteger(cost_ops) ||
+    !Number.isSafeInteger(cost_entropy) || (lane !== "forecast" && lane !== "shadow") ||
+    (status !== "ok" && status !== "error" && status !== "skipped_budget") ||
+    typeof task !== "string" || Object.keys(event).length !== EVENT_FIELDS.length
   ) return undefined;
-  const metaText = fastMetaText(meta);
-  if (metaText === undefined || !task.isWellFormed()) return undefined;
-  return `{"cost_entropy":${entropy === 0 ? 0 : entropy},"cost_ops":${ops === 0 ? 0 : ops},"lane":${
-    jsonString(lane)
-  },"meta":${metaText},"status":${jsonString(status)},"task":${JSON.stringify(task)},"tick":${
-    tick === 0 ? 0 : tick
-  }}`;
+  const metaCopy = canonicalMeta(meta);
+  if (metaCopy === undefined || !task.isWellFormed()) return undefined;
+  return { cost_entropy, cost_ops, lane, meta: metaCopy, status, task, tick };
 }
 
-function fastMetaText(meta: unknown): string | undefined {
+function canonicalMeta(meta: unknown): AttemptMeta | SkipMeta | undefined {
   if (typeof meta !== "object" || meta === null) return undefined;
-  const cached = frozenMetaJson.get(meta);
+  const cached = frozenMetaCopies.get(meta);
   if (cached !== undefined) return cached;
-  if (!isDeeplyFrozenMeta(meta)) return undefined;
-  const text = canonicalJsonString(meta); // immutable: computed once, then cached
-  frozenMetaJson.set(meta, text);
-  return text;
+  const copy = copyMeta(meta);
+  if (copy !== undefined && Object.isFrozen(meta) && ("reason" in copy || isFrozenTags(meta))) {
+    frozenMetaCopies.set(meta, copy);
+  }
+  return copy;
 }
 
-// `{ tags: [...strings] }` or `{ reason: string }`, frozen at every level.
-function isDeeplyFrozenMeta(meta: object): boolean {
-  if (!Object.isFrozen(meta) || Object.getPrototypeOf(meta) !== Object.prototype) return false;
+// `{ tags: [...well-formed strings] }` or `{ reason: well-formed string }`,
+// copied with one read of each value.
+function copyMeta(meta: object): AttemptMeta | SkipMeta | undefined {
+  if (Object.getPrototypeOf(meta) !== Object.prototype) return undefined;
   const keys = Object.keys(meta);
-  if (keys.length !== 1) return false;
-  const value = (meta as Record<string, unknown>)[keys[0] as string];
-  if (keys[0] === "reason") return typeof value === "string";
-  return keys[0] === "tags" && Array.isArray(value) && Object.isFrozen(value) &&
-    value.every((tag) => typeof tag === "string");
+  if (keys.length !== 1) return undefined;
+  if (keys[0] === "reason") {
+    const reason = (meta as SkipMeta).reason;
+    return typeof reason === "string" && reason.isWellFormed() ? { reason } : undefined;
+  }
+  if (keys[0] !== "tags") return undefined;
+  const tags: unknown = (meta as AttemptMeta).tags;
+  if (!Array.isArray(tags) || Object.getPrototypeOf(tags) !== Array.prototype) return undefined;
+  const copy: string[] = [];
+  for (let i = 0; i < tags.length; i++) {
+    const tag: unknown = tags[i];
+    if (typeof tag !== "string" || !tag.isWellFormed()) return undefined;
+    copy.push(tag);
+  }
+  return { tags: copy };
+}
+
+function isFrozenTags(meta: object): boolean {
+  return Object.isFrozen((meta as AttemptMeta).tags);
 }
 
 function checkedEventText(event: unknown, index: number): string {

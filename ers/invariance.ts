@@ -5,8 +5,9 @@
  * @module
  */
 
+import { canonicalJsonString } from "./_canonical.ts";
 import { sha256Hex } from "./_sha256.ts";
-import { joinTrace, traceEventTexts } from "./_trace_text.ts";
+import { traceText } from "./_trace_text.ts";
 import type { TraceEvent } from "./types.ts";
 import {
   checkNonNegativeInteger,
@@ -98,14 +99,15 @@ export async function dozenRunInvarianceGate(
   if (runs < 1 || runs > MAX_INVARIANCE_RUNS) {
     rangeError(action, "runs", `an integer from 1 to ${MAX_INVARIANCE_RUNS}`, runs);
   }
+  const encoder = new TextEncoder();
   const hashes: string[] = [];
-  let baseline: string[] = [];
-  let mismatch: { index: number; texts: string[] } | undefined;
+  let baseline = "";
+  let mismatch: { index: number; text: string } | undefined;
   for (let i = 0; i < runs; i++) {
-    const texts = traceEventTexts(await makeTrace(i));
-    hashes.push(await sha256Hex(new TextEncoder().encode(joinTrace(texts))));
-    if (i === 0) baseline = texts;
-    else if (mismatch === undefined && hashes[i] !== hashes[0]) mismatch = { index: i, texts };
+    const text = traceText(await makeTrace(i));
+    hashes.push(await sha256Hex(encoder.encode(text)));
+    if (i === 0) baseline = text;
+    else if (mismatch === undefined && hashes[i] !== hashes[0]) mismatch = { index: i, text };
   }
   const expected = hashes[0] as string;
   if (mismatch === undefined) {
@@ -122,8 +124,15 @@ export async function dozenRunInvarianceGate(
     expected_hash: expected,
     hashes,
     first_mismatch_index: mismatch.index,
-    divergence: firstDivergence(baseline, mismatch.texts),
+    divergence: firstDivergence(eventTexts(baseline), eventTexts(mismatch.text)),
   };
+}
+
+// The canonical text of each event of a canonical trace text (only on drift).
+function eventTexts(text: string): string[] {
+  return (JSON.parse(text) as { events: unknown[] }).events.map((event) =>
+    canonicalJsonString(event)
+  );
 }
 
 function firstDivergence(a: readonly string[], b: readonly string[]): Divergence {

@@ -6,11 +6,10 @@
 
 import { Budget, type BudgetInit } from "./budget.ts";
 import { ensureTaskSpec } from "./_task_spec.ts";
-import { compareCodePoints } from "./_code_point.ts";
-import type { LaneMessage } from "./_lane.ts";
 import { readonlyView } from "./_readonly_view.ts";
+import { type RunMessage, RunOrder } from "./_run_order.ts";
 import { type RelayHook, TickSupervisor } from "./_supervisor.ts";
-import type { Lane, TaskContext, TaskResult, TaskSpec, TraceEvent } from "./types.ts";
+import type { TaskContext, TaskResult, TaskSpec, TraceEvent } from "./types.ts";
 import {
   checkNonNegativeInteger,
   isPlainObject,
@@ -60,22 +59,6 @@ export interface TickOutput {
   remaining: { forecast: Budget; shadow: Budget };
 }
 
-type RunMessage = Extract<LaneMessage, { type: "lane.run" }>;
-interface Entry {
-  readonly message: RunMessage;
-  readonly insertion: number;
-}
-
-const LANE_RANK: Record<Lane, number> = { forecast: 0, shadow: 1 };
-
-/** The stable order `(lane_order, priority, name, insertion_index)`, names by code point. */
-function compareEntries(a: Entry, b: Entry): number {
-  const x = a.message.task;
-  const y = b.message.task;
-  return LANE_RANK[x.lane] - LANE_RANK[y.lane] || x.priority - y.priority ||
-    compareCodePoints(x.name, y.name) || a.insertion - b.insertion;
-}
-
 /**
  * A deterministic, tick-based scheduler. Each tick runs every task once in the
  * stable order `(lane_order, priority, name, insertion_index)`: the forecast
@@ -85,8 +68,8 @@ function compareEntries(a: Entry, b: Entry): number {
  * randomness: the same tasks and inputs give the same trace.
  *
  * Internally each lane is an actor that owns its budget; a tick supervisor
- * relays their messages one at a time. The sorted order is kept between ticks
- * and recomputed only after `add()`.
+ * relays their messages one at a time. The sorted order is kept between ticks;
+ * tasks added since the last tick are sorted alone and merged into it.
  *
  * @example One forecast and one shadow task
  * ```ts
@@ -106,10 +89,9 @@ function compareEntries(a: Entry, b: Entry): number {
  */
 export class DeterministicScheduler {
   readonly #maxTasks: number;
-  readonly #entries: Entry[] = [];
+  readonly #order = new RunOrder();
   readonly #names = new Set<string>();
   readonly #supervisor: TickSupervisor;
-  #order: RunMessage[] | undefined;
   #running = false;
 
   /**
@@ -133,7 +115,7 @@ export class DeterministicScheduler {
 
   /** How many tasks the scheduler holds. */
   get size(): number {
-    return this.#entries.length;
+    return this.#order.size;
   }
 
   /**
@@ -161,7 +143,7 @@ export class DeterministicScheduler {
     if (this.#names.has(spec.name)) {
       rangeError("add task", "name", "unique within the scheduler", spec.name);
     }
-    if (this.#entries.length >= this.#maxTasks) {
+    if (this.#order.size >= this.#maxTasks) {
       throw new RangeError(
         `Cannot add task as the scheduler holds its maximum of ${this.#maxTasks} tasks: current value is ${
           JSON.stringify(spec.name)
@@ -171,8 +153,7 @@ export class DeterministicScheduler {
     const meta = Object.freeze({ tags: spec.tags });
     const message: RunMessage = Object.freeze({ type: "lane.run", task: spec, meta });
     this.#names.add(spec.name);
-    this.#entries.push({ message, insertion: this.#entries.length });
-    this.#order = undefined;
+    this.#order.add(message);
   }
 
   /**
@@ -211,7 +192,7 @@ export class DeterministicScheduler {
     this.#running = true;
     try {
       const outcome = await this.#supervisor.runTick(
-        this.#stableOrder(),
+        this.#order.lanes(),
         tick,
         { forecast: budgetForecast, shadow: budgetShadow },
         { forecast: context, shadow: readonlyView(context) },
@@ -220,11 +201,6 @@ export class DeterministicScheduler {
     } finally {
       this.#running = false;
     }
-  }
-
-  #stableOrder(): readonly RunMessage[] {
-    this.#order ??= this.#entries.slice().sort(compareEntries).map((entry) => entry.message);
-    return this.#order;
   }
 }
 

@@ -5,7 +5,7 @@
  */
 
 import { sha256Hex } from "./_sha256.ts";
-import { joinTrace, traceEventTexts } from "./_trace_text.ts";
+import { traceText } from "./_trace_text.ts";
 import type { TraceEvent } from "./types.ts";
 
 /** The canonical payload of a trace: its events with keys in canonical order. */
@@ -39,8 +39,7 @@ const encoder = new TextEncoder();
  * ```
  */
 export function canonicalizeTrace(trace: readonly TraceEvent[]): CanonicalTrace {
-  const events = traceEventTexts(trace).map((text) => JSON.parse(text) as TraceEvent);
-  return { events };
+  return JSON.parse(traceText(trace)) as CanonicalTrace;
 }
 
 /**
@@ -60,7 +59,7 @@ export function canonicalizeTrace(trace: readonly TraceEvent[]): CanonicalTrace 
  * ```
  */
 export function traceJsonBytes(trace: readonly TraceEvent[]): Uint8Array<ArrayBuffer> {
-  return encoder.encode(joinTrace(traceEventTexts(trace)));
+  return encoder.encode(traceText(trace));
 }
 
 /**
