@@ -5,21 +5,15 @@
 import { assert } from "./_assert.ts";
 import { Budget } from "./budget.ts";
 import { Mailbox } from "./_mailbox.ts";
-import type { Lane, SkipMeta, TaskContext, TaskResult, TaskSpec, TraceEvent } from "./types.ts";
-
-/** Messages a lane actor receives, relayed by the tick supervisor. */
-export type LaneMessage =
-  | {
-    readonly type: "lane.begin";
-    readonly tick: number;
-    readonly budget: Budget;
-    readonly context: TaskContext;
-  }
-  | {
-    readonly type: "lane.run";
-    readonly task: TaskSpec;
-    readonly meta: { readonly tags: readonly string[] };
-  };
+import type {
+  Lane,
+  LaneMessage,
+  SkipMeta,
+  TaskContext,
+  TaskResult,
+  TaskSpec,
+  TraceEvent,
+} from "./types.ts";
 
 /** A lane actor's reply to `lane.run`. */
 export interface LaneReply {

@@ -12,8 +12,7 @@
 
 import { assert } from "./_assert.ts";
 import { codePointSortKey } from "./_code_point.ts";
-import type { LaneMessage } from "./_lane.ts";
-import type { Lane } from "./types.ts";
+import type { Lane, LaneMessage } from "./types.ts";
 
 /** The message that runs one task. */
 export type RunMessage = Extract<LaneMessage, { type: "lane.run" }>;

@@ -5,9 +5,9 @@
 
 import { assert } from "./_assert.ts";
 import type { Budget } from "./budget.ts";
-import { LaneActor, type LaneMessage, type LaneReply } from "./_lane.ts";
+import { LaneActor, type LaneReply } from "./_lane.ts";
 import type { LaneOrder } from "./_run_order.ts";
-import type { Lane, TaskContext, TaskResult, TraceEvent } from "./types.ts";
+import type { Lane, LaneMessage, TaskContext, TaskResult, TraceEvent } from "./types.ts";
 
 /** The outcome of one tick, before the facade shapes it. */
 export interface TickOutcome {

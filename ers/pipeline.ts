@@ -9,7 +9,7 @@ import type { BindCallableOptions } from "./bindings.ts";
 import { Budget, type BudgetInit } from "./budget.ts";
 import { budgetFrom } from "./_budget_from.ts";
 import { makeTaskSpec } from "./_task_spec.ts";
-import { DeterministicScheduler } from "./scheduler.ts";
+import { DeterministicScheduler, type TickOutput } from "./scheduler.ts";
 import type { TaskContext, TaskSpec } from "./types.ts";
 import { isPlainObject, orDefault, typeError } from "./_validate.ts";
 
@@ -48,7 +48,22 @@ export interface PreparedPipeline {
   readonly context: (tick: number) => TaskContext;
   /** A fresh scheduler holding the tasks. */
   scheduler(): DeterministicScheduler;
+  /**
+   * Runs one tick with the pipeline's budgets on a scheduler kept for this
+   * pipeline, so its tasks are sorted once rather than every tick. Calls made
+   * at once each get their own scheduler.
+   *
+   * @param tick The tick number.
+   * @param context The tick's context; `context(tick)` when omitted.
+   * @returns What the tick produced.
+   */
+  runTick(tick: number, context?: TaskContext): Promise<TickOutput>;
 }
+
+// Pipelines prepared here are returned as they are when prepared again.
+const preparedPipelines = new WeakSet<PreparedPipeline>();
+// Idle schedulers kept per prepared pipeline (enough for a few concurrent ticks).
+const MAX_IDLE_SCHEDULERS = 4;
 
 /**
  * Checks a pipeline and binds its tasks. The `ers` command line calls it on
@@ -82,6 +97,7 @@ export interface PreparedPipeline {
  */
 export function preparePipeline(pipeline: Pipeline): PreparedPipeline {
   const action = "prepare pipeline";
+  if (preparedPipelines.has(pipeline as PreparedPipeline)) return pipeline as PreparedPipeline;
   if (!isPlainObject(pipeline)) typeError(action, "pipeline", "an object with 'tasks'", pipeline);
   if (!Array.isArray(pipeline.tasks)) {
     typeError(action, "tasks", "an array of tasks", pipeline.tasks);
@@ -95,17 +111,33 @@ export function preparePipeline(pipeline: Pipeline): PreparedPipeline {
   if (typeof context !== "function") {
     typeError(action, "context", "a function of the tick", context);
   }
+  const laneBudgets = Object.freeze({
+    forecast: laneBudget("forecast", budgets.forecast, DEFAULT_BUDGETS.forecast),
+    shadow: laneBudget("shadow", budgets.shadow, DEFAULT_BUDGETS.shadow),
+  });
+  const scheduler = () => {
+    const s = new DeterministicScheduler({ maxTasks: Math.max(1, tasks.length) });
+    for (const task of tasks) s.add(task);
+    return s;
+  };
+  const idle: DeterministicScheduler[] = [];
   const prepared: PreparedPipeline = {
     tasks,
-    budgets: Object.freeze({
-      forecast: laneBudget("forecast", budgets.forecast, DEFAULT_BUDGETS.forecast),
-      shadow: laneBudget("shadow", budgets.shadow, DEFAULT_BUDGETS.shadow),
-    }),
+    budgets: laneBudgets,
     context,
-    scheduler() {
-      const s = new DeterministicScheduler({ maxTasks: Math.max(1, tasks.length) });
-      for (const task of tasks) s.add(task);
-      return s;
+    scheduler,
+    async runTick(tick: number, tickContext?: TaskContext): Promise<TickOutput> {
+      const s = idle.pop() ?? scheduler();
+      try {
+        return await s.runTick({
+          tick,
+          budgetForecast: laneBudgets.forecast,
+          budgetShadow: laneBudgets.shadow,
+          context: tickContext === undefined ? context(tick) : tickContext,
+        });
+      } finally {
+        if (idle.length < MAX_IDLE_SCHEDULERS) idle.push(s);
+      }
     },
   };
   const seen = new Set<string>();
@@ -119,7 +151,9 @@ export function preparePipeline(pipeline: Pipeline): PreparedPipeline {
     }
     seen.add(task.name);
   }
-  return Object.freeze(prepared);
+  Object.freeze(prepared);
+  preparedPipelines.add(prepared);
+  return prepared;
 }
 
 function laneBudget(lane: string, init: unknown, fallback: Budget): Budget {

@@ -4,12 +4,13 @@
  * @module
  */
 
-import { Budget, type BudgetInit } from "./budget.ts";
+import type { Budget, BudgetInit } from "./budget.ts";
 import { ensureTaskSpec } from "./_task_spec.ts";
 import { readonlyView } from "./_readonly_view.ts";
 import { type RunMessage, RunOrder } from "./_run_order.ts";
-import { type RelayHook, TickSupervisor } from "./_supervisor.ts";
-import type { TaskContext, TaskResult, TaskSpec, TraceEvent } from "./types.ts";
+import { TickSupervisor } from "./_supervisor.ts";
+import type { Lane, LaneMessage, TaskContext, TaskResult, TaskSpec, TraceEvent } from "./types.ts";
+import { budgetFrom } from "./_budget_from.ts";
 import {
   checkNonNegativeInteger,
   isPlainObject,
@@ -29,6 +30,13 @@ export interface DeterministicSchedulerOptions {
    * @default {1048576}
    */
   maxTasks?: number;
+  /**
+   * Called with every message the tick supervisor relays, in relay order,
+   * just before the lane actor receives it: a tracing hook for diagnostics.
+   * It must not throw and must not depend on the wall clock if its output
+   * feeds anything hashed.
+   */
+  onRelay?: (lane: Lane, message: LaneMessage) => void;
 }
 
 /** Options for {@linkcode DeterministicScheduler.prototype.runTick}. */
@@ -97,11 +105,10 @@ export class DeterministicScheduler {
   /**
    * Creates an empty scheduler.
    *
-   * @param options Limits.
-   * @param relayHook Observes every message the supervisor relays (diagnostics).
+   * @param options Limits and the relay hook.
    * @throws {RangeError} When `maxTasks` is not a positive integer.
    */
-  constructor(options: DeterministicSchedulerOptions = {}, relayHook?: RelayHook) {
+  constructor(options: DeterministicSchedulerOptions = {}) {
     if (!isPlainObject(options)) typeError("create scheduler", "options", "an object", options);
     const maxTasks = checkNonNegativeInteger(
       "create scheduler",
@@ -110,7 +117,14 @@ export class DeterministicScheduler {
     );
     if (maxTasks === 0) rangeError("create scheduler", "maxTasks", "a positive integer", maxTasks);
     this.#maxTasks = maxTasks;
-    this.#supervisor = new TickSupervisor(maxTasks, relayHook);
+    const onRelay: unknown = options.onRelay;
+    if (onRelay !== undefined && typeof onRelay !== "function") {
+      typeError("create scheduler", "onRelay", "a function", onRelay);
+    }
+    this.#supervisor = new TickSupervisor(
+      maxTasks,
+      onRelay as DeterministicSchedulerOptions["onRelay"],
+    );
   }
 
   /** How many tasks the scheduler holds. */
@@ -180,8 +194,8 @@ export class DeterministicScheduler {
   async runTick(options: RunTickOptions): Promise<TickOutput> {
     if (!isPlainObject(options)) typeError("run tick", "options", "an object", options);
     const tick = checkNonNegativeInteger("run tick", "tick", options.tick);
-    const budgetForecast = toBudget("budgetForecast", options.budgetForecast);
-    const budgetShadow = toBudget("budgetShadow", options.budgetShadow);
+    const budgetForecast = budgetFrom("run tick", "budgetForecast", options.budgetForecast);
+    const budgetShadow = budgetFrom("run tick", "budgetShadow", options.budgetShadow);
     const context = orDefault(options.context, {});
     if (typeof context !== "object" || context === null) {
       typeError("run tick", "context", "an object", context);
@@ -202,13 +216,4 @@ export class DeterministicScheduler {
       this.#running = false;
     }
   }
-}
-
-function toBudget(field: string, value: unknown): Budget {
-  if (value instanceof Budget) return value;
-  if (!isPlainObject(value)) typeError("run tick", field, "a Budget or { ops, entropy }", value);
-  return new Budget({
-    ops: checkNonNegativeInteger("run tick", `${field}.ops`, value.ops),
-    entropy: checkNonNegativeInteger("run tick", `${field}.entropy`, orDefault(value.entropy, 0)),
-  });
 }

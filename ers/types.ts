@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { Budget } from "./budget.ts";
+
 /** The two lanes. Forecast runs first; shadow only observes. */
 export type Lane = "forecast" | "shadow";
 
@@ -88,3 +90,28 @@ export interface TaskResult {
   /** Entropy charged: the declared cost when attempted, 0 when skipped. */
   cost_entropy: number;
 }
+
+/**
+ * A message the tick supervisor relays to a lane actor: `lane.begin` opens
+ * the lane's tick with its budget and context, then one `lane.run` per task,
+ * in the stable order. Observe them with the scheduler's `onRelay` option.
+ */
+export type LaneMessage =
+  | {
+    /** Opens the lane's tick. */
+    readonly type: "lane.begin";
+    /** The tick. */
+    readonly tick: number;
+    /** The lane's budget for the tick. */
+    readonly budget: Budget;
+    /** What the lane's tasks receive (a read-only view for the shadow lane). */
+    readonly context: TaskContext;
+  }
+  | {
+    /** Runs one task. */
+    readonly type: "lane.run";
+    /** The task. */
+    readonly task: TaskSpec;
+    /** The meta its trace event carries when it runs. */
+    readonly meta: AttemptMeta;
+  };

@@ -123,6 +123,16 @@ export async function writeAt(
   }
 }
 
+/** Flushes a directory's entries (such as a rename into it) to the disk. */
+export async function syncDirectory(dir: string): Promise<void> {
+  const handle = await Deno.open(dir, { read: true });
+  try {
+    await handle.syncData();
+  } finally {
+    handle.close();
+  }
+}
+
 /** Whether `path` is `root` or inside it (both real, absolute paths). */
 export function isInside(root: string, path: string): boolean {
   return path === root || path.startsWith(root.endsWith(sep) ? root : `${root}${sep}`);

@@ -5,7 +5,7 @@
 //   {"records":[r0,r1,...,rn],"run_id":"<id>","schema":"Manifest.v0"}
 // Records only ever get inserted, and new ones sort at or near the end, so an
 // insertion rewrites only the bytes from the insertion point to the end: the
-// new record, the few records after it, and the fixed suffix. `insert()`
+// new records, the few records after them, and the fixed suffix. `insertAll()`
 // returns that write; it is one `write` call, which a killed process either
 // made or did not.
 
@@ -18,7 +18,37 @@ import { isSafeRelPath } from "./_paths.ts";
 /** The manifest schema tag. */
 export const MANIFEST_SCHEMA = "Manifest.v0";
 
-/** One record of a run's manifest, as stored: its fields are the byte contract. */
+/**
+ * One record of a run's manifest, as stored: its fields are the byte contract.
+ * Exported as `RunManifestRecord`.
+ *
+ * @example The record of a tick's TrendPack
+ * ```ts
+ * import {
+ *   abraxasTick,
+ *   ERS_PROVENANCE_VERSION,
+ *   readRunManifest,
+ *   type RunManifestRecord,
+ * } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const step = () => ({ ok: true });
+ *   const out = await abraxasTick({
+ *     tick: 0, runId: "R", mode: "demo", artifactsDir: dir, runSignal: step, runCompress: step, runOverlay: step,
+ *   });
+ *   const { records } = await readRunManifest(dir, "R");
+ *   const record: RunManifestRecord = records.find((r) => r.kind === "trendpack")!;
+ *   assert.equal(record.path, "viz/R/000000.trendpack.json");
+ *   assert.equal(record.sha256, out.artifacts.trendpack_sha256);
+ *   assert.equal(record.bytes, (await Deno.readFile(out.artifacts.trendpack)).length);
+ *   assert.deepEqual(record.extra, { mode: "demo", ers: ERS_PROVENANCE_VERSION });
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface ManifestRecord {
   /** The tick the artifact belongs to. */
   tick: number;
@@ -141,32 +171,38 @@ export class ManifestModel {
     return `${HEAD}${this.#entries.map((entry) => entry.text).join(",")}${this.#suffix}`;
   }
 
-  /** Inserts a record and returns the one write that updates the file to match. */
-  insert(record: ManifestRecord): ManifestWrite {
-    assert(!this.#byPath.has(record.path), `insert() of recorded path ${record.path}`);
+  /**
+   * Inserts records (paths not yet recorded, none repeated) and returns the
+   * one write that brings the file from the old manifest to the new one: the
+   * bytes from the first insertion point to the end.
+   */
+  insertAll(records: readonly ManifestRecord[]): ManifestWrite {
     const entries = this.#entries;
-    const index = this.#insertionIndex(record);
-    if (entries.length === 0) {
-      this.#append(record);
-      return { offset: 0, bytes: encoder.encode(this.toText()), create: true };
+    const oldCount = entries.length;
+    const oldLength = this.#byteLength;
+    assert(records.length > 0, "insertAll() of no records");
+    let first = oldCount;
+    for (const record of records) first = Math.min(first, this.#insertionIndex(record));
+    let oldTail = this.#suffixBytes; // old bytes from record `first` (with its comma) to the end
+    for (let i = first; i < oldCount; i++) oldTail += (entries[i] as Entry).byteLength + 1;
+    for (const record of records) {
+      assert(!this.#byPath.has(record.path), `insertAll() of recorded path ${record.path}`);
+      if (entries.length === 0) {
+        this.#append(record);
+        continue;
+      }
+      const entry = makeEntry(record);
+      entries.splice(this.#insertionIndex(record), 0, entry);
+      this.#byPath.set(record.path, entry);
+      this.#byteLength += entry.byteLength + 1;
     }
-    const entry = makeEntry(record);
-    let tail = this.#suffix;
-    let tailBytes = 0; // bytes of the records after the insertion point, with their commas
-    for (let i = entries.length - 1; i >= index; i--) {
-      const after = entries[i] as Entry;
-      tail = `,${after.text}${tail}`;
-      tailBytes += after.byteLength + 1;
-    }
-    // Appending rewrites the suffix after a new comma; inserting before record
-    // `index` rewrites from that record's first byte.
-    const appended = index === entries.length;
-    const offset = this.#byteLength - this.#suffixBytes - tailBytes + (appended ? 0 : 1);
-    const text = appended ? `,${entry.text}${tail}` : `${entry.text}${tail}`;
-    entries.splice(index, 0, entry);
-    this.#byPath.set(record.path, entry);
-    this.#byteLength += entry.byteLength + 1;
-    const bytes = encoder.encode(text);
+    if (oldCount === 0) return { offset: 0, bytes: encoder.encode(this.toText()), create: true };
+    // Appending rewrites the suffix after a new comma; inserting before an old
+    // record rewrites from that record's first byte.
+    const appended = first === oldCount;
+    const offset = oldLength - oldTail + (appended ? 0 : 1);
+    const texts = entries.slice(first).map((entry) => entry.text).join(",");
+    const bytes = encoder.encode(`${appended ? "," : ""}${texts}${this.#suffix}`);
     assert(
       offset + bytes.length === this.#byteLength,
       "manifest write ends at the new end of file",

@@ -16,21 +16,22 @@ import {
   rangeError,
   typeError,
 } from "../ers/_validate.ts";
-import { DriftError, ManifestError } from "./errors.ts";
+import { DriftError } from "./errors.ts";
 import {
   isInside,
   readIfExists,
   requireAccess,
   sameBytes,
+  syncDirectory,
   withPermissionHint,
   withRootLock,
-  writeAt,
   writeFileAtomic,
 } from "./_fs.ts";
-import { ManifestModel, type ManifestRecord, recordText } from "./_manifest.ts";
+import { type ManifestRecord, recordText } from "./_manifest.ts";
+import { commitRecords, loadManifest } from "./_manifest_store.ts";
 import { checkRelPath, checkRunId, manifestRelPath } from "./_paths.ts";
 
-/** What {@linkcode ArtifactWriter.prototype.writeJson} wrote and recorded. */
+/** What {@linkcode ArtifactWriter.prototype.writeJson} wrote and recorded: a manifest record and its run. */
 export interface ArtifactRecord {
   /** The artifact's schema tag, such as `TrendPack.v0`. */
   schema: string;
@@ -69,29 +70,37 @@ export interface WriteJsonOptions {
 /** Options for {@linkcode ArtifactWriter}. */
 export interface ArtifactWriterOptions {
   /**
-   * Sync file data to the disk before each rename and after each manifest
-   * update, so that a power cut, not only a killed process, loses nothing
-   * recorded.
+   * Sync file data and directory entries to the disk before recording, so
+   * that a power cut, not only a killed process, loses nothing recorded.
    *
    * @default {true}
    */
   durable?: boolean;
 }
 
-interface ManifestState {
-  model: ManifestModel;
-  ino: number | null;
-  size: number;
+/**
+ * An artifact encoded and hashed but not yet written, from
+ * {@linkcode ArtifactWriter.prototype.prepareJson}: its record is known, so
+ * other artifacts can refer to its path and hash before it is written.
+ */
+export interface PreparedArtifact {
+  /** The record the artifact will have once written. */
+  readonly record: Readonly<ArtifactRecord>;
 }
 
-// Manifests already read, by absolute path. Checked against the file's inode
-// and size under the lock before each use: records are only ever added, so a
-// manifest another process grew is never mistaken for the cached one.
-const MAX_CACHED_MANIFESTS = 64;
-const manifestCache = new Map<string, ManifestState>();
+interface Pending {
+  readonly manifest: ManifestRecord;
+  readonly bytes: Uint8Array<ArrayBuffer>;
+  readonly runId: string;
+}
+
+// Prepared artifacts are opaque: their bytes live here, out of callers' reach.
+const pending = new WeakMap<PreparedArtifact, Pending>();
 
 const ACTION = "write artifact";
 const MAX_TAG_LENGTH = 128;
+/** Most artifacts one {@linkcode ArtifactWriter.prototype.writeAll} call writes. */
+export const MAX_ARTIFACTS_PER_WRITE = 1024;
 
 /**
  * Writes JSON artifacts under one artifacts directory, and nowhere else:
@@ -167,7 +176,8 @@ export class ArtifactWriter {
 
   /**
    * Writes `obj` as canonical JSON at `relPath` and records it in the run's
-   * manifest. Every argument is checked before anything is written.
+   * manifest: `prepareJson()` then `writeAll()` of that one artifact. Every
+   * argument is checked before anything is written.
    *
    * @param options What to write, where, and how to record it.
    * @returns The record, with the path relative to the artifacts root.
@@ -181,32 +191,101 @@ export class ArtifactWriter {
    * @throws {ManifestError} When the run's manifest on disk is corrupt.
    */
   async writeJson(options: WriteJsonOptions): Promise<ArtifactRecord> {
-    const record = prepareRecord(options);
+    const [record] = await this.writeAll([await this.prepareJson(options)]);
+    return record as ArtifactRecord;
+  }
+
+  /**
+   * Encodes and hashes an artifact without writing anything, checking every
+   * argument. Its record (path, SHA-256, length) is known at once, so that
+   * another artifact can refer to it; write both with {@linkcode writeAll}.
+   *
+   * @param options What to write, where, and how to record it.
+   * @returns The prepared artifact.
+   * @throws {TypeError | RangeError} As {@linkcode writeJson}, naming the field.
+   */
+  async prepareJson(options: WriteJsonOptions): Promise<PreparedArtifact> {
+    const manifest = prepareRecord(options);
     const runId = checkRunId(ACTION, options.runId);
     const bytes = new TextEncoder().encode(canonicalJsonString(options.obj, "obj"));
-    record.sha256 = await sha256Hex(bytes);
-    record.bytes = bytes.length;
+    manifest.sha256 = await sha256Hex(bytes);
+    manifest.bytes = bytes.length;
+    const { path, sha256, schema, tick, kind } = manifest;
+    const prepared: PreparedArtifact = Object.freeze({
+      record: Object.freeze({
+        schema,
+        path,
+        sha256,
+        bytes: bytes.length,
+        run_id: runId,
+        tick,
+        kind,
+      }),
+    });
+    pending.set(prepared, { manifest, bytes, runId });
+    return prepared;
+  }
+
+  /**
+   * Writes prepared artifacts of one run and records them, all under one
+   * lock and with one manifest update. Every artifact is checked against the
+   * manifest first, so a drift refuses the whole batch before anything is
+   * written; each file is then renamed into place (and synced when durable)
+   * before the manifest records it.
+   *
+   * @param artifacts Artifacts from {@linkcode prepareJson}, all of one run,
+   * at distinct paths.
+   * @returns Their records, in the order given.
+   * @throws {TypeError} When an item was not made by `prepareJson()`.
+   * @throws {RangeError} When the batch is empty or too large, mixes runs or repeats a path.
+   * @throws {DriftError} When an artifact's path is recorded with other bytes or metadata.
+   * @throws {ArtifactPermissionError} When access is missing, naming the flag.
+   * @throws {ManifestError} When the run's manifest on disk is corrupt.
+   */
+  async writeAll(artifacts: readonly PreparedArtifact[]): Promise<ArtifactRecord[]> {
+    const batch = checkBatch(artifacts);
+    try {
+      await this.#writeBatch(batch);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      // A directory this writer had checked or made is gone: check and make
+      // them again, once. Safe to repeat: drift is checked anew under the lock.
+      this.#realRoot = undefined;
+      this.#checkedDirs.clear();
+      await this.#writeBatch(batch);
+    }
+    return artifacts.map((artifact) => ({ ...artifact.record }));
+  }
+
+  async #writeBatch(batch: readonly Pending[]): Promise<void> {
     const root = await this.#openRoot();
+    const runId = (batch[0] as Pending).runId;
     await withPermissionHint(
       this.root,
       () =>
-        withRootLock(join(root, "manifests"), true, async () => {
-          const manifestPath = join(root, manifestRelPath(runId));
-          const state = await loadManifest(manifestPath, runId);
-          const recorded = state.model.find(record.path);
-          if (recorded !== undefined) {
-            checkSameAsRecorded(recorded, record);
-            if (await readIfExists(join(root, record.path)) === undefined) {
-              await this.#writeArtifact(root, record.path, bytes); // restore a deleted file
-            }
-            return;
-          }
-          await this.#writeArtifact(root, record.path, bytes);
-          await commitRecord(manifestPath, state, record, this.#durable);
-        }),
+        withRootLock(join(root, "manifests"), true, () => this.#writeLocked(root, runId, batch)),
     );
-    const { path, sha256, schema, tick, kind } = record;
-    return { schema, path, sha256, bytes: bytes.length, run_id: runId, tick, kind };
+  }
+
+  // Holding the lock: refuse any drift, write what is new or was deleted,
+  // then record the new artifacts with one manifest update.
+  async #writeLocked(root: string, runId: string, batch: readonly Pending[]): Promise<void> {
+    const manifestPath = join(root, manifestRelPath(runId));
+    const state = await loadManifest(manifestPath, runId);
+    const fresh: Pending[] = []; // not recorded yet
+    const missing: Pending[] = []; // recorded, but the file was deleted: restore it
+    for (const item of batch) {
+      const recorded = state.model.find(item.manifest.path);
+      if (recorded === undefined) fresh.push(item);
+      else if (checkSameAsRecorded(recorded, item.manifest)) missing.push(item);
+    }
+    for (let i = missing.length - 1; i >= 0; i--) {
+      if (await exists(join(root, (missing[i] as Pending).manifest.path))) missing.splice(i, 1);
+    }
+    await this.#writeFiles(root, [...fresh, ...missing]);
+    if (fresh.length > 0) {
+      await commitRecords(manifestPath, state, fresh.map((item) => item.manifest), this.#durable);
+    }
   }
 
   async #openRoot(): Promise<string> {
@@ -219,12 +298,20 @@ export class ArtifactWriter {
     return this.#realRoot;
   }
 
-  async #writeArtifact(root: string, relPath: string, bytes: Uint8Array): Promise<void> {
-    const target = join(root, relPath);
-    const existing = await readIfExists(target);
-    if (existing !== undefined && sameBytes(existing, bytes)) return;
-    await this.#ensureDir(root, dirname(relPath));
-    await writeFileAtomic(target, bytes, this.#durable);
+  // Renames each file into place (skipping identical ones), then syncs the
+  // directories that gained an entry, so that a recorded file survives a power cut.
+  async #writeFiles(root: string, items: readonly Pending[]): Promise<void> {
+    const dirs = new Set<string>();
+    for (const { manifest, bytes } of items) {
+      const target = join(root, manifest.path);
+      const existing = await readIfExists(target);
+      if (existing !== undefined && sameBytes(existing, bytes)) continue;
+      await this.#ensureDir(root, dirname(manifest.path));
+      await writeFileAtomic(target, bytes, this.#durable);
+      dirs.add(dirname(target));
+    }
+    if (!this.#durable) return;
+    for (const dir of dirs) await syncDirectory(dir);
   }
 
   // Creates the directory, after checking that its deepest existing ancestor
@@ -244,6 +331,46 @@ export class ArtifactWriter {
     await Deno.mkdir(join(root, relDir), { recursive: true });
     this.#checkedDirs.add(relDir);
   }
+}
+
+function checkBatch(artifacts: readonly PreparedArtifact[]): Pending[] {
+  const action = "write artifacts";
+  if (!Array.isArray(artifacts)) {
+    typeError(action, "artifacts", "an array of prepared artifacts", artifacts);
+  }
+  if (artifacts.length === 0 || artifacts.length > MAX_ARTIFACTS_PER_WRITE) {
+    rangeError(
+      action,
+      "artifacts",
+      `1 to ${MAX_ARTIFACTS_PER_WRITE} prepared artifacts`,
+      artifacts,
+    );
+  }
+  const paths = new Set<string>();
+  return artifacts.map((artifact, i) => {
+    const item = pending.get(artifact);
+    if (item === undefined) {
+      typeError(
+        action,
+        `artifacts[${i}]`,
+        "an artifact from ArtifactWriter.prepareJson()",
+        artifact,
+      );
+    }
+    if (i > 0 && item.runId !== artifacts[0]?.record.run_id) {
+      rangeError(action, `artifacts[${i}].record.run_id`, "the run of artifacts[0]", item.runId);
+    }
+    if (paths.has(item.manifest.path)) {
+      rangeError(
+        action,
+        `artifacts[${i}].record.path`,
+        "a path no other artifact of the batch has",
+        item.manifest.path,
+      );
+    }
+    paths.add(item.manifest.path);
+    return item;
+  });
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -282,11 +409,12 @@ function prepareRecord(options: WriteJsonOptions): ManifestRecord {
     sha256: "",
     bytes: 0,
   };
-  if (extra !== undefined && Object.keys(extra).length > 0) record.extra = extra;
+  if (extra !== undefined && Object.keys(extra).length > 0) record.extra = structuredClone(extra);
   return record;
 }
 
-function checkSameAsRecorded(recorded: ManifestRecord, record: ManifestRecord): void {
+// Throws DriftError unless `record` is exactly what the manifest holds.
+function checkSameAsRecorded(recorded: ManifestRecord, record: ManifestRecord): true {
   if (recorded.sha256 !== record.sha256) {
     throw new DriftError(record.path, recorded.sha256, record.sha256);
   }
@@ -300,64 +428,5 @@ function checkSameAsRecorded(recorded: ManifestRecord, record: ManifestRecord): 
       }, the new record is ${recordText(record)}`,
     );
   }
-}
-
-async function loadManifest(path: string, runId: string): Promise<ManifestState> {
-  let info: Deno.FileInfo | undefined;
-  try {
-    info = await Deno.stat(path);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  const cached = manifestCache.get(path);
-  if (info === undefined) {
-    const fresh = { model: new ManifestModel(runId), ino: null, size: 0 };
-    manifestCache.delete(path);
-    return fresh;
-  }
-  if (cached && cached.ino === info.ino && cached.size === info.size) {
-    manifestCache.delete(path); // re-insert: most recently used last
-    manifestCache.set(path, cached);
-    return cached;
-  }
-  const bytes = await Deno.readFile(path);
-  let model: ManifestModel;
-  try {
-    model = ManifestModel.parse(runId, bytes);
-  } catch (error) {
-    throw new ManifestError(manifestRelPath(runId), (error as Error).message);
-  }
-  const state = { model, ino: info.ino, size: bytes.length };
-  remember(path, state);
-  return state;
-}
-
-async function commitRecord(
-  path: string,
-  state: ManifestState,
-  record: ManifestRecord,
-  durable: boolean,
-): Promise<void> {
-  const write = state.model.insert(record);
-  try {
-    if (write.create) {
-      await writeFileAtomic(path, write.bytes, durable);
-      state.ino = (await Deno.stat(path)).ino;
-    } else {
-      await writeAt(path, write.offset, write.bytes, durable);
-    }
-    state.size = state.model.byteLength;
-    remember(path, state);
-  } catch (error) {
-    manifestCache.delete(path); // the model may be ahead of the file: reread next time
-    throw error;
-  }
-}
-
-function remember(path: string, state: ManifestState): void {
-  manifestCache.delete(path);
-  manifestCache.set(path, state);
-  if (manifestCache.size > MAX_CACHED_MANIFESTS) {
-    manifestCache.delete(manifestCache.keys().next().value as string);
-  }
+  return true;
 }

@@ -220,14 +220,9 @@ export async function pipelineTick(options: PipelineTickOptions): Promise<Abraxa
   const runId = checkRunId(ACTION, options.runId);
   const mode = checkName(ACTION, "mode", options.mode, 128);
   const pipeline = preparePipeline(options.pipeline as Pipeline);
-  const writer = new ArtifactWriter(options.artifactsDir);
+  const writer = writerFor(options.artifactsDir);
   writer.checkAccess();
-  const out = await pipeline.scheduler().runTick({
-    tick,
-    budgetForecast: pipeline.budgets.forecast,
-    budgetShadow: pipeline.budgets.shadow,
-    context: options.context === undefined ? pipeline.context(tick) : options.context,
-  });
+  const out = await pipeline.runTick(tick, options.context);
   const records = await emitArtifacts(writer, out.trace, tick, runId, mode);
   return {
     tick,
@@ -247,8 +242,9 @@ export async function pipelineTick(options: PipelineTickOptions): Promise<Abraxa
   };
 }
 
-// The TrendPack, then the RunIndex that points at it; paths are relative to
-// the artifacts root so that hashes do not depend on where the directory lives.
+// The TrendPack and the RunIndex that points at it, written together (one
+// lock, one manifest update). Paths are relative to the artifacts root, so
+// hashes do not depend on where the directory lives.
 async function emitArtifacts(
   writer: ArtifactWriter,
   trace: readonly TraceEvent[],
@@ -257,7 +253,7 @@ async function emitArtifacts(
   mode: string,
 ): Promise<{ trendpack: ArtifactRecord; runindex: ArtifactRecord }> {
   const stem = String(tick).padStart(6, "0");
-  const trendpack = await writer.writeJson({
+  const trendpack = await writer.prepareJson({
     runId,
     tick,
     kind: "trendpack",
@@ -271,7 +267,7 @@ async function emitArtifacts(
     relPath: `viz/${runId}/${stem}.trendpack.json`,
     extra: { mode, ers: ERS_PROVENANCE_VERSION },
   });
-  const runindex = await writer.writeJson({
+  const runindex = await writer.prepareJson({
     runId,
     tick,
     kind: "runindex",
@@ -280,15 +276,34 @@ async function emitArtifacts(
       schema: "RunIndex.v0",
       run_id: runId,
       tick,
-      refs: { trendpack: trendpack.path },
-      hashes: { trendpack_sha256: trendpack.sha256 },
+      refs: { trendpack: trendpack.record.path },
+      hashes: { trendpack_sha256: trendpack.record.sha256 },
       tags: [],
       provenance: { engine: "abraxas", mode },
     },
     relPath: `run_index/${runId}/${stem}.runindex.json`,
     extra: { mode },
   });
-  return { trendpack, runindex };
+  const [trendpackRecord, runindexRecord] = await writer.writeAll([trendpack, runindex]);
+  return {
+    trendpack: trendpackRecord as ArtifactRecord,
+    runindex: runindexRecord as ArtifactRecord,
+  };
+}
+
+// One writer per artifacts directory, so that its checked directories and
+// resolved root carry over from tick to tick.
+const MAX_CACHED_WRITERS = 64;
+const writers = new Map<string, ArtifactWriter>();
+
+function writerFor(artifactsDir: string): ArtifactWriter {
+  let writer = writers.get(artifactsDir);
+  if (writer === undefined) {
+    writer = new ArtifactWriter(artifactsDir);
+    if (writers.size >= MAX_CACHED_WRITERS) writers.delete(writers.keys().next().value as string);
+    writers.set(artifactsDir, writer);
+  }
+  return writer;
 }
 
 // The reference pipeline: signal, compress, overlay (forecast, priorities 0..2)

@@ -256,3 +256,62 @@ Deno.test("ArtifactWriter.resolve() joins the artifacts directory and a checked 
   assert.throws(() => writer.resolve("../x"), RangeError);
   assert.throws(() => new ArtifactWriter(""), /'artifactsDir' must be a non-empty path string/);
 });
+
+Deno.test("ArtifactWriter.writeJson() keeps working after its directory is deleted", async () => {
+  await inTempDir(async (dir) => {
+    const root = `${dir}/artifacts`;
+    const writer = new ArtifactWriter(root);
+    await writer.writeJson(base);
+    await Deno.remove(root, { recursive: true });
+    await writer.writeJson({ ...base, tick: 1, relPath: "notes/RUN-W/000001.json" });
+    assert.deepEqual([...(await snapshot(root)).keys()], [
+      "manifests/RUN-W.manifest.json",
+      "notes/RUN-W/000001.json",
+    ]);
+  });
+});
+
+Deno.test("ArtifactWriter.writeAll() records a batch at once, or nothing when one artifact drifts", async () => {
+  await inTempDir(async (dir) => {
+    const writer = new ArtifactWriter(dir);
+    const first = await writer.prepareJson(base);
+    const second = await writer.prepareJson({
+      ...base,
+      tick: 1,
+      relPath: "notes/RUN-W/000001.json",
+    });
+    assert.deepEqual(await writer.writeAll([first, second]), [first.record, second.record]);
+    assert.equal((await manifest(dir)).records.length, 2);
+    const before = await snapshot(dir);
+    const third = await writer.prepareJson({
+      ...base,
+      tick: 2,
+      relPath: "notes/RUN-W/000002.json",
+    });
+    const drifted = await writer.prepareJson({ ...base, obj: { other: true } });
+    await assert.rejects(writer.writeAll([third, drifted]), DriftError);
+    assert.deepEqual(await snapshot(dir), before);
+  });
+});
+
+Deno.test("ArtifactWriter.writeAll() refuses foreign objects, mixed runs and repeated paths", async () => {
+  await inTempDir(async (dir) => {
+    const writer = new ArtifactWriter(dir);
+    const a = await writer.prepareJson(base);
+    const other = await writer.prepareJson({ ...base, runId: "RUN-X" });
+    await assert.rejects(writer.writeAll([]), /'artifacts' must be 1 to 1024 prepared artifacts/);
+    await assert.rejects(
+      writer.writeAll([{ record: a.record }]),
+      /'artifacts\[0\]' must be an artifact from ArtifactWriter\.prepareJson\(\)/,
+    );
+    await assert.rejects(
+      writer.writeAll([a, other]),
+      /'artifacts\[1\]\.record\.run_id' must be the run of artifacts\[0\]/,
+    );
+    await assert.rejects(
+      writer.writeAll([a, a]),
+      /'artifacts\[1\]\.record\.path' must be a path no other artifact/,
+    );
+    assert.deepEqual([...(await snapshot(dir)).keys()], []);
+  });
+});

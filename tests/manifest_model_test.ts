@@ -60,7 +60,7 @@ Deno.test("ManifestModel.insert() writes, in any arrival order, exactly the byte
           `viz/${tick}/${kind}-${n}.json`,
           n % 2 ? { mode: "ü", n } : undefined,
         );
-        const write = model.insert(r);
+        const write = model.insertAll([r]);
         assert.equal(write.create, seen.length === 0);
         file = write.create ? write.bytes : applyWrite(file, write.offset, write.bytes);
         seen.push(r);
@@ -74,8 +74,10 @@ Deno.test("ManifestModel.insert() writes, in any arrival order, exactly the byte
 
 Deno.test("ManifestModel.parse() round-trips and refuses torn, edited or unsorted manifests", () => {
   const model = new ManifestModel("R");
-  model.insert(record(0, "trendpack", "viz/R/000000.trendpack.json", { ers: "v0.2", mode: "p" }));
-  model.insert(record(0, "runindex", "run_index/R/000000.runindex.json"));
+  model.insertAll([
+    record(0, "trendpack", "viz/R/000000.trendpack.json", { ers: "v0.2", mode: "p" }),
+    record(0, "runindex", "run_index/R/000000.runindex.json"),
+  ]);
   const bytes = new TextEncoder().encode(model.toText());
   assert.equal(ManifestModel.parse("R", bytes).toText(), model.toText());
   const text = model.toText();
@@ -104,4 +106,36 @@ Deno.test("ManifestModel.parse() round-trips and refuses torn, edited or unsorte
 Deno.test("recordText() leaves out an empty extra, as the reference does", () => {
   assert.ok(!recordText(record(1, "k", "p", {})).includes("extra"));
   assert.ok(recordText(record(1, "k", "p", { a: 1 })).includes('"extra":{"a":1}'));
+});
+
+Deno.test("ManifestModel.insertAll() writes a batch, in any order, as one write from its first insertion point", () => {
+  const batches = fc.array(
+    fc.uniqueArray(
+      fc.record({ tick: fc.nat(30), kind: fc.constantFrom("trendpack", "runindex") }),
+      {
+        selector: (r) => `${r.tick}/${r.kind}`,
+        minLength: 1,
+        maxLength: 4,
+      },
+    ),
+    { minLength: 1, maxLength: 12 },
+  );
+  fc.assert(
+    fc.property(batches, (list) => {
+      const model = new ManifestModel("R");
+      let file: Uint8Array = new Uint8Array();
+      const seen = new Map<string, ManifestRecord>();
+      for (const batch of list) {
+        const fresh = batch.map(({ tick, kind }) => record(tick, kind, `p/${tick}/${kind}`))
+          .filter((r) => !seen.has(r.path));
+        if (fresh.length === 0) continue;
+        const write = model.insertAll(fresh);
+        assert.equal(write.create, seen.size === 0);
+        file = write.create ? write.bytes : applyWrite(file, write.offset, write.bytes);
+        for (const r of fresh) seen.set(r.path, r);
+        assert.equal(decoder.decode(file), fullRewrite("R", [...seen.values()]));
+      }
+    }),
+    { numRuns: 200 },
+  );
 });

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { Budget, DeterministicScheduler, type TaskSpec } from "../mod.ts";
-import type { LaneMessage } from "../ers/_lane.ts";
+import { Budget, DeterministicScheduler, type LaneMessage, type TaskSpec } from "../mod.ts";
 import { task } from "./_helpers.ts";
 
 const budgets = {
@@ -213,10 +212,12 @@ Deno.test("DeterministicScheduler.runTick() makes a shadow task's write an error
 
 Deno.test("DeterministicScheduler.runTick() relays one lane.begin then the tasks, forecast first", async () => {
   const relayed: string[] = [];
-  const s = new DeterministicScheduler({}, (lane: string, message: LaneMessage) => {
-    relayed.push(
-      `${lane}:${message.type}${message.type === "lane.run" ? `:${message.task.name}` : ""}`,
-    );
+  const s = new DeterministicScheduler({
+    onRelay: (lane: string, message: LaneMessage) => {
+      relayed.push(
+        `${lane}:${message.type}${message.type === "lane.run" ? `:${message.task.name}` : ""}`,
+      );
+    },
   });
   s.add(task("s1", { lane: "shadow" }));
   s.add(task("f2", { priority: 2 }));
