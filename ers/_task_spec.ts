@@ -12,9 +12,42 @@ import {
   typeError,
 } from "./_validate.ts";
 
-/** Longest task name accepted, in UTF-16 code units. */
+/**
+ * Longest task name accepted, in UTF-16 code units. Each tag is held to the
+ * same length.
+ *
+ * @example A name one code unit too long is refused
+ * ```ts
+ * import { bindCallable, MAX_TASK_NAME_LENGTH } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const task = { lane: "forecast", priority: 0, costOps: 1, fn: () => 0 } as const;
+ * const longest = bindCallable({ ...task, name: "a".repeat(MAX_TASK_NAME_LENGTH) });
+ * assert.equal(longest.name.length, 1024);
+ * assert.throws(
+ *   () => bindCallable({ ...task, name: "a".repeat(MAX_TASK_NAME_LENGTH + 1) }),
+ *   RangeError,
+ * );
+ * ```
+ */
 export const MAX_TASK_NAME_LENGTH = 1024;
-/** Most tags a task may carry. */
+/**
+ * Most tags a task may carry.
+ *
+ * @example 257 tags are refused
+ * ```ts
+ * import { bindCallable, MAX_TASK_TAGS } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const task = { name: "a", lane: "forecast", priority: 0, costOps: 1, fn: () => 0 } as const;
+ * const tags = (n: number) => Array.from({ length: n }, (_, i) => `tag${i}`);
+ * assert.equal(bindCallable({ ...task, tags: tags(MAX_TASK_TAGS) }).tags.length, 256);
+ * assert.throws(
+ *   () => bindCallable({ ...task, tags: tags(MAX_TASK_TAGS + 1) }),
+ *   RangeError,
+ * );
+ * ```
+ */
 export const MAX_TASK_TAGS = 256;
 
 // Specs made here are frozen and already checked; `add()` trusts them.

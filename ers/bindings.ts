@@ -10,7 +10,31 @@ import type { Lane, TaskContext, TaskFn, TaskSpec } from "./types.ts";
 
 export { MAX_TASK_NAME_LENGTH, MAX_TASK_TAGS } from "./_task_spec.ts";
 
-/** Options for {@linkcode bindCallable}. */
+/**
+ * Options for {@linkcode bindCallable}; a pipeline's `tasks` take the same
+ * shape.
+ *
+ * @example Every field set
+ * ```ts
+ * import { bindCallable, type BindCallableOptions } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const options: BindCallableOptions = {
+ *   name: "oracle:signal",
+ *   lane: "forecast",
+ *   priority: 0,
+ *   costOps: 5,
+ *   costEntropy: 1,
+ *   fn: (context) => context.x,
+ *   tags: ["oracle"],
+ * };
+ * const task = bindCallable(options);
+ * assert.equal(task.costEntropy, 1);
+ * assert.deepEqual(task.tags, ["oracle"]);
+ * assert.equal(task.fn({ x: 3 }), 3);
+ * assert.ok(Object.isFrozen(task));
+ * ```
+ */
 export interface BindCallableOptions {
   /** Unique task name. */
   name: string;
@@ -64,7 +88,27 @@ export function bindCallable(options: BindCallableOptions): TaskSpec {
   return makeTaskSpec(options, "bind task");
 }
 
-/** Options for {@linkcode bindRuneInvoke}. */
+/**
+ * Options for {@linkcode bindRuneInvoke}.
+ *
+ * @example Inputs under a custom context key
+ * ```ts
+ * import { bindRuneInvoke, type BindRuneInvokeOptions } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const options: BindRuneInvokeOptions = {
+ *   runeName: "sigil",
+ *   lane: "shadow",
+ *   priority: 0,
+ *   costOps: 1,
+ *   invoker: (rune, inputs) => `${rune}(${inputs})`,
+ *   inputKey: "inputs",
+ * };
+ * const task = bindRuneInvoke(options);
+ * assert.deepEqual(task.tags, ["rune"]);
+ * assert.equal(task.fn({ inputs: { sigil: 7 } }), "sigil(7)");
+ * ```
+ */
 export interface BindRuneInvokeOptions {
   /** The rune; the task is named `rune:<runeName>`. */
   runeName: string;

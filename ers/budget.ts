@@ -6,7 +6,22 @@
 
 import { checkNonNegativeInteger, isPlainObject, orDefault, typeError } from "./_validate.ts";
 
-/** Options for {@linkcode Budget}. */
+/**
+ * Options for {@linkcode Budget}. `runTick()` also takes them in place of a
+ * `Budget`.
+ *
+ * @example Entropy defaults to zero
+ * ```ts
+ * import { Budget, type BudgetInit } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const init: BudgetInit = { ops: 10 };
+ * const budget = new Budget(init);
+ * assert.equal(budget.ops, 10);
+ * assert.equal(budget.entropy, 0);
+ * assert.throws(() => new Budget({ ops: 1.5 }), RangeError);
+ * ```
+ */
 export interface BudgetInit {
   /** Abstract work units available. */
   ops: number;

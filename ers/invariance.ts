@@ -17,10 +17,41 @@ import {
   typeError,
 } from "./_validate.ts";
 
-/** Most runs one gate may make. */
+/**
+ * Most runs one gate may make.
+ *
+ * @example One run more is refused
+ * ```ts
+ * import { dozenRunInvarianceGate, MAX_INVARIANCE_RUNS } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * await assert.rejects(
+ *   dozenRunInvarianceGate({ makeTrace: () => [], runs: MAX_INVARIANCE_RUNS + 1 }),
+ *   RangeError,
+ * );
+ * ```
+ */
 export const MAX_INVARIANCE_RUNS = 100_000;
 
-/** Where two traces first differ. */
+/**
+ * Where two traces first differ.
+ *
+ * @example A trace that grew an event
+ * ```ts
+ * import { type Divergence, dozenRunInvarianceGate, type TraceEvent } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const event: TraceEvent = {
+ *   tick: 0, task: "a", lane: "forecast", status: "ok", cost_ops: 1, cost_entropy: 0, meta: { tags: [] },
+ * };
+ * const result = await dozenRunInvarianceGate({
+ *   runs: 2,
+ *   makeTrace: (run) => run === 0 ? [event] : [event, { ...event, task: "b" }],
+ * });
+ * const divergence: Divergence | null = result.divergence;
+ * assert.deepEqual(divergence, { event_index: 1, diff: { a: { _len: 1 }, b: { _len: 2 } } });
+ * ```
+ */
 export interface Divergence {
   /** Index of the first differing event (or the shorter length). */
   event_index: number;
@@ -31,7 +62,22 @@ export interface Divergence {
   diff: { a: TraceEvent | { _len: number }; b: TraceEvent | { _len: number } };
 }
 
-/** The gate's verdict. */
+/**
+ * The gate's verdict.
+ *
+ * @example A steady trace passes
+ * ```ts
+ * import { dozenRunInvarianceGate, type InvarianceResult, traceHashSha256 } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const result: InvarianceResult = await dozenRunInvarianceGate({ makeTrace: () => [] });
+ * assert.equal(result.ok, true);
+ * assert.equal(result.expected_hash, await traceHashSha256([]));
+ * assert.equal(result.hashes.length, 12);
+ * assert.equal(result.first_mismatch_index, null);
+ * assert.equal(result.divergence, null);
+ * ```
+ */
 export interface InvarianceResult {
   /** Whether every run hashed the same. */
   ok: boolean;
@@ -45,7 +91,33 @@ export interface InvarianceResult {
   divergence: Divergence | null;
 }
 
-/** Options for {@linkcode dozenRunInvarianceGate}. */
+/**
+ * Options for {@linkcode dozenRunInvarianceGate}.
+ *
+ * @example Three runs of a fresh scheduler
+ * ```ts
+ * import {
+ *   bindCallable,
+ *   DeterministicScheduler,
+ *   dozenRunInvarianceGate,
+ *   type InvarianceGateOptions,
+ * } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const options: InvarianceGateOptions = {
+ *   runs: 3,
+ *   makeTrace: async () => {
+ *     const s = new DeterministicScheduler();
+ *     s.add(bindCallable({ name: "a", lane: "forecast", priority: 0, costOps: 1, fn: () => 1 }));
+ *     const out = await s.runTick({ tick: 0, budgetForecast: { ops: 1 }, budgetShadow: { ops: 0 } });
+ *     return out.trace;
+ *   },
+ * };
+ * const result = await dozenRunInvarianceGate(options);
+ * assert.equal(result.ok, true);
+ * assert.equal(result.hashes.length, 3);
+ * ```
+ */
 export interface InvarianceGateOptions {
   /** Makes the trace of run `runIndex`; may be async. */
   makeTrace: (runIndex: number) => readonly TraceEvent[] | Promise<readonly TraceEvent[]>;

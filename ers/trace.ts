@@ -8,7 +8,28 @@ import { sha256Hex } from "./_sha256.ts";
 import { traceText } from "./_trace_text.ts";
 import type { TraceEvent } from "./types.ts";
 
-/** The canonical payload of a trace: its events with keys in canonical order. */
+/**
+ * The canonical payload of a trace: its events with keys in canonical order.
+ *
+ * @example The payload serializes to the canonical bytes
+ * ```ts
+ * import {
+ *   canonicalizeTrace,
+ *   type CanonicalTrace,
+ *   type TraceEvent,
+ *   traceJsonBytes,
+ * } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const trace: TraceEvent[] = [{
+ *   tick: 0, task: "t", lane: "shadow", status: "skipped_budget", cost_ops: 4, cost_entropy: 0,
+ *   meta: { reason: "budget" },
+ * }];
+ * const payload: CanonicalTrace = canonicalizeTrace(trace);
+ * assert.equal(payload.events.length, 1);
+ * assert.equal(JSON.stringify(payload), new TextDecoder().decode(traceJsonBytes(trace)));
+ * ```
+ */
 export interface CanonicalTrace {
   /** The events, in execution order. */
   events: TraceEvent[];

@@ -9,7 +9,17 @@ import { withRootLock } from "./_fs.ts";
 import type { ManifestRecord } from "./_manifest.ts";
 import { manifestRelPath } from "./_paths.ts";
 
-/** Largest manifest read, in bytes; a larger one is refused before reading. */
+/**
+ * Largest manifest read, in bytes; a larger one is refused before reading.
+ *
+ * @example A manifest may hold up to 512 MiB
+ * ```ts
+ * import { MAX_MANIFEST_BYTES } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(MAX_MANIFEST_BYTES, 512 * 2 ** 20);
+ * ```
+ */
 export const MAX_MANIFEST_BYTES = 512 * 1024 * 1024;
 
 const MANIFEST_FILE = /^([A-Za-z0-9._-]{1,128})\.manifest\.json$/;

@@ -87,12 +87,15 @@ export class ArtifactPermissionError extends Error {
  * Raised when a manifest on disk cannot be trusted: not valid JSON, not the
  * Manifest.v0 shape, not in canonical form, or not sorted.
  *
- * @example
+ * @example The manifest and its problem are named
  * ```ts
  * import { ManifestError } from "@abraxas/ers/runtime";
  * import assert from "node:assert/strict";
  *
- * assert.equal(new ManifestError("manifests/R.manifest.json", "not JSON").name, "ManifestError");
+ * const error = new ManifestError("manifests/R.manifest.json", "it is not a JSON object");
+ * assert.equal(error.name, "ManifestError");
+ * assert.equal(error.path, "manifests/R.manifest.json");
+ * assert.equal(error.message, "Manifest manifests/R.manifest.json is invalid: it is not a JSON object");
  * ```
  */
 export class ManifestError extends Error {

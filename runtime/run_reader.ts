@@ -19,16 +19,78 @@ export { MAX_MANIFEST_BYTES } from "./_read.ts";
 import { ManifestModel, type ManifestRecord as RunManifestRecord } from "./_manifest.ts";
 import { checkRunId, manifestRelPath } from "./_paths.ts";
 
-/** Most TrendPacks one {@linkcode readRunTicks} call loads unless `maxTicks` says otherwise. */
+/**
+ * Most TrendPacks one {@linkcode readRunTicks} call loads unless `maxTicks` says otherwise.
+ *
+ * @example One call loads at most 100,000 TrendPacks by default
+ * ```ts
+ * import { MAX_RUN_TICKS } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(MAX_RUN_TICKS, 100_000);
+ * ```
+ */
 export const MAX_RUN_TICKS = 100_000;
-/** Largest TrendPack file read, in bytes; a larger record is refused before reading. */
+/**
+ * Largest TrendPack file read, in bytes; a larger record is refused before reading.
+ *
+ * @example A record claiming more is refused without opening the file
+ * ```ts
+ * import { MAX_TRENDPACK_BYTES, readRunTicks, RunReadError } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const record = {
+ *   tick: 0, kind: "trendpack", schema: "TrendPack.v0", path: "viz/R/000000.trendpack.json",
+ *   sha256: "0".repeat(64), bytes: MAX_TRENDPACK_BYTES + 1,
+ * };
+ * const manifest = { run_id: "R", path: "manifests/R.manifest.json", sha256: "", bytes: 0, records: [record] };
+ * await assert.rejects(readRunTicks("no-such-dir", manifest), RunReadError);
+ * ```
+ */
 export const MAX_TRENDPACK_BYTES = 16 * 1024 * 1024;
-/** Most timeline entries one TrendPack may hold. */
+/**
+ * Most timeline entries one TrendPack may hold.
+ *
+ * @example Room for a tick of the largest scheduler
+ * ```ts
+ * import { DEFAULT_MAX_TASKS } from "@abraxas/ers";
+ * import { MAX_TIMELINE_EVENTS } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * // One timeline entry per task per tick.
+ * assert.ok(MAX_TIMELINE_EVENTS >= DEFAULT_MAX_TASKS);
+ * ```
+ */
 export const MAX_TIMELINE_EVENTS = 1_048_576;
 
 export type { ManifestRecord as RunManifestRecord } from "./_manifest.ts";
 
-/** A run's manifest, read and checked. */
+/**
+ * A run's manifest, read and checked.
+ *
+ * @example Records sort by tick, then kind
+ * ```ts
+ * import { abraxasTick, readRunManifest, type RunManifest } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const step = () => ({ ok: true });
+ *   for (const tick of [1, 0]) {
+ *     await abraxasTick({
+ *       tick, runId: "R", mode: "demo", artifactsDir: dir, runSignal: step, runCompress: step, runOverlay: step,
+ *     });
+ *   }
+ *   const manifest: RunManifest = await readRunManifest(dir, "R");
+ *   assert.deepEqual(manifest.records.map((r) => `${r.tick} ${r.kind}`), [
+ *     "0 runindex", "0 trendpack", "1 runindex", "1 trendpack",
+ *   ]);
+ *   assert.equal(manifest.bytes, (await Deno.readFile(`${dir}/${manifest.path}`)).length);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface RunManifest {
   /** The run. */
   run_id: string;
@@ -42,7 +104,29 @@ export interface RunManifest {
   records: RunManifestRecord[];
 }
 
-/** One tick's TrendPack, read and checked against its manifest record. */
+/**
+ * One tick's TrendPack, read and checked against its manifest record.
+ *
+ * @example The TrendPack a tick wrote, read back
+ * ```ts
+ * import { abraxasTick, readRunManifest, readRunTicks, type RunTick } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const step = () => ({ ok: true });
+ *   const out = await abraxasTick({
+ *     tick: 0, runId: "R", mode: "demo", artifactsDir: dir, runSignal: step, runCompress: step, runOverlay: step,
+ *   });
+ *   const ticks: RunTick[] = await readRunTicks(dir, await readRunManifest(dir, "R"));
+ *   assert.equal(ticks.length, 1);
+ *   assert.equal(ticks[0]!.sha256, out.artifacts.trendpack_sha256);
+ *   assert.equal(ticks[0]!.trendpack.stats.total_events, 3);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface RunTick {
   /** The tick. */
   tick: number;
@@ -54,7 +138,27 @@ export interface RunTick {
   trendpack: TrendPack;
 }
 
-/** One trace event of a run, as its tick's TrendPack records it. */
+/**
+ * One trace event of a run, as its tick's TrendPack records it.
+ *
+ * @example An event knows its tick and its place in it
+ * ```ts
+ * import { ersTraceToTrendpack } from "@abraxas/ers/viz";
+ * import { type RunEvent, runEvents } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const trendpack = ersTraceToTrendpack({
+ *   runId: "R", tick: 9, trace: [
+ *     { tick: 9, task: "a", lane: "forecast", status: "ok", cost_ops: 1, cost_entropy: 0, meta: { tags: [] } },
+ *     { tick: 9, task: "b", lane: "forecast", status: "error", cost_ops: 2, cost_entropy: 0, meta: { tags: [] } },
+ *   ],
+ * });
+ * const events: RunEvent[] = runEvents([{ tick: 9, path: "viz/R/000009.trendpack.json", sha256: "", trendpack }]);
+ * assert.deepEqual(events[1], {
+ *   tick: 9, order: 1, task: "b", lane: "forecast", status: "error", cost_ops: 2, cost_entropy: 0,
+ * });
+ * ```
+ */
 export interface RunEvent {
   /** The tick. */
   tick: number;
@@ -72,7 +176,28 @@ export interface RunEvent {
   cost_entropy: number;
 }
 
-/** Which events {@linkcode runEvents} keeps; an unset field keeps all. */
+/**
+ * Which events {@linkcode runEvents} keeps; an unset field keeps all. An event
+ * must match every field that is set.
+ *
+ * @example The shadow lane's successes
+ * ```ts
+ * import { ersTraceToTrendpack } from "@abraxas/ers/viz";
+ * import { type RunEventFilter, runEvents } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const trendpack = ersTraceToTrendpack({
+ *   runId: "R", tick: 0, trace: [
+ *     { tick: 0, task: "f", lane: "forecast", status: "ok", cost_ops: 1, cost_entropy: 0, meta: { tags: [] } },
+ *     { tick: 0, task: "s1", lane: "shadow", status: "ok", cost_ops: 1, cost_entropy: 0, meta: { tags: [] } },
+ *     { tick: 0, task: "s2", lane: "shadow", status: "error", cost_ops: 1, cost_entropy: 0, meta: { tags: [] } },
+ *   ],
+ * });
+ * const filter: RunEventFilter = { lane: "shadow", status: "ok" };
+ * const events = runEvents([{ tick: 0, path: "viz/R/000000.trendpack.json", sha256: "", trendpack }], filter);
+ * assert.deepEqual(events.map((e) => e.task), ["s1"]);
+ * ```
+ */
 export interface RunEventFilter {
   /** Only this lane. */
   lane?: Lane;
@@ -82,7 +207,24 @@ export interface RunEventFilter {
   task?: string;
 }
 
-/** Totals over a group of events: one task, or one lane. */
+/**
+ * Totals over a group of events: one task, or one lane.
+ *
+ * @example The same events totalled per lane and per task
+ * ```ts
+ * import { type EventTotals, laneTotals, type RunEvent, taskTotals } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const events: RunEvent[] = [
+ *   { tick: 0, order: 0, task: "a", lane: "shadow", status: "ok", cost_ops: 2, cost_entropy: 0 },
+ *   { tick: 0, order: 1, task: "b", lane: "shadow", status: "ok", cost_ops: 3, cost_entropy: 0 },
+ * ];
+ * const byLane: EventTotals[] = laneTotals(events);
+ * const byTask: EventTotals[] = taskTotals(events);
+ * assert.deepEqual(byLane.map((t) => [t.task, t.runs, t.spent_ops]), [[null, 2, 5]]);
+ * assert.deepEqual(byTask.map((t) => [t.task, t.runs, t.spent_ops]), [["a", 1, 2], ["b", 1, 3]]);
+ * ```
+ */
 export interface EventTotals {
   /** The task, or `null` for a lane's totals. */
   task: string | null;
@@ -102,7 +244,36 @@ export interface EventTotals {
   spent_entropy: number;
 }
 
-/** Options for {@linkcode readRunTicks}. */
+/**
+ * Options for {@linkcode readRunTicks}.
+ *
+ * @example One tick, and a limit the run exceeds
+ * ```ts
+ * import {
+ *   abraxasTick,
+ *   readRunManifest,
+ *   readRunTicks,
+ *   type ReadRunTicksOptions,
+ * } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const step = () => ({ ok: true });
+ *   for (const tick of [0, 1, 2]) {
+ *     await abraxasTick({
+ *       tick, runId: "R", mode: "demo", artifactsDir: dir, runSignal: step, runCompress: step, runOverlay: step,
+ *     });
+ *   }
+ *   const manifest = await readRunManifest(dir, "R");
+ *   const options: ReadRunTicksOptions = { tick: 1 };
+ *   assert.deepEqual((await readRunTicks(dir, manifest, options)).map((t) => t.tick), [1]);
+ *   await assert.rejects(readRunTicks(dir, manifest, { maxTicks: 2 }), RangeError);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface ReadRunTicksOptions {
   /** Read only this tick's TrendPack (it must be recorded). */
   tick?: number;

@@ -11,7 +11,26 @@ import { readManifestFiles, readRecordedFile, requireDirectory } from "./_read.t
 import { ManifestModel, type ManifestRecord } from "./_manifest.ts";
 import { checkRunId, manifestRelPath } from "./_paths.ts";
 
-/** One problem, naming the file it concerns. */
+/**
+ * One problem, naming the file it concerns.
+ *
+ * @example A stray file is a warning
+ * ```ts
+ * import { verifyArtifacts, type VerifyIssue } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await Deno.writeTextFile(`${dir}/stray.txt`, "x");
+ *   const report = await verifyArtifacts(dir);
+ *   const issue: VerifyIssue = report.warnings[0]!;
+ *   assert.deepEqual(issue, { path: "stray.txt", message: "no manifest record names this file" });
+ *   assert.equal(report.ok, true);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface VerifyIssue {
   /** POSIX path relative to the artifacts root. */
   path: string;
@@ -19,7 +38,27 @@ export interface VerifyIssue {
   message: string;
 }
 
-/** What {@linkcode verifyArtifacts} found. */
+/**
+ * What {@linkcode verifyArtifacts} found.
+ *
+ * @example The report of a clean one-tick run
+ * ```ts
+ * import { abraxasTick, verifyArtifacts, type VerifyReport } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const step = () => ({ ok: true });
+ *   await abraxasTick({
+ *     tick: 0, runId: "R", mode: "demo", artifactsDir: dir, runSignal: step, runCompress: step, runOverlay: step,
+ *   });
+ *   const report: VerifyReport = await verifyArtifacts(dir);
+ *   assert.deepEqual(report, { ok: true, runs: ["R"], records: 2, errors: [], warnings: [] });
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface VerifyReport {
   /** `true` when nothing recorded is wrong (warnings allowed). */
   ok: boolean;
@@ -33,7 +72,32 @@ export interface VerifyReport {
   warnings: VerifyIssue[];
 }
 
-/** Options for {@linkcode verifyArtifacts}. */
+/**
+ * Options for {@linkcode verifyArtifacts}.
+ *
+ * @example Checking one run of two
+ * ```ts
+ * import { abraxasTick, verifyArtifacts, type VerifyOptions } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const step = () => ({ ok: true });
+ *   for (const runId of ["A", "B"]) {
+ *     await abraxasTick({
+ *       tick: 0, runId, mode: "demo", artifactsDir: dir, runSignal: step, runCompress: step, runOverlay: step,
+ *     });
+ *   }
+ *   const options: VerifyOptions = { runId: "A" };
+ *   const report = await verifyArtifacts(dir, options);
+ *   assert.deepEqual(report.runs, ["A"]);
+ *   assert.equal(report.records, 2);
+ *   await assert.rejects(verifyArtifacts(dir, { runId: "C" }), Deno.errors.NotFound);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface VerifyOptions {
   /** Check only this run (its manifest must exist). */
   runId?: string;

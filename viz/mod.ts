@@ -2,7 +2,7 @@
  * The viz adapter: pure transformations of ERS traces into
  * visualization-friendly TrendPacks. No I/O, no rendering.
  *
- * @example
+ * @example An empty trace gives an empty TrendPack
  * ```ts
  * import { ersTraceToTrendpack } from "@abraxas/ers/viz";
  * import assert from "node:assert/strict";

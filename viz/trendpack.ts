@@ -8,7 +8,28 @@
 import type { Lane, Status, TraceEvent } from "../ers/types.ts";
 import { checkNonNegativeInteger, isPlainObject, orDefault, typeError } from "../ers/_validate.ts";
 
-/** One timeline entry per trace event, in execution order. */
+/**
+ * One timeline entry per trace event, in execution order.
+ *
+ * @example An entry is its event without the tick
+ * ```ts
+ * import { ersTraceToTrendpack, type TrendPackTimelineEntry } from "@abraxas/ers/viz";
+ * import assert from "node:assert/strict";
+ *
+ * const pack = ersTraceToTrendpack({
+ *   runId: "R",
+ *   tick: 3,
+ *   trace: [
+ *     { tick: 3, task: "a", lane: "forecast", status: "ok", cost_ops: 2, cost_entropy: 1, meta: { tags: ["x"] } },
+ *   ],
+ * });
+ * const entry: TrendPackTimelineEntry = pack.timeline[0]!;
+ * assert.deepEqual(entry, {
+ *   task: "a", lane: "forecast", status: "ok", cost_ops: 2, cost_entropy: 1, meta: { tags: ["x"] },
+ * });
+ * assert.equal(pack.tick, 3);
+ * ```
+ */
 export interface TrendPackTimelineEntry {
   /** Task name. */
   task: string;
@@ -24,7 +45,28 @@ export interface TrendPackTimelineEntry {
   meta: TraceEvent["meta"];
 }
 
-/** Costs spent by one lane (events that were not skipped). */
+/**
+ * Costs spent by one lane (events that were not skipped).
+ *
+ * @example An error is charged, a skip is not
+ * ```ts
+ * import { ersTraceToTrendpack, type TrendPackLaneSpend } from "@abraxas/ers/viz";
+ * import assert from "node:assert/strict";
+ *
+ * const pack = ersTraceToTrendpack({
+ *   runId: "R",
+ *   tick: 0,
+ *   trace: [
+ *     { tick: 0, task: "a", lane: "forecast", status: "ok", cost_ops: 3, cost_entropy: 1, meta: { tags: [] } },
+ *     { tick: 0, task: "b", lane: "forecast", status: "error", cost_ops: 2, cost_entropy: 0, meta: { tags: [] } },
+ *     { tick: 0, task: "c", lane: "forecast", status: "skipped_budget", cost_ops: 9, cost_entropy: 0, meta: { reason: "budget" } },
+ *   ],
+ * });
+ * const forecast: TrendPackLaneSpend = pack.budget.forecast;
+ * assert.deepEqual(forecast, { spent_ops: 5, spent_entropy: 1 });
+ * assert.deepEqual(pack.budget.shadow, { spent_ops: 0, spent_entropy: 0 });
+ * ```
+ */
 export interface TrendPackLaneSpend {
   /** Ops spent. */
   spent_ops: number;
@@ -32,7 +74,30 @@ export interface TrendPackLaneSpend {
   spent_entropy: number;
 }
 
-/** A TrendPack, version 0.1: byte-compatible with the reference's. */
+/**
+ * A TrendPack, version 0.1: byte-compatible with the reference's.
+ *
+ * @example Errors and summary counts
+ * ```ts
+ * import { ersTraceToTrendpack, type TrendPack } from "@abraxas/ers/viz";
+ * import assert from "node:assert/strict";
+ *
+ * const pack: TrendPack = ersTraceToTrendpack({
+ *   runId: "RUN-001",
+ *   tick: 2,
+ *   provenance: { engine: "abraxas" },
+ *   trace: [
+ *     { tick: 2, task: "a", lane: "forecast", status: "ok", cost_ops: 3, cost_entropy: 0, meta: { tags: [] } },
+ *     { tick: 2, task: "s", lane: "shadow", status: "error", cost_ops: 1, cost_entropy: 0, meta: { tags: ["sei"] } },
+ *   ],
+ * });
+ * assert.equal(pack.version, "0.1");
+ * assert.deepEqual(pack.errors, [{ task: "s", lane: "shadow", cost_ops: 1, meta: { tags: ["sei"] } }]);
+ * assert.deepEqual(pack.stats, {
+ *   total_events: 2, forecast_events: 1, shadow_events: 1, errors: 1, skipped: 0, ok_events: 1,
+ * });
+ * ```
+ */
 export interface TrendPack {
   /** Always `"0.1"`. */
   version: "0.1";
@@ -61,7 +126,30 @@ export interface TrendPack {
   };
 }
 
-/** Options for {@linkcode ersTraceToTrendpack}. */
+/**
+ * Options for {@linkcode ersTraceToTrendpack}.
+ *
+ * @example A TrendPack of a scheduler tick
+ * ```ts
+ * import { bindCallable, DeterministicScheduler } from "@abraxas/ers";
+ * import { ersTraceToTrendpack, type TrendpackOptions } from "@abraxas/ers/viz";
+ * import assert from "node:assert/strict";
+ *
+ * const s = new DeterministicScheduler();
+ * s.add(bindCallable({ name: "a", lane: "forecast", priority: 0, costOps: 4, fn: () => 1 }));
+ * const out = await s.runTick({ tick: 5, budgetForecast: { ops: 10 }, budgetShadow: { ops: 0 } });
+ * const options: TrendpackOptions = {
+ *   trace: out.trace,
+ *   runId: "RUN-001",
+ *   tick: out.tick,
+ *   provenance: { mode: "demo" },
+ * };
+ * const pack = ersTraceToTrendpack(options);
+ * assert.equal(pack.tick, 5);
+ * assert.deepEqual(pack.provenance, { mode: "demo" });
+ * assert.equal(pack.budget.forecast.spent_ops, 4);
+ * ```
+ */
 export interface TrendpackOptions {
   /** The tick's trace, as `runTick()` returns it. */
   trace: readonly TraceEvent[];
