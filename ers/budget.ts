@@ -60,7 +60,8 @@ export class Budget {
    * Creates a budget.
    *
    * @param init The budget's ops and entropy.
-   * @throws {TypeError} When `ops` or `entropy` is not a number.
+   * @throws {TypeError} When `init` is not a plain object or a Budget, or
+   * `ops` or `entropy` is not a number.
    * @throws {RangeError} When `ops` or `entropy` is negative, fractional or
    * beyond 2^53 - 1.
    */

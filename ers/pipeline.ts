@@ -13,7 +13,27 @@ import { DeterministicScheduler, type TickOutput } from "./scheduler.ts";
 import type { TaskContext, TaskSpec } from "./types.ts";
 import { isPlainObject, orDefault, typeError } from "./_validate.ts";
 
-/** A pipeline: tasks, optional budgets, and the context each tick receives. */
+/**
+ * A pipeline: tasks, optional budgets, and the context each tick receives.
+ *
+ * @example Budgets and context for every tick
+ * ```ts
+ * import { type Pipeline, preparePipeline } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const pipeline: Pipeline = {
+ *   tasks: [
+ *     { name: "double", lane: "forecast", priority: 0, costOps: 4, fn: (ctx) => Number(ctx.x) * 2 },
+ *   ],
+ *   budgets: { forecast: { ops: 10 } },
+ *   context: (tick) => ({ x: tick }),
+ * };
+ * const out = await preparePipeline(pipeline).runTick(3);
+ * assert.equal(out.results.double?.value, 6);
+ * assert.equal(out.remaining.forecast.ops, 6);
+ * assert.equal(out.remaining.shadow.ops, 20); // the default shadow budget
+ * ```
+ */
 export interface Pipeline {
   /** The tasks, as {@linkcode bindCallable} takes them (or already bound). */
   readonly tasks: readonly (BindCallableOptions | TaskSpec)[];
@@ -31,14 +51,46 @@ export interface Pipeline {
   readonly context?: (tick: number) => TaskContext;
 }
 
-/** The reference's lane budgets: forecast 50 ops, shadow 20 ops, no entropy. */
+/**
+ * The reference's lane budgets: forecast 50 ops, shadow 20 ops, no entropy.
+ *
+ * @example A pipeline that sets no budgets gets these
+ * ```ts
+ * import { DEFAULT_BUDGETS, preparePipeline } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual([DEFAULT_BUDGETS.forecast.ops, DEFAULT_BUDGETS.forecast.entropy], [50, 0]);
+ * assert.deepEqual([DEFAULT_BUDGETS.shadow.ops, DEFAULT_BUDGETS.shadow.entropy], [20, 0]);
+ * const pipeline = preparePipeline({ tasks: [] });
+ * assert.equal(pipeline.budgets.forecast, DEFAULT_BUDGETS.forecast);
+ * assert.equal(pipeline.budgets.shadow, DEFAULT_BUDGETS.shadow);
+ * ```
+ */
 export const DEFAULT_BUDGETS: { readonly forecast: Budget; readonly shadow: Budget } = Object
   .freeze({
     forecast: new Budget({ ops: 50, entropy: 0 }),
     shadow: new Budget({ ops: 20, entropy: 0 }),
   });
 
-/** A pipeline made ready to run: bound tasks and concrete budgets. */
+/**
+ * A pipeline made ready to run: bound tasks and concrete budgets.
+ *
+ * @example Ticks of a prepared pipeline
+ * ```ts
+ * import { preparePipeline, type PreparedPipeline } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const prepared: PreparedPipeline = preparePipeline({
+ *   tasks: [{ name: "echo", lane: "forecast", priority: 0, costOps: 1, fn: (ctx) => ctx.tick }],
+ *   context: (tick) => ({ tick }),
+ * });
+ * assert.equal(preparePipeline(prepared), prepared);
+ * assert.ok(Object.isFrozen(prepared.tasks[0]));
+ * assert.equal((await prepared.runTick(2)).results.echo?.value, 2);
+ * assert.equal((await prepared.runTick(2, { tick: "given" })).results.echo?.value, "given");
+ * assert.equal(prepared.scheduler().size, 1);
+ * ```
+ */
 export interface PreparedPipeline {
   /** Validated, frozen tasks. */
   readonly tasks: readonly TaskSpec[];

@@ -19,13 +19,45 @@ import {
   typeError,
 } from "./_validate.ts";
 
-/** Most tasks a scheduler may hold unless `maxTasks` says otherwise. */
+/**
+ * Most tasks a scheduler may hold unless `maxTasks` says otherwise.
+ *
+ * @example A scheduler holds up to 2^20 tasks by default
+ * ```ts
+ * import { DEFAULT_MAX_TASKS } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(DEFAULT_MAX_TASKS, 1_048_576);
+ * assert.equal(DEFAULT_MAX_TASKS, 2 ** 20);
+ * ```
+ */
 export const DEFAULT_MAX_TASKS = 1_048_576;
 
-/** Options for {@linkcode DeterministicScheduler}. */
+/**
+ * Options for {@linkcode DeterministicScheduler}.
+ *
+ * @example A one-task scheduler, traced
+ * ```ts
+ * import { bindCallable, DeterministicScheduler, type DeterministicSchedulerOptions } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const relayed: string[] = [];
+ * const options: DeterministicSchedulerOptions = {
+ *   maxTasks: 1,
+ *   onRelay: (lane, message) => relayed.push(`${lane} ${message.type}`),
+ * };
+ * const s = new DeterministicScheduler(options);
+ * const task = { lane: "forecast", priority: 0, costOps: 1, fn: () => 0 } as const;
+ * s.add(bindCallable({ ...task, name: "a" }));
+ * assert.throws(() => s.add(bindCallable({ ...task, name: "b" })), RangeError);
+ * await s.runTick({ tick: 0, budgetForecast: { ops: 1 }, budgetShadow: { ops: 0 } });
+ * assert.deepEqual(relayed, ["forecast lane.begin", "forecast lane.run", "shadow lane.begin"]);
+ * ```
+ */
 export interface DeterministicSchedulerOptions {
   /**
-   * Most tasks the scheduler may hold; also the capacity of each lane's mailbox.
+   * Most tasks the scheduler may hold, a positive integer; it also bounds each
+   * lane's mailbox (that many `lane.run` messages plus the `lane.begin`).
    *
    * @default {1048576}
    */
@@ -39,7 +71,31 @@ export interface DeterministicSchedulerOptions {
   onRelay?: (lane: Lane, message: LaneMessage) => void;
 }
 
-/** Options for {@linkcode DeterministicScheduler.prototype.runTick}. */
+/**
+ * Options for {@linkcode DeterministicScheduler.prototype.runTick}.
+ *
+ * @example Shadow tasks read the context but cannot write it
+ * ```ts
+ * import { bindCallable, Budget, DeterministicScheduler, type RunTickOptions } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const s = new DeterministicScheduler();
+ * s.add(bindCallable({ name: "read", lane: "shadow", priority: 0, costOps: 1, fn: (ctx) => ctx.x }));
+ * s.add(bindCallable({
+ *   name: "write", lane: "shadow", priority: 1, costOps: 1, fn: (ctx) => {
+ *     ctx.x = 0;
+ *   },
+ * }));
+ * const options: RunTickOptions = {
+ *   tick: 5, budgetForecast: new Budget({ ops: 0 }), budgetShadow: { ops: 2 }, context: { x: 7 },
+ * };
+ * const out = await s.runTick(options);
+ * assert.equal(out.results.read?.value, 7);
+ * assert.equal(out.results.write?.status, "error");
+ * assert.deepEqual(options.context, { x: 7 });
+ * assert.ok(out.trace.every((event) => event.tick === 5));
+ * ```
+ */
 export interface RunTickOptions {
   /** The tick number, a non-negative integer. Recorded in every trace event. */
   tick: number;
@@ -55,7 +111,27 @@ export interface RunTickOptions {
   context?: TaskContext;
 }
 
-/** What one tick produced. */
+/**
+ * What one tick produced.
+ *
+ * @example Results by name, the trace in execution order, what is left
+ * ```ts
+ * import { bindCallable, DeterministicScheduler, type TickOutput } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const s = new DeterministicScheduler();
+ * s.add(bindCallable({ name: "b", lane: "forecast", priority: 0, costOps: 2, fn: () => "B" }));
+ * s.add(bindCallable({ name: "a", lane: "forecast", priority: 0, costOps: 2, fn: () => "A" }));
+ * const out: TickOutput = await s.runTick({
+ *   tick: 1, budgetForecast: { ops: 3 }, budgetShadow: { ops: 0 },
+ * });
+ * assert.equal(out.tick, 1);
+ * assert.deepEqual(out.trace.map((e) => [e.task, e.status]), [["a", "ok"], ["b", "skipped_budget"]]);
+ * assert.equal(out.results.a?.value, "A");
+ * assert.equal(out.results.b?.value, null);
+ * assert.equal(out.remaining.forecast.ops, 1);
+ * ```
+ */
 export interface TickOutput {
   /** The tick number. */
   tick: number;
@@ -106,6 +182,8 @@ export class DeterministicScheduler {
    * Creates an empty scheduler.
    *
    * @param options Limits and the relay hook.
+   * @throws {TypeError} When `options` is not a plain object, `maxTasks` is not a
+   * number or `onRelay` is not a function.
    * @throws {RangeError} When `maxTasks` is not a positive integer.
    */
   constructor(options: DeterministicSchedulerOptions = {}) {
@@ -127,7 +205,24 @@ export class DeterministicScheduler {
     );
   }
 
-  /** How many tasks the scheduler holds. */
+  /**
+   * How many tasks the scheduler holds.
+   *
+   * @returns The number of tasks added so far.
+   *
+   * @example A refused task is not counted
+   * ```ts
+   * import { bindCallable, DeterministicScheduler } from "@abraxas/ers";
+   * import assert from "node:assert/strict";
+   *
+   * const s = new DeterministicScheduler();
+   * assert.equal(s.size, 0);
+   * const task = bindCallable({ name: "a", lane: "shadow", priority: 0, costOps: 1, fn: () => 0 });
+   * s.add(task);
+   * assert.throws(() => s.add(task), RangeError);
+   * assert.equal(s.size, 1);
+   * ```
+   */
   get size(): number {
     return this.#order.size;
   }
@@ -138,8 +233,10 @@ export class DeterministicScheduler {
    *
    * @param task A task from {@linkcode bindCallable} or {@linkcode bindRuneInvoke}
    * (a hand-made spec is validated the same way).
+   * @throws {TypeError} When `task` is not an object, or a field of a hand-made
+   * spec has the wrong type.
    * @throws {RangeError} When the name is already taken, the scheduler is full,
-   * or a field of a hand-made spec is invalid.
+   * or a field of a hand-made spec has a bad value.
    *
    * @example Duplicate names are refused
    * ```ts
@@ -175,7 +272,8 @@ export class DeterministicScheduler {
    *
    * @param options The tick number, both lanes' budgets and the context.
    * @returns The results by name, the trace, and the remaining budgets.
-   * @throws {TypeError | RangeError} When the tick or a budget is invalid.
+   * @throws {TypeError | RangeError} When `options`, the tick, a budget or the
+   * context is invalid.
    * @throws {Error} When a tick of this scheduler is already running.
    *
    * @example A budget skip does not stop a later, cheaper task

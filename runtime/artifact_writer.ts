@@ -31,7 +31,34 @@ import { type ManifestRecord, recordText } from "./_manifest.ts";
 import { commitRecords, loadManifest } from "./_manifest_store.ts";
 import { checkRelPath, checkRunId, manifestRelPath } from "./_paths.ts";
 
-/** What {@linkcode ArtifactWriter.prototype.writeJson} wrote and recorded: a manifest record and its run. */
+/**
+ * What {@linkcode ArtifactWriter.prototype.writeJson} (or
+ * {@linkcode ArtifactWriter.prototype.writeAll}) wrote and recorded: a
+ * manifest record and its run.
+ *
+ * @example The record of a three-byte artifact, as the manifest holds it
+ * ```ts
+ * import { type ArtifactRecord, ArtifactWriter, readRunManifest } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const writer = new ArtifactWriter(dir);
+ *   const record: ArtifactRecord = await writer.writeJson({
+ *     runId: "R", tick: 3, kind: "note", schema: "Note.v0", obj: [1], relPath: "notes/R/3.json",
+ *   });
+ *   assert.deepEqual(record, {
+ *     schema: "Note.v0", path: "notes/R/3.json",
+ *     sha256: "080a9ed428559ef602668b4c00f114f1a11c3f6b02a435f0bdc154578e4d7f22", bytes: 3,
+ *     run_id: "R", tick: 3, kind: "note",
+ *   });
+ *   const { records } = await readRunManifest(dir, "R");
+ *   assert.equal(records[0]?.sha256, record.sha256);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface ArtifactRecord {
   /** The artifact's schema tag, such as `TrendPack.v0`. */
   schema: string;
@@ -49,9 +76,32 @@ export interface ArtifactRecord {
   kind: string;
 }
 
-/** Options for {@linkcode ArtifactWriter.prototype.writeJson}. */
+/**
+ * Options for {@linkcode ArtifactWriter.prototype.writeJson}.
+ *
+ * @example Extra fields are recorded; a bad run id is refused
+ * ```ts
+ * import { ArtifactWriter, readRunManifest, type WriteJsonOptions } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const writer = new ArtifactWriter(dir);
+ *   const options: WriteJsonOptions = {
+ *     runId: "RUN-1", tick: 0, kind: "note", schema: "Note.v0", obj: { z: 1 },
+ *     relPath: "notes/RUN-1/0.json", extra: { mode: "demo" },
+ *   };
+ *   await writer.writeJson(options);
+ *   const { records } = await readRunManifest(dir, "RUN-1");
+ *   assert.deepEqual(records[0]?.extra, { mode: "demo" });
+ *   await assert.rejects(writer.writeJson({ ...options, runId: ".." }), RangeError);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface WriteJsonOptions {
-  /** The run: 1 to 128 letters, digits, `.`, `_`, `-`. */
+  /** The run: 1 to 128 letters, digits, `.`, `_`, `-`, but not `.` or `..`. */
   runId: string;
   /** The tick, a non-negative integer. */
   tick: number;
@@ -67,7 +117,27 @@ export interface WriteJsonOptions {
   extra?: Record<string, unknown>;
 }
 
-/** Options for {@linkcode ArtifactWriter}. */
+/**
+ * Options for {@linkcode ArtifactWriter}.
+ *
+ * @example A scratch writer that skips syncing to the disk
+ * ```ts
+ * import { ArtifactWriter, type ArtifactWriterOptions, verifyArtifacts } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const options: ArtifactWriterOptions = { durable: false };
+ *   const writer = new ArtifactWriter(dir, options);
+ *   await writer.writeJson({
+ *     runId: "R", tick: 0, kind: "note", schema: "Note.v0", obj: {}, relPath: "notes/0.json",
+ *   });
+ *   assert.equal((await verifyArtifacts(dir)).records, 1);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface ArtifactWriterOptions {
   /**
    * Sync file data and directory entries to the disk before recording, so
@@ -82,6 +152,31 @@ export interface ArtifactWriterOptions {
  * An artifact encoded and hashed but not yet written, from
  * {@linkcode ArtifactWriter.prototype.prepareJson}: its record is known, so
  * other artifacts can refer to its path and hash before it is written.
+ *
+ * @example An index that names the hash of the data it points at
+ * ```ts
+ * import { ArtifactWriter, type PreparedArtifact } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const writer = new ArtifactWriter(dir);
+ *   const run = { runId: "R", tick: 0 };
+ *   const data: PreparedArtifact = await writer.prepareJson({
+ *     ...run, kind: "data", schema: "Data.v0", obj: { n: 1 }, relPath: "data/R/0.json",
+ *   });
+ *   const index = await writer.prepareJson({
+ *     ...run, kind: "index", schema: "Index.v0", relPath: "index/R/0.json",
+ *     obj: { ref: data.record.path, sha256: data.record.sha256 },
+ *   });
+ *   const records = await writer.writeAll([data, index]);
+ *   assert.deepEqual(records, [data.record, index.record]);
+ *   const written = JSON.parse(await Deno.readTextFile(writer.resolve(index.record.path)));
+ *   assert.equal(written.sha256, data.record.sha256);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
  */
 export interface PreparedArtifact {
   /** The record the artifact will have once written. */
@@ -99,7 +194,29 @@ const pending = new WeakMap<PreparedArtifact, Pending>();
 
 const ACTION = "write artifact";
 const MAX_TAG_LENGTH = 128;
-/** Most artifacts one {@linkcode ArtifactWriter.prototype.writeAll} call writes. */
+/**
+ * Most artifacts one {@linkcode ArtifactWriter.prototype.writeAll} call writes.
+ *
+ * @example A batch of 1 to 1024 artifacts
+ * ```ts
+ * import { ArtifactWriter, MAX_ARTIFACTS_PER_WRITE } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const writer = new ArtifactWriter(dir);
+ *   const note = await writer.prepareJson({
+ *     runId: "R", tick: 0, kind: "note", schema: "Note.v0", obj: 1, relPath: "notes/0.json",
+ *   });
+ *   assert.equal(MAX_ARTIFACTS_PER_WRITE, 1024);
+ *   const tooMany = new Array(MAX_ARTIFACTS_PER_WRITE + 1).fill(note);
+ *   await assert.rejects(writer.writeAll(tooMany), RangeError);
+ *   await assert.rejects(writer.writeAll([]), RangeError);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export const MAX_ARTIFACTS_PER_WRITE = 1024;
 
 /**
@@ -158,6 +275,19 @@ export class ArtifactWriter {
    *
    * @param relPath A path relative to the artifacts root, as records hold.
    * @returns `artifactsDir` joined with `relPath`.
+   * @throws {TypeError | RangeError} When `relPath` is not a relative POSIX
+   * path inside the artifacts directory.
+   *
+   * @example Paths resolve under the directory, and never outside it
+   * ```ts
+   * import { ArtifactWriter } from "@abraxas/ers/runtime";
+   * import { join } from "node:path";
+   * import assert from "node:assert/strict";
+   *
+   * const writer = new ArtifactWriter("out"); // nothing is touched
+   * assert.equal(writer.resolve("viz/R/0.json"), join("out", "viz", "R", "0.json"));
+   * assert.throws(() => writer.resolve("../elsewhere.json"), RangeError);
+   * ```
    */
   resolve(relPath: string): string {
     return join(this.root, checkRelPath("resolve artifact path", relPath));
@@ -168,6 +298,24 @@ export class ArtifactWriter {
    *
    * @throws {ArtifactPermissionError} Naming the flag to add, such as
    * `--allow-write=./out`.
+   *
+   * @example Checking access touches nothing
+   * ```ts
+   * import { ArtifactWriter } from "@abraxas/ers/runtime";
+   * import assert from "node:assert/strict";
+   *
+   * const parent = await Deno.makeTempDir();
+   * try {
+   *   const writer = new ArtifactWriter(`${parent}/out`);
+   *   // This example runs with --allow-read and --allow-write; without them,
+   *   // checkAccess() throws an ArtifactPermissionError naming the flag.
+   *   assert.equal(Deno.permissions.querySync({ name: "write", path: writer.root }).state, "granted");
+   *   writer.checkAccess();
+   *   await assert.rejects(Deno.stat(writer.root), Deno.errors.NotFound);
+   * } finally {
+   *   await Deno.remove(parent, { recursive: true });
+   * }
+   * ```
    */
   checkAccess(): void {
     requireAccess("write", this.root);
@@ -181,14 +329,35 @@ export class ArtifactWriter {
    *
    * @param options What to write, where, and how to record it.
    * @returns The record, with the path relative to the artifacts root.
-   * @throws {RangeError} For a bad `runId`, `tick`, `kind`, `schema` or a
-   * `relPath` that would leave the directory; nothing is written.
+   * @throws {TypeError | RangeError} For a bad `runId`, `tick`, `kind` or
+   * `schema`, or a `relPath` that would leave the directory, lies under
+   * `manifests/` or has a hidden (dot) name; nothing is written.
    * @throws {TypeError | RangeError} When `obj` or `extra` is not canonical
    * JSON (the message names the path inside it); nothing is written.
    * @throws {DriftError} When `relPath` is recorded with other bytes or metadata.
    * @throws {ArtifactPermissionError} When Deno lacks read or write access to
    * the directory; the message names the flag to add.
    * @throws {ManifestError} When the run's manifest on disk is corrupt.
+   *
+   * @example Writing the same bytes again is a no-op; other bytes are refused
+   * ```ts
+   * import { ArtifactWriter, DriftError } from "@abraxas/ers/runtime";
+   * import assert from "node:assert/strict";
+   *
+   * const dir = await Deno.makeTempDir();
+   * try {
+   *   const writer = new ArtifactWriter(dir);
+   *   const options = {
+   *     runId: "R", tick: 0, kind: "note", schema: "Note.v0", obj: { n: 1 }, relPath: "notes/R/0.json",
+   *   };
+   *   const first = await writer.writeJson(options);
+   *   assert.deepEqual(await writer.writeJson(options), first);
+   *   await assert.rejects(writer.writeJson({ ...options, obj: { n: 2 } }), DriftError);
+   *   assert.equal(await Deno.readTextFile(writer.resolve(first.path)), '{"n":1}');
+   * } finally {
+   *   await Deno.remove(dir, { recursive: true });
+   * }
+   * ```
    */
   async writeJson(options: WriteJsonOptions): Promise<ArtifactRecord> {
     const [record] = await this.writeAll([await this.prepareJson(options)]);
@@ -203,6 +372,28 @@ export class ArtifactWriter {
    * @param options What to write, where, and how to record it.
    * @returns The prepared artifact.
    * @throws {TypeError | RangeError} As {@linkcode writeJson}, naming the field.
+   *
+   * @example The record is known before anything is written
+   * ```ts
+   * import { ArtifactWriter } from "@abraxas/ers/runtime";
+   * import assert from "node:assert/strict";
+   *
+   * const dir = await Deno.makeTempDir();
+   * try {
+   *   const writer = new ArtifactWriter(dir);
+   *   const options = {
+   *     runId: "R", tick: 0, kind: "note", schema: "Note.v0", obj: { b: 1, a: 2 },
+   *     relPath: "notes/R/0.json",
+   *   };
+   *   const prepared = await writer.prepareJson(options);
+   *   assert.equal(prepared.record.bytes, 13);
+   *   assert.match(prepared.record.sha256, /^[0-9a-f]{64}$/);
+   *   await assert.rejects(Deno.stat(writer.resolve(prepared.record.path)), Deno.errors.NotFound);
+   *   await assert.rejects(writer.prepareJson({ ...options, relPath: "../notes/0.json" }), RangeError);
+   * } finally {
+   *   await Deno.remove(dir, { recursive: true });
+   * }
+   * ```
    */
   async prepareJson(options: WriteJsonOptions): Promise<PreparedArtifact> {
     const manifest = prepareRecord(options);
@@ -236,11 +427,34 @@ export class ArtifactWriter {
    * @param artifacts Artifacts from {@linkcode prepareJson}, all of one run,
    * at distinct paths.
    * @returns Their records, in the order given.
-   * @throws {TypeError} When an item was not made by `prepareJson()`.
-   * @throws {RangeError} When the batch is empty or too large, mixes runs or repeats a path.
+   * @throws {TypeError} When `artifacts` is not an array, or an item was not
+   * made by `prepareJson()`.
+   * @throws {RangeError} When the batch is empty or too large, mixes runs or
+   * repeats a path, or when a symbolic link leads a path out of the directory.
    * @throws {DriftError} When an artifact's path is recorded with other bytes or metadata.
    * @throws {ArtifactPermissionError} When access is missing, naming the flag.
    * @throws {ManifestError} When the run's manifest on disk is corrupt.
+   *
+   * @example A drift refuses the whole batch
+   * ```ts
+   * import { ArtifactWriter, DriftError } from "@abraxas/ers/runtime";
+   * import assert from "node:assert/strict";
+   *
+   * const dir = await Deno.makeTempDir();
+   * try {
+   *   const writer = new ArtifactWriter(dir);
+   *   const note = { runId: "R", tick: 0, kind: "note", schema: "Note.v0" };
+   *   await writer.writeJson({ ...note, obj: 1, relPath: "notes/a.json" });
+   *   const changed = await writer.prepareJson({ ...note, obj: 2, relPath: "notes/a.json" });
+   *   const fresh = await writer.prepareJson({ ...note, obj: 3, relPath: "notes/b.json" });
+   *   await assert.rejects(writer.writeAll([fresh, changed]), DriftError);
+   *   await assert.rejects(Deno.stat(writer.resolve("notes/b.json")), Deno.errors.NotFound);
+   *   const [record] = await writer.writeAll([fresh]);
+   *   assert.equal(record?.path, "notes/b.json");
+   * } finally {
+   *   await Deno.remove(dir, { recursive: true });
+   * }
+   * ```
    */
   async writeAll(artifacts: readonly PreparedArtifact[]): Promise<ArtifactRecord[]> {
     const batch = checkBatch(artifacts);

@@ -85,7 +85,8 @@ export class ArtifactPermissionError extends Error {
 
 /**
  * Raised when a manifest on disk cannot be trusted: not valid JSON, not the
- * Manifest.v0 shape, not in canonical form, or not sorted.
+ * Manifest.v0 shape, not in canonical form, not sorted, or larger than
+ * `MAX_MANIFEST_BYTES` (so it is not read).
  *
  * @example The manifest and its problem are named
  * ```ts

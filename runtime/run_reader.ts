@@ -278,7 +278,7 @@ export interface ReadRunTicksOptions {
   /** Read only this tick's TrendPack (it must be recorded). */
   tick?: number;
   /**
-   * Most TrendPacks to load; a run that records more is refused.
+   * Most TrendPacks to load; a call that would load more is refused.
    *
    * @default {100000}
    */
@@ -325,13 +325,14 @@ const STATUSES: readonly string[] = ["ok", "error", "skipped_budget"];
 
 /**
  * Reads a run's manifest holding the artifacts directory's lock in shared
- * mode, so that it is never read mid-update, and checks it: canonical Manifest.v0 of this run,
- * sorted, every path inside the artifacts directory. Needs only read access.
+ * mode, so that it is never read mid-update, and checks it: canonical
+ * Manifest.v0 of this run, sorted, every path inside the artifacts directory.
+ * Needs only read access.
  *
  * @param artifactsDir The artifacts directory.
  * @param runId The run.
  * @returns The manifest, with its SHA-256.
- * @throws {RangeError} When `runId` is not a valid run id.
+ * @throws {TypeError | RangeError} When `runId` is not a valid run id.
  * @throws {Deno.errors.NotFound} When the directory, or the run's manifest, does not exist.
  * @throws {ManifestError} When the manifest is not valid, or larger than
  * {@linkcode MAX_MANIFEST_BYTES}, naming it.
@@ -387,8 +388,9 @@ export async function readRunManifest(artifactsDir: string, runId: string): Prom
  * @param options One tick only, and the most TrendPacks to load.
  * @returns One entry per TrendPack, sorted by tick then path.
  * @throws {Deno.errors.NotFound} When `options.tick` is given and no TrendPack is recorded for it.
- * @throws {RangeError} When the run records more than `maxTicks` TrendPacks,
- * or `tick` or `maxTicks` is not a non-negative integer.
+ * @throws {TypeError} When `tick` or `maxTicks` is not a number.
+ * @throws {RangeError} When `tick` or `maxTicks` is not a non-negative
+ * integer, or more than `maxTicks` TrendPacks would be loaded.
  * @throws {RunReadError} When a recorded TrendPack is missing, differs from
  * its record, or is not a valid TrendPack; the message names the file.
  * @throws {ArtifactPermissionError} When read access is missing, naming the flag.

@@ -27,26 +27,116 @@ import { ersTraceToTrendpack } from "../viz/trendpack.ts";
 import { type ArtifactRecord, ArtifactWriter } from "./artifact_writer.ts";
 import { checkRunId } from "./_paths.ts";
 
-/** The ERS version recorded in provenance. */
+/**
+ * The ERS version recorded in provenance.
+ *
+ * @example Every TrendPack names it
+ * ```ts
+ * import { abraxasTick, ERS_PROVENANCE_VERSION } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const step = () => ({ ok: true });
+ *   const out = await abraxasTick({
+ *     tick: 0, runId: "R", mode: "demo", artifactsDir: dir, runSignal: step, runCompress: step, runOverlay: step,
+ *   });
+ *   const trendpack = JSON.parse(await Deno.readTextFile(out.artifacts.trendpack));
+ *   assert.equal(ERS_PROVENANCE_VERSION, "v0.2");
+ *   assert.deepEqual(trendpack.provenance, {
+ *     engine: "abraxas", ers: ERS_PROVENANCE_VERSION, mode: "demo",
+ *   });
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export const ERS_PROVENANCE_VERSION = "v0.2";
 
-/** Declared ops costs of the pipeline's tasks. */
+/**
+ * Declared ops costs of the reference pipeline's tasks, each a non-negative
+ * integer.
+ *
+ * @example A costly signal leaves no room for the later steps
+ * ```ts
+ * import { abraxasTick, type TickCosts } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const step = () => ({ ok: true });
+ *   const costs: TickCosts = { signal: 45, shadow: 15 };
+ *   const out = await abraxasTick({
+ *     tick: 0, runId: "R", mode: "demo", artifactsDir: dir, runSignal: step, runCompress: step, runOverlay: step,
+ *     runShadowTasks: { a: step, b: step }, costOps: costs,
+ *   });
+ *   assert.equal(out.results["oracle:signal"]?.status, "ok");
+ *   assert.equal(out.results["oracle:compress"]?.status, "skipped_budget");
+ *   assert.equal(out.results["shadow:b"]?.status, "skipped_budget");
+ *   assert.deepEqual(out.remaining, { forecast: { ops: 5, entropy: 0 }, shadow: { ops: 5, entropy: 0 } });
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface TickCosts {
-  /** `oracle:signal`. @default {10} */
+  /**
+   * `oracle:signal`.
+   *
+   * @default {10}
+   */
   signal?: number;
-  /** `oracle:compress`. @default {10} */
+  /**
+   * `oracle:compress`.
+   *
+   * @default {10}
+   */
   compress?: number;
-  /** `oracle:overlay`. @default {10} */
+  /**
+   * `oracle:overlay`.
+   *
+   * @default {10}
+   */
   overlay?: number;
-  /** Each `shadow:<name>` task. @default {2} */
+  /**
+   * Each `shadow:<name>` task.
+   *
+   * @default {2}
+   */
   shadow?: number;
 }
 
-/** Options for {@linkcode abraxasTick}. */
+/**
+ * Options for {@linkcode abraxasTick}.
+ *
+ * @example Context, shadow steps and budgets
+ * ```ts
+ * import { Budget } from "@abraxas/ers";
+ * import { abraxasTick, type AbraxasTickOptions } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const options: AbraxasTickOptions = {
+ *     tick: 1, runId: "RUN-7", mode: "test", artifactsDir: dir, context: { price: 10 },
+ *     runSignal: (ctx) => Number(ctx.price) * 2, runCompress: () => "c", runOverlay: () => "o",
+ *     runShadowTasks: { audit: (ctx) => ctx.price },
+ *     budgetForecast: { ops: 20 }, budgetShadow: new Budget({ ops: 2 }),
+ *   };
+ *   const out = await abraxasTick(options);
+ *   assert.equal(out.results["oracle:signal"]?.value, 20);
+ *   assert.equal(out.results["oracle:overlay"]?.status, "skipped_budget");
+ *   assert.equal(out.results["shadow:audit"]?.value, 10);
+ *   await assert.rejects(abraxasTick({ ...options, runId: ".." }), RangeError);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface AbraxasTickOptions {
-  /** The tick number. */
+  /** The tick number, a non-negative integer. */
   tick: number;
-  /** The run: 1 to 128 letters, digits, `.`, `_`, `-`. */
+  /** The run: 1 to 128 letters, digits, `.`, `_`, `-`, but not `.` or `..`. */
   runId: string;
   /** The run mode recorded in provenance, such as `production`. */
   mode: string;
@@ -64,7 +154,11 @@ export interface AbraxasTickOptions {
   runCompress: TaskFn;
   /** The `oracle:overlay` step (forecast, priority 2). */
   runOverlay: TaskFn;
-  /** Shadow steps by name; each runs as `shadow:<name>`, priority 0. */
+  /**
+   * Shadow steps by name; each runs as `shadow:<name>`, priority 0.
+   *
+   * @default {{}}
+   */
   runShadowTasks?: Record<string, TaskFn>;
   /**
    * The forecast lane's budget.
@@ -78,11 +172,41 @@ export interface AbraxasTickOptions {
    * @default {{ ops: 20, entropy: 0 }}
    */
   budgetShadow?: Budget | BudgetInit;
-  /** Declared costs; unset ones keep the reference's defaults. */
+  /**
+   * Declared costs; unset ones keep the reference's defaults.
+   *
+   * @default {{}}
+   */
   costOps?: TickCosts;
 }
 
-/** What one tick did and wrote. */
+/**
+ * What one tick did and wrote.
+ *
+ * @example The artifacts' paths and hashes
+ * ```ts
+ * import { abraxasTick, type AbraxasTickResult } from "@abraxas/ers/runtime";
+ * import { join } from "node:path";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const step = () => ({ ok: true });
+ *   const result: AbraxasTickResult = await abraxasTick({
+ *     tick: 3, runId: "R", mode: "demo", artifactsDir: dir, runSignal: step, runCompress: step, runOverlay: step,
+ *   });
+ *   assert.deepEqual([result.tick, result.run_id, result.mode], [3, "R", "demo"]);
+ *   assert.equal(result.artifacts.trendpack, join(dir, "viz", "R", "000003.trendpack.json"));
+ *   const digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(result.artifacts.trendpack));
+ *   const hex = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+ *   assert.equal(hex, result.artifacts.trendpack_sha256);
+ *   const runindex = JSON.parse(await Deno.readTextFile(result.artifacts.runindex));
+ *   assert.equal(runindex.hashes.trendpack_sha256, result.artifacts.trendpack_sha256);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface AbraxasTickResult {
   /** The tick. */
   tick: number;
@@ -97,7 +221,10 @@ export interface AbraxasTickResult {
     forecast: { ops: number; entropy: number };
     shadow: { ops: number; entropy: number };
   };
-  /** Real paths under `artifactsDir`, with their SHA-256. */
+  /**
+   * The TrendPack's and the RunIndex's paths (`artifactsDir` joined with the
+   * path the manifest records), with their SHA-256.
+   */
   artifacts: {
     trendpack: string;
     trendpack_sha256: string;
@@ -120,6 +247,7 @@ const ACTION = "run abraxas tick";
  * @throws {DriftError} When this tick was already recorded with other bytes.
  * @throws {ArtifactPermissionError} When write access is missing; the message
  * names the `--allow-write` flag to add.
+ * @throws {ManifestError} When the run's manifest on disk is corrupt.
  *
  * @example One tick
  * ```ts
@@ -167,13 +295,39 @@ export async function abraxasTick(options: AbraxasTickOptions): Promise<AbraxasT
   });
 }
 
-/** Options for {@linkcode pipelineTick}. */
+/**
+ * Options for {@linkcode pipelineTick}.
+ *
+ * @example The context defaults to the pipeline's
+ * ```ts
+ * import { preparePipeline } from "@abraxas/ers";
+ * import { pipelineTick, type PipelineTickOptions } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const pipeline = preparePipeline({
+ *     tasks: [{ name: "echo", lane: "forecast", priority: 0, costOps: 1, fn: (ctx) => ctx.n }],
+ *     context: (tick) => ({ n: tick }),
+ *   });
+ *   const options: PipelineTickOptions = {
+ *     pipeline, tick: 4, runId: "P", mode: "test", artifactsDir: dir,
+ *   };
+ *   assert.equal((await pipelineTick(options)).results.echo?.value, 4);
+ *   const given = await pipelineTick({ ...options, tick: 5, context: { n: "given" } });
+ *   assert.equal(given.results.echo?.value, "given");
+ *   await assert.rejects(pipelineTick({ ...options, runId: "." }), RangeError);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface PipelineTickOptions {
   /** The pipeline to run (prepared or not). */
   pipeline: Pipeline | PreparedPipeline;
-  /** The tick number. */
+  /** The tick number, a non-negative integer. */
   tick: number;
-  /** The run: 1 to 128 letters, digits, `.`, `_`, `-`. */
+  /** The run: 1 to 128 letters, digits, `.`, `_`, `-`, but not `.` or `..`. */
   runId: string;
   /** The run mode recorded in provenance. */
   mode: string;
@@ -197,6 +351,7 @@ export interface PipelineTickOptions {
  * @throws {TypeError | RangeError} For a bad argument, naming it; nothing runs.
  * @throws {DriftError} When this tick was already recorded with other bytes.
  * @throws {ArtifactPermissionError} When access is missing, naming the flag.
+ * @throws {ManifestError} When the run's manifest on disk is corrupt.
  *
  * @example A custom pipeline
  * ```ts

@@ -108,13 +108,17 @@ export interface VerifyOptions {
  * missing, or whose length or SHA-256 differs, is an error; so is a RunIndex
  * whose refs or hashes disagree with its TrendPack, and a manifest that is not
  * valid. A file no record names (such as one left by a crash) is a warning.
+ * A manifest larger than `MAX_MANIFEST_BYTES` is not read: it throws.
  *
  * Needs only read access.
  *
  * @param artifactsDir The artifacts directory.
  * @param options Limit the check to one run.
  * @returns Errors and warnings, each naming its path.
+ * @throws {TypeError | RangeError} When `options.runId` is not a valid run id.
  * @throws {Deno.errors.NotFound} When the directory, or the run's manifest, does not exist.
+ * @throws {ManifestError} When a manifest is larger than
+ * `MAX_MANIFEST_BYTES`, naming it.
  * @throws {ArtifactPermissionError} When read access is missing; the message
  * names the `--allow-read` flag.
  *
