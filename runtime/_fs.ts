@@ -31,18 +31,20 @@ const inProcess = new Map<string, Promise<void>>();
  * Runs `fn` holding the lock of the artifacts root: an in-process queue plus
  * an advisory `flock` on the root's `manifests/` directory. The kernel drops
  * the flock when its process dies, so a killed writer never wedges a run, and
- * no lock file is left behind.
+ * no lock file is left behind. `key` names the lock within the process (use
+ * the real path, so that two spellings of one directory share a queue).
  */
 export async function withRootLock<T>(
   lockDir: string,
   exclusive: boolean,
   fn: () => Promise<T>,
+  key: string = lockDir,
 ): Promise<T> {
-  const previous = inProcess.get(lockDir) ?? Promise.resolve();
+  const previous = inProcess.get(key) ?? Promise.resolve();
   let release!: () => void;
   const mine = new Promise<void>((resolve) => release = resolve);
   const queued = previous.then(() => mine);
-  inProcess.set(lockDir, queued);
+  inProcess.set(key, queued);
   await previous;
   let handle: Deno.FsFile | undefined;
   try {
@@ -52,7 +54,7 @@ export async function withRootLock<T>(
   } finally {
     handle?.close(); // closing releases the flock
     release();
-    if (inProcess.get(lockDir) === queued) inProcess.delete(lockDir);
+    if (inProcess.get(key) === queued) inProcess.delete(key);
   }
 }
 
@@ -104,8 +106,8 @@ export async function writeFileAtomic(
 }
 
 /**
- * Writes `bytes` at `offset` of an existing file in one `write` call (looped
- * only if the kernel writes less), then syncs when `durable`.
+ * Writes `bytes` at `offset` of an existing file (looping only if the kernel
+ * writes less), cuts the file after them, and syncs when `durable`.
  */
 export async function writeAt(
   path: string,
@@ -117,6 +119,7 @@ export async function writeAt(
   try {
     await file.seek(offset, Deno.SeekMode.Start);
     await writeAll(file, bytes);
+    await file.truncate(offset + bytes.length);
     if (durable) await file.syncData();
   } finally {
     file.close();

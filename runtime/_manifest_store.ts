@@ -1,38 +1,59 @@
 // The manifests a process has read, kept in memory so that recording an
 // artifact does not reread a manifest that grows with the run. Every use is
-// under the root's lock and first checks the file's inode and size: records
-// are only ever added, so a manifest another process grew (or replaced) is
-// never mistaken for the cached one.
+// under the root's lock and first compares the file's identity (device,
+// inode, birth and change times) and size with what this process last saw:
+// records are only ever added, so a manifest another process grew, replaced
+// or recreated is never mistaken for the cached one.
+//
+// In-place updates go through the redo journal of `_journal.ts`; a journal
+// left by an interrupted update is replayed before the manifest is read.
 
+import { dirname } from "node:path";
 import { ManifestError } from "./errors.ts";
-import { writeAt, writeFileAtomic } from "./_fs.ts";
+import { syncDirectory, writeAt, writeFileAtomic } from "./_fs.ts";
+import { decodeJournal, encodeJournal, journalPath } from "./_journal.ts";
 import { ManifestModel, type ManifestRecord } from "./_manifest.ts";
 import { manifestRelPath } from "./_paths.ts";
 
 /** A run's manifest as this process last saw it. */
 export interface ManifestState {
   model: ManifestModel;
-  ino: number | null;
-  size: number;
+  /** The file's identity and size when last seen; `null` before it exists. */
+  fingerprint: string | null;
 }
 
 const MAX_CACHED_MANIFESTS = 64;
 const cache = new Map<string, ManifestState>();
 
-/** The manifest at `path` (absolute), from the cache when the file has not changed. */
-export async function loadManifest(path: string, runId: string): Promise<ManifestState> {
+function fingerprint(info: Deno.FileInfo): string {
+  const ms = (date: Date | null) => date?.getTime() ?? "-";
+  return `${info.dev}:${info.ino}:${info.size}:${ms(info.birthtime)}:${ms(info.ctime)}:${
+    ms(info.mtime)
+  }`;
+}
+
+/**
+ * The manifest at `path` (absolute) of run `runId`, from the cache when the
+ * file has not changed, after replaying any journal an interrupted update left.
+ */
+export async function loadManifest(
+  path: string,
+  runId: string,
+  durable: boolean,
+): Promise<ManifestState> {
+  await replayJournal(path, runId, durable);
   let info: Deno.FileInfo | undefined;
   try {
     info = await Deno.stat(path);
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
-  const cached = cache.get(path);
   if (info === undefined) {
     cache.delete(path);
-    return { model: new ManifestModel(runId), ino: null, size: 0 };
+    return { model: new ManifestModel(runId), fingerprint: null };
   }
-  if (cached && cached.ino === info.ino && cached.size === info.size) {
+  const cached = cache.get(path);
+  if (cached !== undefined && cached.fingerprint === fingerprint(info)) {
     remember(path, cached);
     return cached;
   }
@@ -43,12 +64,37 @@ export async function loadManifest(path: string, runId: string): Promise<Manifes
   } catch (error) {
     throw new ManifestError(manifestRelPath(runId), (error as Error).message);
   }
-  const state = { model, ino: info.ino, size: bytes.length };
+  const state = { model, fingerprint: fingerprint(info) };
   remember(path, state);
   return state;
 }
 
-/** Records `records` in the manifest at `path` with one write (created whole, else updated in place). */
+// Completes an update a killed or failed writer may have torn.
+async function replayJournal(path: string, runId: string, durable: boolean): Promise<void> {
+  const journal = journalPath(path);
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(journal);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return;
+    throw error;
+  }
+  let entry;
+  try {
+    entry = decodeJournal(bytes);
+  } catch (error) {
+    throw new ManifestError(manifestRelPath(runId), (error as Error).message);
+  }
+  cache.delete(path);
+  await writeAt(path, entry.offset, entry.bytes, durable);
+  await Deno.remove(journal);
+}
+
+/**
+ * Records `records` in the manifest at `path` with one write: a new manifest
+ * is written beside and renamed; an existing one is updated in place under
+ * the redo journal.
+ */
 export async function commitRecords(
   path: string,
   state: ManifestState,
@@ -59,11 +105,16 @@ export async function commitRecords(
   try {
     if (write.create) {
       await writeFileAtomic(path, write.bytes, durable);
-      state.ino = (await Deno.stat(path)).ino;
+      if (durable) await syncDirectory(dirname(path));
+      state.fingerprint = fingerprint(await Deno.stat(path));
     } else {
+      const journal = journalPath(path);
+      await writeFileAtomic(journal, encodeJournal(write), durable);
+      if (durable) await syncDirectory(dirname(path)); // the journal exists before the write begins
       await writeAt(path, write.offset, write.bytes, durable);
+      await Deno.remove(journal);
+      state.fingerprint = fingerprint(await Deno.stat(path));
     }
-    state.size = state.model.byteLength;
     remember(path, state);
   } catch (error) {
     cache.delete(path); // the model may be ahead of the file: reread it next time

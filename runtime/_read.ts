@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { sha256Hex } from "../ers/_sha256.ts";
 import { ManifestError } from "./errors.ts";
 import { withRootLock } from "./_fs.ts";
+import { applyJournal, decodeJournal, journalPath } from "./_journal.ts";
 import type { ManifestRecord } from "./_manifest.ts";
 import { manifestRelPath } from "./_paths.ts";
 
@@ -47,7 +48,7 @@ export async function readManifestFiles(
     return found;
   }
   const runs = runId !== undefined ? [runId] : undefined;
-  await withRootLock(await Deno.realPath(dir), false, async () => {
+  await withRootLock(dir, false, async () => {
     for (const run of runs ?? await listRuns(dir)) {
       const path = join(root, manifestRelPath(run));
       const info = await Deno.stat(path).catch((error) => {
@@ -60,10 +61,32 @@ export async function readManifestFiles(
           `it holds ${info.size} bytes, more than ${MAX_MANIFEST_BYTES}`,
         );
       }
-      found.set(run, await Deno.readFile(path));
+      found.set(run, await withPendingJournal(path, run, await Deno.readFile(path)));
     }
-  });
+  }, await Deno.realPath(dir));
   return found;
+}
+
+// A reader must not write: when an interrupted update left a journal, the
+// manifest is read as the next writer will make it, by replaying the journal
+// in memory.
+async function withPendingJournal(
+  path: string,
+  runId: string,
+  bytes: Uint8Array,
+): Promise<Uint8Array> {
+  let journal: Uint8Array;
+  try {
+    journal = await Deno.readFile(journalPath(path));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return bytes;
+    throw error;
+  }
+  try {
+    return applyJournal(bytes, decodeJournal(journal));
+  } catch (error) {
+    throw new ManifestError(manifestRelPath(runId), (error as Error).message);
+  }
 }
 
 async function listRuns(dir: string): Promise<string[]> {
@@ -87,12 +110,19 @@ export async function readRecordedFile(
   root: string,
   record: ManifestRecord,
 ): Promise<RecordedFile> {
+  const path = join(root, record.path);
   let bytes: Uint8Array;
   try {
-    bytes = await Deno.readFile(join(root, record.path));
+    const info = await Deno.lstat(path);
+    if (info.isSymlink) {
+      return { problem: "recorded path is a symbolic link, not the recorded file" };
+    }
+    if (!info.isFile) return { problem: "recorded path is not a file" };
+    bytes = await Deno.readFile(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return { problem: "recorded file is missing" };
-    throw error;
+    if (error instanceof Deno.errors.NotCapable) throw error;
+    return { problem: `recorded file cannot be read: ${(error as Error).message}` };
   }
   const sha256 = await sha256Hex(bytes as Uint8Array<ArrayBuffer>);
   if (bytes.length !== record.bytes) {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { canonicalJsonString } from "../ers/_canonical.ts";
 import { sha256Hex } from "../ers/_sha256.ts";
 import {
@@ -19,7 +19,6 @@ import {
 import { DriftError } from "./errors.ts";
 import {
   isInside,
-  readIfExists,
   requireAccess,
   sameBytes,
   syncDirectory,
@@ -252,8 +251,9 @@ export class ArtifactWriter {
   /** The artifacts directory, as given. */
   readonly root: string;
   readonly #durable: boolean;
+  readonly #ioRoot: string;
   #realRoot: string | undefined;
-  readonly #checkedDirs = new Set<string>();
+  readonly #madeDirs = new Set<string>();
 
   /**
    * Creates a writer; nothing is touched until the first write.
@@ -267,6 +267,7 @@ export class ArtifactWriter {
       typeError("create artifact writer", "artifactsDir", "a non-empty path string", artifactsDir);
     }
     this.root = artifactsDir;
+    this.#ioRoot = resolve(artifactsDir);
     this.#durable = orDefault(options.durable, true);
   }
 
@@ -462,30 +463,36 @@ export class ArtifactWriter {
       await this.#writeBatch(batch);
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
-      // A directory this writer had checked or made is gone: check and make
-      // them again, once. Safe to repeat: drift is checked anew under the lock.
+      // A directory this writer had made is gone: check and make it again,
+      // once. Safe to repeat: drift is checked anew under the lock.
       this.#realRoot = undefined;
-      this.#checkedDirs.clear();
+      this.#madeDirs.clear();
       await this.#writeBatch(batch);
     }
     return artifacts.map((artifact) => ({ ...artifact.record }));
   }
 
   async #writeBatch(batch: readonly Pending[]): Promise<void> {
-    const root = await this.#openRoot();
+    const realRoot = await this.#openRoot();
     const runId = (batch[0] as Pending).runId;
     await withPermissionHint(
       this.root,
       () =>
-        withRootLock(join(root, "manifests"), true, () => this.#writeLocked(root, runId, batch)),
+        withRootLock(
+          join(this.#ioRoot, "manifests"),
+          true,
+          () => this.#writeLocked(realRoot, runId, batch),
+          join(realRoot, "manifests"),
+        ),
     );
   }
 
   // Holding the lock: refuse any drift, write what is new or was deleted,
   // then record the new artifacts with one manifest update.
-  async #writeLocked(root: string, runId: string, batch: readonly Pending[]): Promise<void> {
-    const manifestPath = join(root, manifestRelPath(runId));
-    const state = await loadManifest(manifestPath, runId);
+  async #writeLocked(realRoot: string, runId: string, batch: readonly Pending[]): Promise<void> {
+    const io = this.#ioRoot;
+    const manifestPath = join(io, manifestRelPath(runId));
+    const state = await loadManifest(manifestPath, runId, this.#durable);
     const fresh: Pending[] = []; // not recorded yet
     const missing: Pending[] = []; // recorded, but the file was deleted: restore it
     for (const item of batch) {
@@ -494,33 +501,41 @@ export class ArtifactWriter {
       else if (checkSameAsRecorded(recorded, item.manifest)) missing.push(item);
     }
     for (let i = missing.length - 1; i >= 0; i--) {
-      if (await exists(join(root, (missing[i] as Pending).manifest.path))) missing.splice(i, 1);
+      const info = await lstatOrUndefined(join(io, (missing[i] as Pending).manifest.path));
+      if (info?.isFile) missing.splice(i, 1);
     }
-    await this.#writeFiles(root, [...fresh, ...missing]);
+    await this.#writeFiles(realRoot, [...fresh, ...missing]);
     if (fresh.length > 0) {
       await commitRecords(manifestPath, state, fresh.map((item) => item.manifest), this.#durable);
     }
   }
 
+  // Checks access, makes `manifests/`, and resolves the root, refusing a
+  // `manifests/` that a symbolic link leads out of it. Paths used for I/O stay
+  // as given (made absolute), which is what Deno's permissions were granted for.
   async #openRoot(): Promise<string> {
     if (this.#realRoot !== undefined) return this.#realRoot;
     this.checkAccess();
     this.#realRoot = await withPermissionHint(this.root, async () => {
-      await Deno.mkdir(join(this.root, "manifests"), { recursive: true });
-      return await Deno.realPath(this.root);
+      await Deno.mkdir(join(this.#ioRoot, "manifests"), { recursive: true });
+      const realRoot = await Deno.realPath(this.#ioRoot);
+      await checkInside(realRoot, "manifests", this.#ioRoot);
+      return realRoot;
     });
     return this.#realRoot;
   }
 
   // Renames each file into place (skipping identical ones), then syncs the
   // directories that gained an entry, so that a recorded file survives a power cut.
-  async #writeFiles(root: string, items: readonly Pending[]): Promise<void> {
+  async #writeFiles(realRoot: string, items: readonly Pending[]): Promise<void> {
     const dirs = new Set<string>();
     for (const { manifest, bytes } of items) {
-      const target = join(root, manifest.path);
-      const existing = await readIfExists(target);
-      if (existing !== undefined && sameBytes(existing, bytes)) continue;
-      await this.#ensureDir(root, dirname(manifest.path));
+      const relDir = dirname(manifest.path);
+      await this.#ensureDir(realRoot, relDir);
+      const target = join(this.#ioRoot, manifest.path);
+      // A symbolic link at the target is never followed: the rename replaces it.
+      const info = await lstatOrUndefined(target);
+      if (info?.isFile && sameBytes(await Deno.readFile(target), bytes)) continue;
       await writeFileAtomic(target, bytes, this.#durable);
       dirs.add(dirname(target));
     }
@@ -528,22 +543,42 @@ export class ArtifactWriter {
     for (const dir of dirs) await syncDirectory(dir);
   }
 
-  // Creates the directory, after checking that its deepest existing ancestor
-  // really lies inside the root (no symbolic link leads out of it).
-  async #ensureDir(root: string, relDir: string): Promise<void> {
-    if (this.#checkedDirs.has(relDir)) return;
-    let existing = join(root, relDir);
-    while (existing !== root && !(await exists(existing))) existing = dirname(existing);
-    if (!isInside(root, await Deno.realPath(existing))) {
-      rangeError(
-        ACTION,
-        "relPath",
-        "inside the artifacts directory (a symbolic link leads out of it)",
-        relDir,
-      );
+  // Makes the directory (once per writer) after checking that its deepest
+  // existing ancestor lies inside the root, then checks, on every batch, that
+  // no symbolic link now leads it out of the root.
+  async #ensureDir(realRoot: string, relDir: string): Promise<void> {
+    if (!this.#madeDirs.has(relDir)) {
+      let existing = relDir;
+      while (existing !== "." && !(await lstatOrUndefined(join(this.#ioRoot, existing)))) {
+        existing = dirname(existing);
+      }
+      await checkInside(realRoot, existing, this.#ioRoot);
+      await Deno.mkdir(join(this.#ioRoot, relDir), { recursive: true });
+      this.#madeDirs.add(relDir);
     }
-    await Deno.mkdir(join(root, relDir), { recursive: true });
-    this.#checkedDirs.add(relDir);
+    await checkInside(realRoot, relDir, this.#ioRoot);
+  }
+}
+
+// Throws unless `root/relDir` (root as given, which is what Deno's permissions
+// cover) really lies inside `realRoot`.
+async function checkInside(realRoot: string, relDir: string, root: string): Promise<void> {
+  if (!isInside(realRoot, await Deno.realPath(join(root, relDir)))) {
+    rangeError(
+      ACTION,
+      "relPath",
+      "inside the artifacts directory (a symbolic link leads out of it)",
+      relDir,
+    );
+  }
+}
+
+async function lstatOrUndefined(path: string): Promise<Deno.FileInfo | undefined> {
+  try {
+    return await Deno.lstat(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
   }
 }
 
@@ -587,22 +622,15 @@ function checkBatch(artifacts: readonly PreparedArtifact[]): Pending[] {
   });
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
-
 // Checks every field before any I/O. sha256 and bytes are filled in later.
 function prepareRecord(options: WriteJsonOptions): ManifestRecord {
   if (!isPlainObject(options)) typeError(ACTION, "options", "an object", options);
   checkRunId(ACTION, options.runId);
   const relPath = checkRelPath(ACTION, options.relPath);
-  if (relPath.startsWith("manifests/") || relPath.split("/").some((s) => s.startsWith("."))) {
+  if (
+    relPath.toLowerCase().startsWith("manifests/") ||
+    relPath.split("/").some((s) => s.startsWith("."))
+  ) {
     rangeError(
       ACTION,
       "relPath",
@@ -611,10 +639,12 @@ function prepareRecord(options: WriteJsonOptions): ManifestRecord {
     );
   }
   const extra = options.extra;
-  if (extra !== undefined) {
-    if (!isPlainObject(extra)) typeError(ACTION, "extra", "a plain object", extra);
-    canonicalJsonString(extra, "extra");
+  if (extra !== undefined && !isPlainObject(extra)) {
+    typeError(ACTION, "extra", "a plain object", extra);
   }
+  // The canonical copy: properties holding undefined are left out, so an
+  // extra of only those counts as empty (and is left out), as it reads back.
+  const canonicalExtra = extra === undefined ? {} : JSON.parse(canonicalJsonString(extra, "extra"));
   const record: ManifestRecord = {
     tick: checkNonNegativeInteger(ACTION, "tick", options.tick),
     kind: checkName(ACTION, "kind", options.kind, MAX_TAG_LENGTH),
@@ -623,7 +653,7 @@ function prepareRecord(options: WriteJsonOptions): ManifestRecord {
     sha256: "",
     bytes: 0,
   };
-  if (extra !== undefined && Object.keys(extra).length > 0) record.extra = structuredClone(extra);
+  if (Object.keys(canonicalExtra).length > 0) record.extra = canonicalExtra;
   return record;
 }
 

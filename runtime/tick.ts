@@ -7,6 +7,7 @@
  */
 
 import { budgetFrom } from "../ers/_budget_from.ts";
+import { resolve } from "node:path";
 import type { BindCallableOptions } from "../ers/bindings.ts";
 import type { Budget, BudgetInit } from "../ers/budget.ts";
 import {
@@ -452,11 +453,17 @@ const MAX_CACHED_WRITERS = 64;
 const writers = new Map<string, ArtifactWriter>();
 
 function writerFor(artifactsDir: string): ArtifactWriter {
-  let writer = writers.get(artifactsDir);
+  if (typeof artifactsDir !== "string" || artifactsDir.length === 0) {
+    return new ArtifactWriter(artifactsDir); // throws, naming artifactsDir
+  }
+  // Keyed by the directory as given and where it is now: a relative path
+  // names another directory after the process changes its working directory.
+  const key = `${artifactsDir}\u0000${resolve(artifactsDir)}`;
+  let writer = writers.get(key);
   if (writer === undefined) {
     writer = new ArtifactWriter(artifactsDir);
     if (writers.size >= MAX_CACHED_WRITERS) writers.delete(writers.keys().next().value as string);
-    writers.set(artifactsDir, writer);
+    writers.set(key, writer);
   }
   return writer;
 }

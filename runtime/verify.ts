@@ -301,6 +301,9 @@ function unrecordedMessage(entry: Deno.DirEntry): string {
   if (entry.name.startsWith(".") && entry.name.endsWith(".tmp")) {
     return "temporary file left by an interrupted write; no record names it";
   }
+  if (entry.name.startsWith(".") && entry.name.endsWith(".manifest.json.journal")) {
+    return "journal of an interrupted manifest update; it was read as applied, and the next write applies it";
+  }
   return "no manifest record names this file";
 }
 

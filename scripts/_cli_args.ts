@@ -121,12 +121,14 @@ export class UsageError extends Error {
  * assert.throws(() => parseArgs(spec, ["--ticks", "0"]), UsageError);
  * assert.throws(() => parseArgs(spec, ["--tick", "3"]), /unknown flag --tick/);
  * assert.equal(parseArgs(spec, ["--help"]).help, true);
+ * assert.equal(parseArgs(spec, ["-h", "--tick", "3"]).help, true); // help wins
+ * assert.throws(() => parseArgs(spec, ["--ticks", "-h"]), UsageError); // a value, not help
  * ```
  */
 export function parseArgs(spec: CommandSpec, args: readonly string[]): ParsedArgs {
   checkLimits(spec.name, args);
   const parsed: ParsedArgs = { positionals: [], flags: {}, help: false };
-  if (args.includes("-h") || args.includes("--help")) {
+  if (asksForHelp(spec, args)) {
     parsed.help = true;
     return parsed;
   }
@@ -144,6 +146,20 @@ export function parseArgs(spec: CommandSpec, args: readonly string[]): ParsedArg
   }
   checkComplete(spec, parsed);
   return parsed;
+}
+
+// Whether -h or --help stands where a flag can stand (not as a flag's value,
+// as in `--mode -h`, nor after `--`). Help wins over any other problem.
+function asksForHelp(spec: CommandSpec, args: readonly string[]): boolean {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === "--") return false;
+    if (arg === "-h" || arg === "--help") return true;
+    const name = arg.startsWith("--") && !arg.includes("=") ? arg.slice(2) : "";
+    const flag = Object.hasOwn(spec.flags, name) ? spec.flags[name] : undefined;
+    if (flag !== undefined && flag.kind !== "boolean") i++; // skip its value
+  }
+  return false;
 }
 
 function checkLimits(command: string, args: readonly string[]): void {

@@ -58,7 +58,7 @@ export function renderTable(
 ): string[] {
   const text = rows.map((row) => columns.map((_, i) => cell(row[i] ?? "")));
   const widths = columns.map((column, i) =>
-    Math.max(length(column.header), ...text.map((row) => length(row[i] as string)))
+    text.reduce((widest, row) => Math.max(widest, length(row[i] as string)), length(column.header))
   );
   const line = (cells: readonly string[]) =>
     cells.map((value, i) => pad(value, widths[i] as number, columns[i]?.right === true))

@@ -4,6 +4,7 @@ import {
   canonicalJsonBytes,
   DriftError,
   ManifestError,
+  verifyArtifacts,
   type WriteJsonOptions,
 } from "../mod.ts";
 import { snapshot } from "./_tree.ts";
@@ -313,5 +314,100 @@ Deno.test("ArtifactWriter.writeAll() refuses foreign objects, mixed runs and rep
       /'artifacts\[1\]\.record\.path' must be a path no other artifact/,
     );
     assert.deepEqual([...(await snapshot(dir)).keys()], []);
+  });
+});
+
+Deno.test("ArtifactWriter.writeJson() treats an extra of only undefined values as empty, and the manifest stays valid", async () => {
+  await inTempDir(async (dir) => {
+    const writer = new ArtifactWriter(dir);
+    await writer.writeJson({ ...base, extra: { mode: undefined } });
+    await writer.writeJson({
+      ...base,
+      tick: 1,
+      relPath: "notes/RUN-W/000001.json",
+      extra: { a: 1, b: undefined },
+    });
+    const records = (await manifest(dir)).records;
+    assert.equal("extra" in records[0]!, false);
+    assert.deepEqual(records[1]!.extra, { a: 1 });
+    // A second process (no cache) must accept the manifest, and re-recording is a no-op.
+    await new ArtifactWriter(dir).writeJson({ ...base, extra: {} });
+    assert.equal((await verifyArtifacts(dir)).ok, true);
+  });
+});
+
+Deno.test("ArtifactWriter.writeJson() refuses a manifests/ directory that is a symbolic link out of the root", async () => {
+  await inTempDir(async (dir) => {
+    await Deno.mkdir(`${dir}/root`);
+    await Deno.mkdir(`${dir}/outside`);
+    await Deno.symlink(`${dir}/outside`, `${dir}/root/manifests`);
+    await assert.rejects(
+      new ArtifactWriter(`${dir}/root`).writeJson(base),
+      /symbolic link leads out/,
+    );
+    assert.deepEqual([...(await snapshot(`${dir}/outside`)).keys()], []);
+  });
+});
+
+Deno.test("ArtifactWriter.writeJson() notices a directory swapped for a symbolic link after an earlier write", async () => {
+  await inTempDir(async (dir) => {
+    const writer = new ArtifactWriter(`${dir}/root`);
+    await writer.writeJson(base);
+    await Deno.mkdir(`${dir}/outside`);
+    await Deno.rename(`${dir}/root/notes/RUN-W`, `${dir}/moved`);
+    await Deno.symlink(`${dir}/outside`, `${dir}/root/notes/RUN-W`);
+    await assert.rejects(
+      writer.writeJson({ ...base, tick: 1, relPath: "notes/RUN-W/000001.json" }),
+      /symbolic link leads out/,
+    );
+    assert.deepEqual([...(await snapshot(`${dir}/outside`)).keys()], []);
+  });
+});
+
+Deno.test("ArtifactWriter.writeJson() replaces a symbolic link at an unrecorded artifact's path instead of following it", async () => {
+  await inTempDir(async (dir) => {
+    const root = `${dir}/root`;
+    await Deno.mkdir(`${root}/notes/RUN-W`, { recursive: true });
+    await Deno.writeFile(`${dir}/decoy.json`, canonicalJsonBytes(base.obj));
+    await Deno.symlink(`${dir}/decoy.json`, `${root}/notes/RUN-W/000000.json`);
+    await new ArtifactWriter(root).writeJson(base);
+    const info = await Deno.lstat(`${root}/notes/RUN-W/000000.json`);
+    assert.equal(info.isSymlink, false);
+    assert.equal((await verifyArtifacts(root)).ok, true);
+  });
+});
+
+Deno.test("ArtifactWriter.writeJson() detects a manifest replaced by another file of the same size", async () => {
+  await inTempDir(async (dir) => {
+    const writer = new ArtifactWriter(dir);
+    const first = await writer.writeJson(base);
+    const path = `${dir}/manifests/RUN-W.manifest.json`;
+    const other = await new ArtifactWriter(`${dir}/scratch`).writeJson({
+      ...base,
+      obj: { z: 2, a: [1e-5, "é"] },
+    });
+    const text = (await Deno.readTextFile(path)).replace(first.sha256, other.sha256);
+    await Deno.writeTextFile(`${path}.new`, text);
+    await Deno.rename(`${path}.new`, path);
+    await assert.rejects(writer.writeJson(base), DriftError);
+  });
+});
+
+Deno.test("ArtifactWriter keeps writing where it was created after the working directory changes", async () => {
+  await inTempDir(async (dir) => {
+    const cwd = Deno.cwd();
+    await Deno.mkdir(`${dir}/a`);
+    await Deno.mkdir(`${dir}/b`);
+    try {
+      Deno.chdir(`${dir}/a`);
+      const writer = new ArtifactWriter("out");
+      await writer.writeJson(base);
+      Deno.chdir(`${dir}/b`);
+      await writer.writeJson({ ...base, tick: 1, relPath: "notes/RUN-W/000001.json" });
+    } finally {
+      Deno.chdir(cwd);
+    }
+    assert.equal((await snapshot(`${dir}/a/out`)).size, 3);
+    assert.deepEqual([...(await snapshot(`${dir}/b`)).keys()], []);
   });
 });

@@ -55,6 +55,31 @@ Deno.test("abraxasTick() survives a crash before any file-system step and resume
   });
 });
 
+Deno.test("abraxasTick() survives a write torn at any point (manifest included) and resumes to identical bytes", async () => {
+  await withDirs(1, async (reference) => {
+    const clean = await emit(reference, 0, 3);
+    assert.equal(clean.code, 0, clean.stderr);
+    const kinds = JSON.parse(clean.stdout).kinds as string[];
+    const writes = kinds.flatMap((kind, i) => (kind === "write" ? [i + 1] : []));
+    assert.ok(writes.length >= 9, `${writes.length} writes`);
+    const expected = await snapshot(reference);
+    for (const tearAt of writes) {
+      await withDirs(1, async (dir) => {
+        const torn = await emit(dir, 0, 3, "--crash-at", String(tearAt), "--tear");
+        assert.equal(torn.code, 70, `tear at ${tearAt}: ${torn.stderr}`);
+        await assertNothingRecordedIsBroken(dir, `after a write torn at step ${tearAt}`);
+        const resumed = await emit(dir, 0, 3);
+        assert.equal(resumed.code, 0, `resume after tear at step ${tearAt}: ${resumed.stderr}`);
+        assert.deepEqual(
+          await snapshot(dir),
+          expected,
+          `directory after tear at step ${tearAt} and resume`,
+        );
+      });
+    }
+  });
+});
+
 Deno.test("abraxasTick() leaves every recorded artifact intact when killed at arbitrary instants", async () => {
   await withDirs(2, async (reference, dir) => {
     assert.equal((await emit(reference, 0, 150)).code, 0);
@@ -148,5 +173,20 @@ Deno.test("abraxasTick() without write permission names the flag and writes noth
     ]);
     assert.match(partial.stderr, new RegExp(`--allow-write=${target}`));
     assert.deepEqual([...(await snapshot(dir)).keys()], []);
+  });
+});
+
+Deno.test("abraxasTick() into a symbolic link to the artifacts directory works with the link's scoped permissions", async () => {
+  await withDirs(2, async (real, reference) => {
+    const link = `${real}-link`;
+    await Deno.symlink(real, link);
+    try {
+      const result = await denoRun(scoped(link), EMIT, [link, "RUN-C", "0", "2"]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal((await emit(reference, 0, 2)).code, 0);
+      assert.deepEqual(await snapshot(real), await snapshot(reference));
+    } finally {
+      await Deno.remove(link);
+    }
   });
 });

@@ -144,3 +144,22 @@ Deno.test("verifyArtifacts() throws NotFound for a missing directory or run", as
     await assert.rejects(verifyArtifacts(dir, { runId: "../x" }), RangeError);
   });
 });
+
+Deno.test("verifyArtifacts() reports a recorded path that became a directory or a symbolic link, instead of failing", async () => {
+  await withRun(2, async (dir) => {
+    await Deno.remove(`${dir}/viz/RUN-V/000000.trendpack.json`);
+    await Deno.mkdir(`${dir}/viz/RUN-V/000000.trendpack.json`);
+    await Deno.remove(`${dir}/viz/RUN-V/000001.trendpack.json`);
+    await Deno.symlink(
+      `${dir}/run_index/RUN-V/000001.runindex.json`,
+      `${dir}/viz/RUN-V/000001.trendpack.json`,
+    );
+    const report = await verifyArtifacts(dir);
+    const byPath = Object.fromEntries(report.errors.map((e) => [e.path, e.message]));
+    assert.equal(byPath["viz/RUN-V/000000.trendpack.json"], "recorded path is not a file");
+    assert.equal(
+      byPath["viz/RUN-V/000001.trendpack.json"],
+      "recorded path is a symbolic link, not the recorded file",
+    );
+  });
+});
