@@ -91,13 +91,17 @@ export class LaneActor {
     if (planTask(this.#remaining, task) === "skip") return this.#skip(task);
     this.#remaining = chargeTask(this.#remaining, task);
     let value: unknown;
+    let pending: Promise<unknown> | undefined;
     try {
       value = task.fn(this.#context);
+      // Reading `then` (or a promise's `constructor`) runs the task's code
+      // too: if it throws, the task is an error, never the tick.
+      if (isThenable(value)) pending = Promise.resolve(value);
     } catch (thrown) {
       return this.#settle(message, "error", null, describeThrown(thrown));
     }
-    if (!isThenable(value)) return this.#settle(message, "ok", value, null);
-    return Promise.resolve(value).then(
+    if (pending === undefined) return this.#settle(message, "ok", value, null);
+    return pending.then(
       (resolved) => this.#settle(message, "ok", resolved, null),
       (thrown) => this.#settle(message, "error", null, describeThrown(thrown)),
     );

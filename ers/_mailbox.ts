@@ -36,6 +36,12 @@ export class Mailbox<T> {
     this.#items.push(message);
   }
 
+  /** Drops every message, as when a tick is aborted. */
+  clear(): void {
+    this.#items = [];
+    this.#head = 0;
+  }
+
   /** Removes and returns the oldest message; the mailbox must not be empty. */
   take(): T {
     // The message is built only on failure: this line runs once per message.

@@ -1,24 +1,139 @@
 // A deep, read-only view of a shadow task's context.
 //
-// Every write through the view, at any depth, throws a TypeError, in strict
-// and sloppy code alike (a Proxy `set` trap that returns false only throws in
-// strict code, so the traps here throw themselves). Reads see live values.
+// The rule:
+// - Every write through the view, at any depth, throws a TypeError, in strict
+//   and sloppy code alike (the traps throw themselves: a `set` trap that returns
+//   false only throws in strict code). Reads see live values, themselves viewed.
+// - `Map` and `Set` answer an allow-list: `get`, `has`, `size`, `forEach`,
+//   `keys`, `values`, `entries`, iteration, `isSubsetOf`, `isSupersetOf` and
+//   `isDisjointFrom` read the real collection and view what they return;
+//   `union`, `intersection`, `difference` and `symmetricDifference` return a
+//   view of their result; any other function member throws. `Date` keeps its
+//   getters and refuses every `set*` method.
+// - Built-ins are returned as they are: the standard constructors and
+//   prototypes (Object, Array, Function, Map, Set, Date, Error, Promise, typed
+//   arrays, Iterator, ...) and their methods. A task reaches them without the
+//   view anyway, so wrapping them would protect nothing, and would break
+//   `instanceof Map`, `Array.isArray` and `list.map(...)`. Everything else is a
+//   view, user prototypes, classes and functions included:
+//   `Object.getPrototypeOf(view.item).x = 1` throws. So `view.item instanceof
+//   Item` is false for a user class (the view's prototype is a view of
+//   `Item.prototype`); `view.item instanceof view.item.constructor` is true.
+// - A method inherited from a user prototype (`view.item.total()`) runs with
+//   the view as `this`, so a write through `this` throws; what it returns is
+//   viewed (a promise resolves to a view, an iterator yields views), and so is
+//   what `new` builds from a user class reached through the view. Any other
+//   function reached through the view, such as an own property of context data
+//   (`ctx.bump = () => state.n++`), a `Map` entry or an accessor taken from a
+//   property descriptor, may close over real state that no view can guard, so
+//   calling it throws.
+// - Not guarded: state that code reaches by closure rather than through the
+//   context, such as module-level state a task or a method imports, is not the
+//   context. Nor are the built-ins themselves, shared by all code: the view
+//   guards the context against writes, not against a task that rewrites them.
 //
 // Each proxy wraps an empty stand-in of the same kind (array, Map, Set, Date,
-// object) rather than the real object, so Proxy invariants never bind to the
-// real object's frozen or non-configurable properties, while `Array.isArray`
-// and `instanceof` still answer as they would for the real value. Inherited
-// methods are returned as they are (they see the view as `this`); functions
-// stored in the context are wrapped, and what they return is viewed too.
-
-type AnyObject = Record<PropertyKey, unknown>;
+// function, object) rather than the real value, so Proxy invariants never bind
+// to the real value's frozen or non-configurable properties, while
+// `Array.isArray` and `typeof` answer as they would for the real value.
 
 /** Returns a read-only view of `value`; primitives are returned as they are. */
 export function readonlyView<T>(value: T): T {
-  return new ViewCache().wrap(value) as T;
+  return new ViewCache().wrap(value, "the context") as T;
 }
 
-function denyWrite(what: PropertyKey | string): never {
+// deno-lint-ignore no-explicit-any
+type AnyFunction = (...args: any[]) => any;
+type Kind = "object" | "map" | "set" | "date";
+
+const INTRINSICS: WeakSet<object> = collectIntrinsics();
+const MAP_MEMBERS = functionMembers(Map.prototype);
+const SET_MEMBERS = functionMembers(Set.prototype);
+const DATE_MEMBERS = functionMembers(Date.prototype);
+const PROMISE_THEN = Promise.prototype.then;
+const ITERATOR_MAP = Iterator.prototype.map;
+// Map and Set members that only read; what they return is viewed.
+const COLLECTION_READS = new Set<PropertyKey>([
+  "get",
+  "has",
+  "isSubsetOf",
+  "isSupersetOf",
+  "isDisjointFrom",
+  "union",
+  "intersection",
+  "difference",
+  "symmetricDifference",
+]);
+const COLLECTION_ITERATORS = new Set<PropertyKey>(["keys", "values", "entries", Symbol.iterator]);
+
+// The standard constructors and prototypes, and every function they hold.
+function collectIntrinsics(): WeakSet<object> {
+  const typedArrays = [
+    Object.getPrototypeOf(Int8Array),
+    Int8Array,
+    Uint8Array,
+    Uint8ClampedArray,
+    Int16Array,
+    Uint16Array,
+    Int32Array,
+    Uint32Array,
+    (globalThis as Record<string, unknown>).Float16Array,
+    Float32Array,
+    Float64Array,
+    BigInt64Array,
+    BigUint64Array,
+  ];
+  const errors = [
+    Error,
+    EvalError,
+    RangeError,
+    ReferenceError,
+    SyntaxError,
+    TypeError,
+    URIError,
+    AggregateError,
+  ];
+  const roots: unknown[] = [
+    ...[Object, Function, Array, Map, Set, WeakMap, WeakSet, Date, RegExp],
+    ...[String, Number, Boolean, Symbol, BigInt, Promise, ArrayBuffer, Iterator],
+    ...errors,
+    ...typedArrays,
+  ];
+  const found = new WeakSet<object>();
+  for (const root of roots) {
+    if (typeof root !== "function") continue;
+    for (const holder of [root, root.prototype as unknown]) {
+      if (typeof holder !== "object" && typeof holder !== "function") continue;
+      if (holder === null) continue;
+      found.add(holder);
+      for (const descriptor of Object.values(Object.getOwnPropertyDescriptors(holder))) {
+        for (const member of [descriptor.value, descriptor.get, descriptor.set]) {
+          if (typeof member === "function") found.add(member);
+        }
+      }
+    }
+  }
+  return found;
+}
+
+// A prototype's own function-valued members (getters under their own name),
+// captured once so that a subclass override never runs on the real value.
+function functionMembers(prototype: object): Map<PropertyKey, AnyFunction> {
+  const members = new Map<PropertyKey, AnyFunction>();
+  for (const key of Reflect.ownKeys(prototype)) {
+    if (key === "constructor") continue;
+    const descriptor = Reflect.getOwnPropertyDescriptor(prototype, key);
+    const member = descriptor?.get ?? descriptor?.value;
+    if (typeof member === "function") members.set(key, member);
+  }
+  return members;
+}
+
+function isObject(value: unknown): value is object {
+  return (typeof value === "object" || typeof value === "function") && value !== null;
+}
+
+function denyWrite(what: PropertyKey): never {
   throw new TypeError(
     `Cannot modify the context from a shadow task: the shadow lane only observes (write to ${
       String(what)
@@ -26,72 +141,111 @@ function denyWrite(what: PropertyKey | string): never {
   );
 }
 
+function denyCall(what: PropertyKey): never {
+  throw new TypeError(
+    `Cannot call a function stored in the context from a shadow task: the shadow lane only observes (call of ${
+      String(what)
+    })`,
+  );
+}
+
+// Whether `value`, read as `key` from `holder`, is a method: a data property
+// of a prototype on `holder`'s chain, not an own property nor a getter's result.
+function isInheritedMethod(holder: object, key: PropertyKey, value: unknown): boolean {
+  if (Object.hasOwn(holder, key)) return false;
+  for (let at = Reflect.getPrototypeOf(holder); at !== null; at = Reflect.getPrototypeOf(at)) {
+    const descriptor = Reflect.getOwnPropertyDescriptor(at, key);
+    if (descriptor !== undefined) return "value" in descriptor && descriptor.value === value;
+  }
+  return false;
+}
+
+/** The views of one context: each real value gets one view per role. */
 class ViewCache {
   #views = new WeakMap<object, object>();
+  #refused = new WeakMap<object, Map<PropertyKey, object>>();
   #ownViews = new WeakSet<object>();
 
-  wrap(value: unknown): unknown {
-    if ((typeof value !== "object" && typeof value !== "function") || value === null) return value;
-    if (this.#ownViews.has(value)) return value;
-    const cached = this.#views.get(value);
-    if (cached) return cached;
-    const view = typeof value === "function"
-      ? new Proxy(value as AnyFunction, new FunctionHandler(this))
-      : new Proxy(standIn(value), new ObjectHandler(value, this));
-    this.#views.set(value, view);
+  /** A view of `value`; a function is one whose calls throw, naming `name`. */
+  wrap(value: unknown, name: PropertyKey): unknown {
+    if (!isObject(value) || INTRINSICS.has(value) || this.#ownViews.has(value)) return value;
+    if (typeof value !== "function") return this.#viewOf(value, name, true);
+    let byName = this.#refused.get(value);
+    if (byName === undefined) this.#refused.set(value, byName = new Map());
+    let view = byName.get(name);
+    if (view === undefined) byName.set(name, view = this.#create(value, name, false));
+    return view;
+  }
+
+  /** The view of `value`, read as `key` from `holder`: methods stay callable. */
+  member(holder: object, key: PropertyKey, value: unknown): unknown {
+    if (
+      typeof value === "function" && !INTRINSICS.has(value) && !this.#ownViews.has(value) &&
+      isInheritedMethod(holder, key, value)
+    ) return this.#viewOf(value, key, true);
+    return this.wrap(value, key);
+  }
+
+  /** The view of what a method returned. */
+  result(value: unknown, name: PropertyKey): unknown {
+    if (!isObject(value) || INTRINSICS.has(value) || this.#ownViews.has(value)) return value;
+    const wrap = (item: unknown) => this.wrap(item, name);
+    if (value instanceof Promise) return Reflect.apply(PROMISE_THEN, value, [wrap]);
+    if (value instanceof Iterator) return Reflect.apply(ITERATOR_MAP, value, [wrap]);
+    return this.wrap(value, name);
+  }
+
+  #viewOf(value: object, name: PropertyKey, callable: boolean): object {
+    let view = this.#views.get(value);
+    if (view === undefined) this.#views.set(value, view = this.#create(value, name, callable));
+    return view;
+  }
+
+  #create(real: object, name: PropertyKey, callable: boolean): object {
+    const view = new Proxy(standIn(real), new ViewHandler(real, this, name, callable));
     this.#ownViews.add(view);
     return view;
   }
 }
 
-function standIn(value: object): object {
-  if (Array.isArray(value)) return [];
-  if (value instanceof Map) return new Map();
-  if (value instanceof Set) return new Set();
-  if (value instanceof Date) return new Date(0);
+function kindOf(real: object): Kind {
+  if (real instanceof Map) return "map";
+  if (real instanceof Set) return "set";
+  if (real instanceof Date) return "date";
+  return "object";
+}
+
+function standIn(real: object): object {
+  // A bound function is callable, constructible when its target is, and has
+  // no non-configurable property (unlike a function's `prototype`).
+  if (typeof real === "function") return function standIn() {}.bind(null);
+  if (Array.isArray(real)) return [];
+  if (real instanceof Map) return new Map();
+  if (real instanceof Set) return new Set();
+  if (real instanceof Date) return new Date(0);
   return {};
 }
 
-const MAP_SET_MUTATORS = new Set<PropertyKey>(["set", "add", "delete", "clear"]);
+class ViewHandler implements ProxyHandler<object> {
+  readonly #real: object;
+  readonly #cache: ViewCache;
+  readonly #name: PropertyKey;
+  readonly #callable: boolean;
+  readonly #kind: Kind;
 
-class ReadonlyTraps {
-  set(_target: object, key: PropertyKey): boolean {
-    return denyWrite(key);
-  }
-  defineProperty(_target: object, key: PropertyKey): boolean {
-    return denyWrite(key);
-  }
-  deleteProperty(_target: object, key: PropertyKey): boolean {
-    return denyWrite(key);
-  }
-  setPrototypeOf(): boolean {
-    return denyWrite("the prototype");
-  }
-  preventExtensions(): boolean {
-    return denyWrite("extensibility");
-  }
-}
-
-class ObjectHandler extends ReadonlyTraps implements ProxyHandler<object> {
-  #real: AnyObject;
-  #cache: ViewCache;
-
-  constructor(real: object, cache: ViewCache) {
-    super();
-    this.#real = real as AnyObject;
+  constructor(real: object, cache: ViewCache, name: PropertyKey, callable: boolean) {
+    this.#real = real;
     this.#cache = cache;
+    this.#name = name;
+    this.#callable = callable;
+    this.#kind = kindOf(real);
   }
 
   get(_target: object, key: PropertyKey, receiver: unknown): unknown {
-    const real = this.#real;
-    if (real instanceof Map || real instanceof Set) return this.#collectionMember(key);
-    if (real instanceof Date) return this.#dateMember(key);
-    const value = Reflect.get(real, key, receiver);
-    // Inherited methods (Array.prototype.map, class methods) reach the context
-    // only through `this`, which is the view, and return fresh values: they
-    // need no wrapper. Own functions may close over real state: wrap them.
-    if (typeof value === "function" && !Object.hasOwn(real, key)) return value;
-    return this.#cache.wrap(value);
+    const kind = this.#kind;
+    if (kind === "map" || kind === "set") return this.#collectionMember(kind, key, receiver);
+    if (kind === "date" && DATE_MEMBERS.has(key)) return this.#dateMember(key);
+    return this.#cache.member(this.#real, key, Reflect.get(this.#real, key, receiver));
   }
 
   has(_target: object, key: PropertyKey): boolean {
@@ -105,104 +259,95 @@ class ObjectHandler extends ReadonlyTraps implements ProxyHandler<object> {
   getOwnPropertyDescriptor(target: object, key: PropertyKey): PropertyDescriptor | undefined {
     const descriptor = Reflect.getOwnPropertyDescriptor(this.#real, key);
     if (descriptor === undefined) return undefined;
-    if ("value" in descriptor) descriptor.value = this.#cache.wrap(descriptor.value);
+    const cache = this.#cache;
+    if ("value" in descriptor) descriptor.value = cache.wrap(descriptor.value, key);
+    if (descriptor.get) descriptor.get = cache.wrap(descriptor.get, `get ${String(key)}`) as never;
+    if (descriptor.set) descriptor.set = cache.wrap(descriptor.set, `set ${String(key)}`) as never;
     // Report what the stand-in can honour: only its own fixed properties (an
-    // array's `length`) may be reported as non-configurable.
+    // array's `length`) are non-configurable, and those are writable.
     const fixed = Reflect.getOwnPropertyDescriptor(target, key);
-    descriptor.configurable = fixed === undefined ? true : fixed.configurable;
+    descriptor.configurable = fixed === undefined || fixed.configurable === true;
+    if (!descriptor.configurable && "value" in descriptor) descriptor.writable = fixed?.writable;
     return descriptor;
   }
 
   getPrototypeOf(): object | null {
-    return Reflect.getPrototypeOf(this.#real);
+    return this.#cache.wrap(Reflect.getPrototypeOf(this.#real), "a prototype") as object | null;
   }
 
-  #collectionMember(key: PropertyKey): unknown {
-    const real = this.#real as unknown as Map<unknown, unknown> | Set<unknown>;
-    if (MAP_SET_MUTATORS.has(key)) {
-      return () => denyWrite(`${real.constructor.name}.${String(key)}`);
-    }
-    if (key === "size") return real.size;
+  apply(_target: object, thisArg: unknown, args: unknown[]): unknown {
+    if (!this.#callable) denyCall(this.#name);
+    const result = Reflect.apply(this.#real as AnyFunction, thisArg, args);
+    return this.#cache.result(result, `the result of ${String(this.#name)}()`);
+  }
+
+  construct(_target: object, args: unknown[]): object {
+    if (!this.#callable) denyCall(this.#name);
+    const result = Reflect.construct(this.#real as AnyFunction, args);
+    return this.#cache.result(result, `the result of new ${String(this.#name)}()`) as object;
+  }
+
+  set(_target: object, key: PropertyKey): boolean {
+    return denyWrite(key);
+  }
+
+  defineProperty(_target: object, key: PropertyKey): boolean {
+    return denyWrite(key);
+  }
+
+  deleteProperty(_target: object, key: PropertyKey): boolean {
+    return denyWrite(key);
+  }
+
+  setPrototypeOf(): boolean {
+    return denyWrite("the prototype");
+  }
+
+  preventExtensions(): boolean {
+    return denyWrite("extensibility");
+  }
+
+  // The allow-list of Map and Set members, each bound to the real collection
+  // through the built-in method itself, so that a subclass override never
+  // sees the real collection as `this`.
+  #collectionMember(kind: "map" | "set", key: PropertyKey, receiver: unknown): unknown {
+    const real = this.#real;
     const cache = this.#cache;
-    switch (key) {
-      case "get":
-        return (k: unknown) => cache.wrap((real as Map<unknown, unknown>).get(k));
-      case "forEach":
-        return (callback: (v: unknown, k: unknown, c: unknown) => void, thisArg?: unknown) =>
-          real.forEach((v, k) =>
-            callback.call(thisArg, cache.wrap(v), cache.wrap(k), cache.wrap(real))
-          );
-      case "entries":
-      case Symbol.iterator:
-      case "keys":
-      case "values":
-        return () => viewIterator(real, key, cache);
+    const intrinsic = (kind === "map" ? MAP_MEMBERS : SET_MEMBERS).get(key);
+    const entry = kind === "map" ? "a Map entry" : "a Set entry";
+    const view = (item: unknown) => cache.wrap(item, entry);
+    const refuse = () => denyWrite(`${kind === "map" ? "Map" : "Set"}.${String(key)}`);
+    if (intrinsic === undefined) {
+      // Not a built-in member: data reads as usual, `constructor` included.
+      const value = Reflect.get(real, key, receiver);
+      return typeof value === "function" && key !== "constructor"
+        ? refuse
+        : cache.member(real, key, value);
     }
-    const member = Reflect.get(real, key, real);
-    return typeof member === "function" ? member.bind(real) : cache.wrap(member);
+    if (key === "size") return Reflect.apply(intrinsic, real, []);
+    if (COLLECTION_READS.has(key)) {
+      return (...args: unknown[]) => view(Reflect.apply(intrinsic, real, args));
+    }
+    if (COLLECTION_ITERATORS.has(key)) {
+      const pairs = key === "entries" || (kind === "map" && key === Symbol.iterator);
+      const item = pairs ? ([k, v]: [unknown, unknown]) => [view(k), view(v)] : view;
+      return () => Reflect.apply(ITERATOR_MAP, Reflect.apply(intrinsic, real, []), [item]);
+    }
+    if (key === "forEach") {
+      const self = cache.wrap(real, entry);
+      return (callback: AnyFunction, thisArg?: unknown) =>
+        Reflect.apply(intrinsic, real, [
+          (v: unknown, k: unknown) => Reflect.apply(callback, thisArg, [view(v), view(k), self]),
+        ]);
+    }
+    return refuse;
   }
 
+  // Date's own methods, bound to the real date; every `set*` method throws.
   #dateMember(key: PropertyKey): unknown {
-    const real = this.#real as unknown as Date;
     if (typeof key === "string" && key.startsWith("set")) return () => denyWrite(`Date.${key}`);
-    const member = Reflect.get(real, key, real);
-    return typeof member === "function" ? member.bind(real) : member;
+    const intrinsic = DATE_MEMBERS.get(key) as AnyFunction;
+    const real = this.#real;
+    return (...args: unknown[]) => Reflect.apply(intrinsic, real, args);
   }
 }
-
-function* viewIterator(
-  real: Map<unknown, unknown> | Set<unknown>,
-  key: PropertyKey,
-  cache: ViewCache,
-): Generator<unknown> {
-  const isMap = real instanceof Map;
-  const source = key === "keys"
-    ? real.keys()
-    : key === "values"
-    ? real.values()
-    : key === "entries" || !isMap
-    ? real.entries()
-    : (real as Map<unknown, unknown>).entries();
-  for (const item of source) {
-    if (key === "keys" || key === "values") yield cache.wrap(item);
-    else if (!isMap && key === Symbol.iterator) yield cache.wrap((item as [unknown])[0]);
-    else {yield [
-        cache.wrap((item as [unknown, unknown])[0]),
-        cache.wrap((item as [unknown, unknown])[1]),
-      ];}
-  }
-}
-
-class FunctionHandler extends ReadonlyTraps implements ProxyHandler<AnyFunction> {
-  #cache: ViewCache;
-
-  constructor(cache: ViewCache) {
-    super();
-    this.#cache = cache;
-  }
-
-  get(target: AnyFunction, key: PropertyKey, receiver: unknown): unknown {
-    const value = Reflect.get(target, key, receiver);
-    const fixed = Reflect.getOwnPropertyDescriptor(target, key);
-    // A non-configurable, non-writable property must be returned as it is.
-    if (fixed && !fixed.configurable && "value" in fixed && !fixed.writable) return value;
-    return this.#cache.wrap(value);
-  }
-
-  apply(target: AnyFunction, thisArg: unknown, args: unknown[]): unknown {
-    const result = Reflect.apply(target, thisArg, args);
-    // Iterators and promises keep internal slots that a proxy would hide; what
-    // they yield was already read through the view (`this` is the view).
-    if (result instanceof Iterator || result instanceof Promise) return result;
-    return this.#cache.wrap(result);
-  }
-
-  construct(target: AnyFunction, args: unknown[]): object {
-    // A new object is not a write to the context; build it from the real
-    // constructor so that it is an ordinary, writable value.
-    return Reflect.construct(target, args);
-  }
-}
-
-// deno-lint-ignore no-explicit-any
-type AnyFunction = (...args: any[]) => any;

@@ -46,20 +46,34 @@ export class TickSupervisor {
   ): Promise<TickOutcome> {
     const forecast = this.#forecast;
     const shadow = this.#shadow;
-    forecast.mailbox.post({
-      type: "lane.begin",
-      tick,
-      budget: budgets.forecast,
-      context: contexts.forecast,
-    });
-    shadow.mailbox.post({
-      type: "lane.begin",
-      tick,
-      budget: budgets.shadow,
-      context: contexts.shadow,
-    });
-    for (const message of order.forecast) forecast.mailbox.post(message);
-    for (const message of order.shadow) shadow.mailbox.post(message);
+    try {
+      forecast.mailbox.post({
+        type: "lane.begin",
+        tick,
+        budget: budgets.forecast,
+        context: contexts.forecast,
+      });
+      shadow.mailbox.post({
+        type: "lane.begin",
+        tick,
+        budget: budgets.shadow,
+        context: contexts.shadow,
+      });
+      for (const message of order.forecast) forecast.mailbox.post(message);
+      for (const message of order.shadow) shadow.mailbox.post(message);
+      return await this.#relayAll(order);
+    } catch (thrown) {
+      // An aborted tick (a throwing relay hook, a broken invariant) leaves no
+      // mail behind: the next tick starts from empty mailboxes.
+      forecast.mailbox.clear();
+      shadow.mailbox.clear();
+      throw thrown;
+    }
+  }
+
+  async #relayAll(order: LaneOrder): Promise<TickOutcome> {
+    const forecast = this.#forecast;
+    const shadow = this.#shadow;
     const results: Record<string, TaskResult> = Object.create(null);
     const trace: TraceEvent[] = [];
     for (const actor of [forecast, shadow]) {

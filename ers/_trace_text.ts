@@ -38,9 +38,10 @@ interface CanonicalEvent {
   tick: number;
 }
 
-// Copies of meta objects that are frozen all the way down (ERS shares one per
-// task across ticks), made once. Unfrozen meta is copied at every use, so a
-// later mutation can never go stale.
+// Copies of meta objects that are frozen all the way down, with data
+// properties only (ERS shares one per task across ticks), made once. Other
+// meta, unfrozen or read through a getter, is copied at every use, so a later
+// change can never go stale.
 const frozenMetaCopies = new WeakMap<object, AttemptMeta | SkipMeta>();
 
 /** The canonical text of `{ events: trace }`. */
@@ -99,10 +100,27 @@ function canonicalMeta(meta: unknown): AttemptMeta | SkipMeta | undefined {
   const cached = frozenMetaCopies.get(meta);
   if (cached !== undefined) return cached;
   const copy = copyMeta(meta);
-  if (copy !== undefined && Object.isFrozen(meta) && ("reason" in copy || isFrozenTags(meta))) {
+  if (copy !== undefined && isFrozenData(meta, "reason" in copy ? "reason" : "tags")) {
     frozenMetaCopies.set(meta, copy);
   }
   return copy;
+}
+
+// Whether `meta[key]` can never read differently: `meta` is frozen and `key`
+// is a data property, not a getter; for `tags`, the array is frozen too and
+// every element is a data property.
+function isFrozenData(meta: object, key: "reason" | "tags"): boolean {
+  if (!Object.isFrozen(meta)) return false;
+  const field = Object.getOwnPropertyDescriptor(meta, key);
+  if (field === undefined || !("value" in field)) return false;
+  if (key === "reason") return true;
+  const tags: unknown = field.value;
+  if (!Array.isArray(tags) || !Object.isFrozen(tags)) return false;
+  for (let i = 0; i < tags.length; i++) {
+    const element = Object.getOwnPropertyDescriptor(tags, i);
+    if (element === undefined || !("value" in element)) return false;
+  }
+  return true;
 }
 
 // `{ tags: [...well-formed strings] }` or `{ reason: well-formed string }`,
@@ -125,10 +143,6 @@ function copyMeta(meta: object): AttemptMeta | SkipMeta | undefined {
     copy.push(tag);
   }
   return { tags: copy };
-}
-
-function isFrozenTags(meta: object): boolean {
-  return Object.isFrozen((meta as AttemptMeta).tags);
 }
 
 function checkedEventText(event: unknown, index: number): string {

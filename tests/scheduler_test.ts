@@ -232,6 +232,78 @@ Deno.test("DeterministicScheduler.runTick() relays one lane.begin then the tasks
   ]);
 });
 
+Deno.test("DeterministicScheduler.runTick() makes a value whose `then` throws an error result and runs later tasks", async () => {
+  const s = schedulerOf([
+    task("a", {
+      fn: () => ({
+        get then() {
+          throw new Error("then getter");
+        },
+      }),
+    }),
+    task("b", {
+      priority: 1,
+      fn: () =>
+        new Proxy({}, {
+          get: () => {
+            throw new RangeError("trap");
+          },
+        }),
+    }),
+    task("c", { priority: 2 }),
+    task("s", { lane: "shadow" }),
+  ]);
+  for (const tick of [0, 1]) {
+    const out = await s.runTick({ tick, ...budgets });
+    assert.deepEqual(out.trace.map((e) => [e.tick, e.task, e.status]), [
+      [tick, "a", "error"],
+      [tick, "b", "error"],
+      [tick, "c", "ok"],
+      [tick, "s", "ok"],
+    ]);
+    assert.equal(out.results.a?.error, "Error: then getter");
+    assert.equal(out.results.b?.error, "RangeError: trap");
+  }
+});
+
+Deno.test("DeterministicScheduler.runTick() starts clean after a tick aborted by a throwing onRelay", async () => {
+  // Abort in the forecast lane with mail left in both lanes, then in the shadow lane.
+  const abortPoints = [
+    (lane: string, m: LaneMessage) =>
+      lane === "forecast" && m.type === "lane.run" && m.task.name === "f2",
+    (lane: string, m: LaneMessage) => lane === "shadow" && m.type === "lane.run",
+  ];
+  for (const abortAt of abortPoints) {
+    let aborting = true;
+    const calls: string[] = [];
+    const s = new DeterministicScheduler({
+      onRelay: (lane, message) => {
+        if (aborting && abortAt(lane, message)) throw new Error("hook failed");
+      },
+    });
+    for (
+      const [name, lane, priority] of [["f1", "forecast", 1], ["f2", "forecast", 2], [
+        "s1",
+        "shadow",
+        1,
+      ], ["s2", "shadow", 2]] as const
+    ) {
+      s.add(task(name, { lane, priority, fn: () => calls.push(name) }));
+    }
+    await assert.rejects(s.runTick({ tick: 0, ...budgets }), /hook failed/);
+    aborting = false;
+    calls.length = 0;
+    const out = await s.runTick({ tick: 1, ...budgets });
+    assert.deepEqual(calls, ["f1", "f2", "s1", "s2"]);
+    assert.deepEqual(out.trace.map((e) => [e.tick, e.task, e.status]), [
+      [1, "f1", "ok"],
+      [1, "f2", "ok"],
+      [1, "s1", "ok"],
+      [1, "s2", "ok"],
+    ]);
+  }
+});
+
 Deno.test("DeterministicScheduler.runTick() includes tasks added after an earlier tick", async () => {
   const s = schedulerOf([task("b")]);
   await s.runTick({ tick: 0, ...budgets });

@@ -206,3 +206,38 @@ Deno.test("traceJsonBytes() does not let a later mutation of shared meta go stal
   trace[0]!.meta = { tags: ["y"] };
   assert.notEqual(new TextDecoder().decode(traceJsonBytes(trace)), before);
 });
+
+Deno.test("traceHashSha256() reads meta behind a getter afresh on every hash", async () => {
+  let tag = "a";
+  const event = (meta: unknown) => ({
+    tick: 0,
+    task: "t",
+    lane: "forecast",
+    status: "ok",
+    cost_ops: 1,
+    cost_entropy: 0,
+    meta,
+  } as unknown as TraceEvent);
+  const metas = [
+    // A getter on a frozen object, returning a fresh frozen array.
+    Object.freeze({
+      get tags() {
+        return Object.freeze([tag]);
+      },
+    }),
+    // A frozen array whose element is a getter.
+    Object.freeze({
+      tags: Object.freeze(Object.defineProperty([], 0, { get: () => tag, enumerable: true })),
+    }),
+  ];
+  for (const meta of metas) {
+    tag = "a";
+    const first = await traceHashSha256([event(meta)]);
+    assert.equal(first, await traceHashSha256([event({ tags: ["a"] })]));
+    tag = "b";
+    assert.equal(
+      await traceHashSha256([event(meta)]),
+      await traceHashSha256([event({ tags: ["b"] })]),
+    );
+  }
+});
