@@ -22,19 +22,13 @@ export interface RunResult {
   stderr: string;
 }
 
-/**
- * Runs `deno run <flags> <script> <args>` with no stdin and no colours.
- * `script` is relative to this directory unless it is a URL.
- */
-export async function denoRun(
-  flags: readonly string[],
-  script: string | URL,
+/** Runs `deno <args>` with no stdin and no colours; returns its exit code and output. */
+export async function deno(
   args: readonly string[],
   options: { cwd?: string } = {},
 ): Promise<RunResult> {
-  const path = script instanceof URL ? script : new URL(script, import.meta.url);
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", ...flags, path.pathname, ...args],
+    args: [...args],
     cwd: options.cwd,
     stdin: "null",
     stdout: "piped",
@@ -47,6 +41,20 @@ export async function denoRun(
     stdout: decoder.decode(output.stdout),
     stderr: decoder.decode(output.stderr),
   };
+}
+
+/**
+ * Runs `deno run <flags> <script> <args>`. `script` is relative to this
+ * directory unless it is a URL.
+ */
+export function denoRun(
+  flags: readonly string[],
+  script: string | URL,
+  args: readonly string[],
+  options: { cwd?: string } = {},
+): Promise<RunResult> {
+  const path = script instanceof URL ? script : new URL(script, import.meta.url);
+  return deno(["run", "--quiet", ...flags, path.pathname, ...args], options);
 }
 
 /** Read and write access to exactly `dir`. */

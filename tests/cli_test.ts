@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import denoJson from "../deno.json" with { type: "json" };
 import { type TraceEvent, traceHashSha256 } from "../mod.ts";
-import { denoRun, type RunResult } from "./_tree.ts";
+import { deno, denoRun, type RunResult } from "./_tree.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const STEADY = "tests/fixtures/steady_pipeline.ts";
@@ -70,17 +70,7 @@ Deno.test("deno task ers grants no permissions up front; deno task compile bakes
     /^deno compile --allow-read --allow-write --output bin\/ers scripts\/ers\.ts$/,
   );
   await withTempDir(async (dir) => {
-    const task = async (...args: string[]) => {
-      const output = await new Deno.Command(Deno.execPath(), {
-        args: ["task", "--quiet", "ers", ...args],
-        cwd: ROOT,
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-        env: { NO_COLOR: "1" },
-      }).output();
-      return { code: output.code, stderr: new TextDecoder().decode(output.stderr) };
-    };
+    const task = (...args: string[]) => deno(["task", "--quiet", "ers", ...args], { cwd: ROOT });
     assert.equal((await task("invariance")).code, 0);
     assertOneLineError(
       { ...(await task("verify", dir)), stdout: "" },

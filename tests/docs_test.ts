@@ -4,6 +4,7 @@
 // package's entry points, the same view of the API that JSR publishes.
 
 import assert from "node:assert/strict";
+import { deno } from "./_tree.ts";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -60,17 +61,9 @@ interface PublicSymbol {
 }
 
 async function denoDocJson(): Promise<DocJson> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["doc", "--json", ...ENTRY_POINTS],
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const stderr = new TextDecoder().decode(output.stderr);
-  assert.equal(output.code, 0, `deno doc --json failed:\n${stderr}`);
-  const json = JSON.parse(new TextDecoder().decode(output.stdout)) as DocJson;
+  const output = await deno(["doc", "--json", ...ENTRY_POINTS], { cwd: ROOT });
+  assert.equal(output.code, 0, `deno doc --json failed:\n${output.stderr}`);
+  const json = JSON.parse(output.stdout) as DocJson;
   assert.equal(json.version, DOC_JSON_VERSION, "deno doc --json changed format");
   return json;
 }
