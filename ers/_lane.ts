@@ -45,7 +45,11 @@ export function describeThrown(thrown: unknown): string {
     if (thrown instanceof Error) return `${thrown.name}: ${thrown.message}`;
     return String(thrown);
   } catch {
-    return Object.prototype.toString.call(thrown);
+    try {
+      return Object.prototype.toString.call(thrown);
+    } catch {
+      return "[a thrown value that cannot be described]"; // a hostile Proxy, say
+    }
   }
 }
 

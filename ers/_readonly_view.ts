@@ -4,11 +4,13 @@
 // - Every write through the view, at any depth, throws a TypeError, in strict
 //   and sloppy code alike (the traps throw themselves: a `set` trap that returns
 //   false only throws in strict code). Reads see live values, themselves viewed.
-// - `Map` and `Set` answer an allow-list: `get`, `has`, `size`, `forEach`,
-//   `keys`, `values`, `entries`, iteration, `isSubsetOf`, `isSupersetOf` and
-//   `isDisjointFrom` read the real collection and view what they return;
-//   `union`, `intersection`, `difference` and `symmetricDifference` return a
-//   view of their result; any other function member throws. `Date` keeps its
+// - `Map` and `Set` answer an allow-list: `get`, `has` (a key read through the
+//   view finds the real entry), `size`, `forEach`, `keys`, `values`, `entries`
+//   and iteration read the real collection and view what they return; the Set
+//   operations that call back into their argument (`isSubsetOf`, `union`,
+//   `intersection`, ...) run on a fresh Set of the viewed elements, so the
+//   caller's code never receives a real element; any other function member
+//   throws. `Date` keeps its
 //   getters and refuses every `set*` method.
 // - Built-ins are returned as they are: the standard constructors and
 //   prototypes (Object, Array, Function, Map, Set, Date, Error, Promise, typed
@@ -21,7 +23,8 @@
 //   `Item.prototype`); `view.item instanceof view.item.constructor` is true.
 // - A method inherited from a user prototype (`view.item.total()`) runs with
 //   the view as `this`, so a write through `this` throws; what it returns is
-//   viewed (a promise resolves to a view, an iterator yields views), and so is
+//   viewed (a promise resolves to a view, an iterator or async generator yields
+//   views), and so is
 //   what `new` builds from a user class reached through the view. Any other
 //   function reached through the view, such as an own property of context data
 //   (`ctx.bump = () => state.n++`), a `Map` entry or an accessor taken from a
@@ -52,10 +55,13 @@ const SET_MEMBERS = functionMembers(Set.prototype);
 const DATE_MEMBERS = functionMembers(Date.prototype);
 const PROMISE_THEN = Promise.prototype.then;
 const ITERATOR_MAP = Iterator.prototype.map;
-// Map and Set members that only read; what they return is viewed.
-const COLLECTION_READS = new Set<PropertyKey>([
-  "get",
-  "has",
+// Map and Set lookups: a key read through the view is looked up as the real
+// value it views; what they return is viewed.
+const COLLECTION_LOOKUPS = new Set<PropertyKey>(["get", "has"]);
+// Set methods that call back into the caller's argument (`other.has(e)`,
+// `other.keys()`): they run on a fresh Set of the viewed elements, so the
+// caller's code never receives a real element.
+const SET_OPERATIONS = new Set<PropertyKey>([
   "isSubsetOf",
   "isSupersetOf",
   "isDisjointFrom",
@@ -64,6 +70,7 @@ const COLLECTION_READS = new Set<PropertyKey>([
   "difference",
   "symmetricDifference",
 ]);
+const SET_VALUES = Set.prototype.values;
 const COLLECTION_ITERATORS = new Set<PropertyKey>(["keys", "values", "entries", Symbol.iterator]);
 
 // The standard constructors and prototypes, and every function they hold.
@@ -165,6 +172,12 @@ class ViewCache {
   #views = new WeakMap<object, object>();
   #refused = new WeakMap<object, Map<PropertyKey, object>>();
   #ownViews = new WeakSet<object>();
+  #realOf = new WeakMap<object, object>();
+
+  /** The real value a view views, or `value` itself when it is not a view. */
+  unwrap(value: unknown): unknown {
+    return isObject(value) ? this.#realOf.get(value) ?? value : value;
+  }
 
   /** A view of `value`; a function is one whose calls throw, naming `name`. */
   wrap(value: unknown, name: PropertyKey): unknown {
@@ -192,6 +205,9 @@ class ViewCache {
     const wrap = (item: unknown) => this.wrap(item, name);
     if (value instanceof Promise) return Reflect.apply(PROMISE_THEN, value, [wrap]);
     if (value instanceof Iterator) return Reflect.apply(ITERATOR_MAP, value, [wrap]);
+    if (Object.prototype.toString.call(value) === "[object AsyncGenerator]") {
+      return viewedAsync(value as AsyncIterable<unknown>, wrap);
+    }
     return this.wrap(value, name);
   }
 
@@ -204,8 +220,15 @@ class ViewCache {
   #create(real: object, name: PropertyKey, callable: boolean): object {
     const view = new Proxy(standIn(real), new ViewHandler(real, this, name, callable));
     this.#ownViews.add(view);
+    this.#realOf.set(view, real);
     return view;
   }
+}
+
+// An async generator's values, viewed, from a fresh generator of our own (a
+// view of the real one could not reach its internal slots).
+async function* viewedAsync(source: AsyncIterable<unknown>, wrap: (item: unknown) => unknown) {
+  for await (const item of source) yield wrap(item);
 }
 
 function kindOf(real: object): Kind {
@@ -325,8 +348,16 @@ class ViewHandler implements ProxyHandler<object> {
         : cache.member(real, key, value);
     }
     if (key === "size") return Reflect.apply(intrinsic, real, []);
-    if (COLLECTION_READS.has(key)) {
-      return (...args: unknown[]) => view(Reflect.apply(intrinsic, real, args));
+    if (COLLECTION_LOOKUPS.has(key)) {
+      return (item: unknown) => view(Reflect.apply(intrinsic, real, [cache.unwrap(item)]));
+    }
+    if (kind === "set" && SET_OPERATIONS.has(key)) {
+      return (...args: unknown[]) => {
+        const viewed = new Set(
+          Reflect.apply(ITERATOR_MAP, Reflect.apply(SET_VALUES, real, []), [view]),
+        );
+        return view(Reflect.apply(intrinsic, viewed, args));
+      };
     }
     if (COLLECTION_ITERATORS.has(key)) {
       const pairs = key === "entries" || (kind === "map" && key === Symbol.iterator);

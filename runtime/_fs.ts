@@ -58,16 +58,6 @@ export async function withRootLock<T>(
   }
 }
 
-/** The file's bytes, or `undefined` when it does not exist. */
-export async function readIfExists(path: string): Promise<Uint8Array | undefined> {
-  try {
-    return await Deno.readFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
-}
-
 /** Whether two byte arrays are equal. */
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -107,7 +97,7 @@ export async function writeFileAtomic(
 
 /**
  * Writes `bytes` at `offset` of an existing file (looping only if the kernel
- * writes less), cuts the file after them, and syncs when `durable`.
+ * writes less), and syncs when `durable`.
  */
 export async function writeAt(
   path: string,
@@ -119,7 +109,6 @@ export async function writeAt(
   try {
     await file.seek(offset, Deno.SeekMode.Start);
     await writeAll(file, bytes);
-    await file.truncate(offset + bytes.length);
     if (durable) await file.syncData();
   } finally {
     file.close();

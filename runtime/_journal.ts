@@ -48,10 +48,37 @@ export function decodeJournal(bytes: Uint8Array): JournalEntry {
   return { offset, bytes: bytes.subarray(newline + 1) };
 }
 
-/** `manifest` with the journaled write applied (for readers, which must not write). */
+/**
+ * `manifest` with the journaled write applied. Throws a message when the
+ * journal cannot belong to this manifest: the file only grows, so an update
+ * cut short leaves it between the write's offset and its end.
+ */
 export function applyJournal(manifest: Uint8Array, entry: JournalEntry): Uint8Array {
-  const out = new Uint8Array(entry.offset + entry.bytes.length);
-  out.set(manifest.subarray(0, Math.min(manifest.length, entry.offset)));
+  const end = entry.offset + entry.bytes.length;
+  if (manifest.length < entry.offset || manifest.length > end) {
+    throw new Error(
+      `its journal (bytes ${entry.offset} to ${end}) does not fit a manifest of ${manifest.length} bytes; if the manifest was replaced on purpose, remove the journal`,
+    );
+  }
+  const out = new Uint8Array(end);
+  out.set(manifest.subarray(0, entry.offset));
   out.set(entry.bytes, entry.offset);
   return out;
+}
+
+/**
+ * The journal of the manifest at `manifestPath`, or `undefined` when there is
+ * none. A journal that is a symbolic link is refused: ERS never makes one.
+ */
+export async function readJournal(manifestPath: string): Promise<JournalEntry | undefined> {
+  const path = journalPath(manifestPath);
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.lstat(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+  if (!info.isFile) throw new Error("its journal is not a regular file");
+  return decodeJournal(await Deno.readFile(path));
 }

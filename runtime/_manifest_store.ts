@@ -10,8 +10,8 @@
 
 import { dirname } from "node:path";
 import { ManifestError } from "./errors.ts";
-import { syncDirectory, writeAt, writeFileAtomic } from "./_fs.ts";
-import { decodeJournal, encodeJournal, journalPath } from "./_journal.ts";
+import { sameBytes, syncDirectory, writeAt, writeFileAtomic } from "./_fs.ts";
+import { applyJournal, encodeJournal, journalPath, readJournal } from "./_journal.ts";
 import { ManifestModel, type ManifestRecord } from "./_manifest.ts";
 import { manifestRelPath } from "./_paths.ts";
 
@@ -42,52 +42,73 @@ export async function loadManifest(
   durable: boolean,
 ): Promise<ManifestState> {
   await replayJournal(path, runId, durable);
-  let info: Deno.FileInfo | undefined;
-  try {
-    info = await Deno.stat(path);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
+  const info = await lstatOrUndefined(path);
   if (info === undefined) {
     cache.delete(path);
     return { model: new ManifestModel(runId), fingerprint: null };
+  }
+  if (!info.isFile) {
+    throw new ManifestError(
+      manifestRelPath(runId),
+      "it is not a regular file (ERS never links it)",
+    );
   }
   const cached = cache.get(path);
   if (cached !== undefined && cached.fingerprint === fingerprint(info)) {
     remember(path, cached);
     return cached;
   }
-  const bytes = await Deno.readFile(path);
-  let model: ManifestModel;
-  try {
-    model = ManifestModel.parse(runId, bytes);
-  } catch (error) {
-    throw new ManifestError(manifestRelPath(runId), (error as Error).message);
-  }
-  const state = { model, fingerprint: fingerprint(info) };
+  const state = {
+    model: parseManifest(runId, await Deno.readFile(path)),
+    fingerprint: fingerprint(info),
+  };
   remember(path, state);
   return state;
 }
 
-// Completes an update a killed or failed writer may have torn.
-async function replayJournal(path: string, runId: string, durable: boolean): Promise<void> {
-  const journal = journalPath(path);
-  let bytes: Uint8Array;
+function parseManifest(runId: string, bytes: Uint8Array): ManifestModel {
   try {
-    bytes = await Deno.readFile(journal);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return;
-    throw error;
-  }
-  let entry;
-  try {
-    entry = decodeJournal(bytes);
+    return ManifestModel.parse(runId, bytes);
   } catch (error) {
     throw new ManifestError(manifestRelPath(runId), (error as Error).message);
   }
+}
+
+// Completes an update a killed or failed writer may have torn. The replayed
+// manifest is checked whole before anything is written; a journal that does
+// not fit the manifest is refused and both files are left as they are. A
+// journal whose manifest was deleted belongs to nothing: it is removed.
+async function replayJournal(path: string, runId: string, durable: boolean): Promise<void> {
+  let entry;
+  try {
+    entry = await readJournal(path);
+  } catch (error) {
+    throw new ManifestError(manifestRelPath(runId), (error as Error).message);
+  }
+  if (entry === undefined) return;
   cache.delete(path);
-  await writeAt(path, entry.offset, entry.bytes, durable);
-  await Deno.remove(journal);
+  const info = await lstatOrUndefined(path);
+  if (info?.isFile) {
+    const manifest = await Deno.readFile(path);
+    let replayed: Uint8Array;
+    try {
+      replayed = applyJournal(manifest, entry);
+    } catch (error) {
+      throw new ManifestError(manifestRelPath(runId), (error as Error).message);
+    }
+    parseManifest(runId, replayed);
+    if (!sameBytes(replayed, manifest)) await writeAt(path, entry.offset, entry.bytes, durable);
+  }
+  await Deno.remove(journalPath(path));
+}
+
+async function lstatOrUndefined(path: string): Promise<Deno.FileInfo | undefined> {
+  try {
+    return await Deno.lstat(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
 }
 
 /**
@@ -101,8 +122,8 @@ export async function commitRecords(
   records: readonly ManifestRecord[],
   durable: boolean,
 ): Promise<void> {
-  const write = state.model.insertAll(records);
   try {
+    const write = state.model.insertAll(records);
     if (write.create) {
       await writeFileAtomic(path, write.bytes, durable);
       if (durable) await syncDirectory(dirname(path));

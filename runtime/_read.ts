@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { sha256Hex } from "../ers/_sha256.ts";
 import { ManifestError } from "./errors.ts";
 import { withRootLock } from "./_fs.ts";
-import { applyJournal, decodeJournal, journalPath } from "./_journal.ts";
+import { applyJournal, readJournal } from "./_journal.ts";
 import type { ManifestRecord } from "./_manifest.ts";
 import { manifestRelPath } from "./_paths.ts";
 
@@ -27,8 +27,12 @@ const MANIFEST_FILE = /^([A-Za-z0-9._-]{1,128})\.manifest\.json$/;
 
 /** Throws NotFound, with `message`, unless `dir` is a directory. */
 export async function requireDirectory(dir: string, message: string): Promise<void> {
-  const info = await Deno.stat(dir).catch(() => undefined);
-  if (!info?.isDirectory) throw new Deno.errors.NotFound(message);
+  if (!(await isDirectory(dir))) throw new Deno.errors.NotFound(message);
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  const info = await Deno.stat(path).catch(() => undefined);
+  return info?.isDirectory === true;
 }
 
 /**
@@ -39,11 +43,11 @@ export async function requireDirectory(dir: string, message: string): Promise<vo
 export async function readManifestFiles(
   root: string,
   runId?: string,
-): Promise<Map<string, Uint8Array>> {
+): Promise<Map<string, Uint8Array | ManifestError>> {
   const dir = join(root, "manifests");
-  const found = new Map<string, Uint8Array>();
+  const found = new Map<string, Uint8Array | ManifestError>();
   const missing = () => new Deno.errors.NotFound(`No manifest for run ${runId} in ${root}`);
-  if (!(await Deno.stat(dir).then((i) => i.isDirectory, () => false))) {
+  if (!(await isDirectory(dir))) {
     if (runId !== undefined) throw missing();
     return found;
   }
@@ -55,13 +59,15 @@ export async function readManifestFiles(
         if (error instanceof Deno.errors.NotFound && runId !== undefined) throw missing();
         throw error;
       });
-      if (info.size > MAX_MANIFEST_BYTES) {
-        throw new ManifestError(
-          manifestRelPath(run),
-          `it holds ${info.size} bytes, more than ${MAX_MANIFEST_BYTES}`,
-        );
-      }
-      found.set(run, await withPendingJournal(path, run, await Deno.readFile(path)));
+      found.set(
+        run,
+        info.size > MAX_MANIFEST_BYTES
+          ? new ManifestError(
+            manifestRelPath(run),
+            `it holds ${info.size} bytes, more than ${MAX_MANIFEST_BYTES}`,
+          )
+          : await withPendingJournal(path, run, await Deno.readFile(path)),
+      );
     }
   }, await Deno.realPath(dir));
   return found;
@@ -74,18 +80,12 @@ async function withPendingJournal(
   path: string,
   runId: string,
   bytes: Uint8Array,
-): Promise<Uint8Array> {
-  let journal: Uint8Array;
+): Promise<Uint8Array | ManifestError> {
   try {
-    journal = await Deno.readFile(journalPath(path));
+    const entry = await readJournal(path);
+    return entry === undefined ? bytes : applyJournal(bytes, entry);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return bytes;
-    throw error;
-  }
-  try {
-    return applyJournal(bytes, decodeJournal(journal));
-  } catch (error) {
-    throw new ManifestError(manifestRelPath(runId), (error as Error).message);
+    return new ManifestError(manifestRelPath(runId), (error as Error).message);
   }
 }
 

@@ -490,6 +490,7 @@ export class ArtifactWriter {
   // Holding the lock: refuse any drift, write what is new or was deleted,
   // then record the new artifacts with one manifest update.
   async #writeLocked(realRoot: string, runId: string, batch: readonly Pending[]): Promise<void> {
+    await this.#checkInside(realRoot, "manifests"); // not swapped for a link since the last batch
     const io = this.#ioRoot;
     const manifestPath = join(io, manifestRelPath(runId));
     const state = await loadManifest(manifestPath, runId, this.#durable);
@@ -519,7 +520,7 @@ export class ArtifactWriter {
     this.#realRoot = await withPermissionHint(this.root, async () => {
       await Deno.mkdir(join(this.#ioRoot, "manifests"), { recursive: true });
       const realRoot = await Deno.realPath(this.#ioRoot);
-      await checkInside(realRoot, "manifests", this.#ioRoot);
+      await this.#checkInside(realRoot, "manifests");
       return realRoot;
     });
     return this.#realRoot;
@@ -528,19 +529,39 @@ export class ArtifactWriter {
   // Renames each file into place (skipping identical ones), then syncs the
   // directories that gained an entry, so that a recorded file survives a power cut.
   async #writeFiles(realRoot: string, items: readonly Pending[]): Promise<void> {
+    // Every directory is checked before the first file is written, so a
+    // refused path refuses the whole batch with nothing written.
+    for (const relDir of new Set(items.map((item) => dirname(item.manifest.path)))) {
+      await this.#ensureDir(realRoot, relDir);
+    }
     const dirs = new Set<string>();
     for (const { manifest, bytes } of items) {
-      const relDir = dirname(manifest.path);
-      await this.#ensureDir(realRoot, relDir);
       const target = join(this.#ioRoot, manifest.path);
       // A symbolic link at the target is never followed: the rename replaces it.
       const info = await lstatOrUndefined(target);
-      if (info?.isFile && sameBytes(await Deno.readFile(target), bytes)) continue;
+      if (
+        info?.isFile && info.size === bytes.length && sameBytes(await Deno.readFile(target), bytes)
+      ) {
+        continue;
+      }
       await writeFileAtomic(target, bytes, this.#durable);
       dirs.add(dirname(target));
     }
     if (!this.#durable) return;
     for (const dir of dirs) await syncDirectory(dir);
+  }
+
+  // Throws unless `relDir` (under the root as given, which is what Deno's
+  // permissions cover) really lies inside `realRoot`.
+  async #checkInside(realRoot: string, relDir: string): Promise<void> {
+    if (!isInside(realRoot, await Deno.realPath(join(this.#ioRoot, relDir)))) {
+      rangeError(
+        ACTION,
+        "relPath",
+        "inside the artifacts directory (a symbolic link leads out of it)",
+        relDir,
+      );
+    }
   }
 
   // Makes the directory (once per writer) after checking that its deepest
@@ -552,24 +573,11 @@ export class ArtifactWriter {
       while (existing !== "." && !(await lstatOrUndefined(join(this.#ioRoot, existing)))) {
         existing = dirname(existing);
       }
-      await checkInside(realRoot, existing, this.#ioRoot);
+      await this.#checkInside(realRoot, existing);
       await Deno.mkdir(join(this.#ioRoot, relDir), { recursive: true });
       this.#madeDirs.add(relDir);
     }
-    await checkInside(realRoot, relDir, this.#ioRoot);
-  }
-}
-
-// Throws unless `root/relDir` (root as given, which is what Deno's permissions
-// cover) really lies inside `realRoot`.
-async function checkInside(realRoot: string, relDir: string, root: string): Promise<void> {
-  if (!isInside(realRoot, await Deno.realPath(join(root, relDir)))) {
-    rangeError(
-      ACTION,
-      "relPath",
-      "inside the artifacts directory (a symbolic link leads out of it)",
-      relDir,
-    );
+    await this.#checkInside(realRoot, relDir);
   }
 }
 

@@ -104,6 +104,8 @@ export class ManifestError extends Error {
   override name = "ManifestError";
   /** The manifest's path relative to the artifacts root. */
   readonly path: string;
+  /** What is wrong with it, without the path. */
+  readonly problem: string;
 
   /**
    * Creates the error.
@@ -114,5 +116,6 @@ export class ManifestError extends Error {
   constructor(path: string, problem: string) {
     super(`Manifest ${path} is invalid: ${problem}`);
     this.path = path;
+    this.problem = problem;
   }
 }

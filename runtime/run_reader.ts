@@ -365,7 +365,9 @@ export async function readRunManifest(artifactsDir: string, runId: string): Prom
       `Cannot read run ${runId} as ${artifactsDir} is not a directory`,
     );
     const path = manifestRelPath(runId);
-    const bytes = (await readManifestFiles(artifactsDir, runId)).get(runId) as Uint8Array;
+    const bytes = (await readManifestFiles(artifactsDir, runId)).get(runId);
+    if (bytes instanceof ManifestError) throw bytes;
+    if (bytes === undefined) throw new Deno.errors.NotFound(`No manifest for run ${runId}`);
     let model: ManifestModel;
     try {
       model = ManifestModel.parse(runId, bytes);

@@ -6,6 +6,7 @@
 
 import { join, relative, sep } from "node:path";
 import { isPlainObject } from "../ers/_validate.ts";
+import { ManifestError } from "./errors.ts";
 import { requireAccess, withPermissionHint } from "./_fs.ts";
 import { readManifestFiles, readRecordedFile, requireDirectory } from "./_read.ts";
 import { ManifestModel, type ManifestRecord } from "./_manifest.ts";
@@ -107,8 +108,10 @@ export interface VerifyOptions {
  * Re-hashes every artifact the manifests record. A recorded file that is
  * missing, or whose length or SHA-256 differs, is an error; so is a RunIndex
  * whose refs or hashes disagree with its TrendPack, and a manifest that is not
- * valid. A file no record names (such as one left by a crash) is a warning.
- * A manifest larger than `MAX_MANIFEST_BYTES` is not read: it throws.
+ * valid (larger than `MAX_MANIFEST_BYTES`, or with a journal that does not fit
+ * it, included). A file no record names (such as one left by a crash) is a
+ * warning; a pending journal of an interrupted update is applied in memory and
+ * warned of.
  *
  * Needs only read access.
  *
@@ -117,8 +120,6 @@ export interface VerifyOptions {
  * @returns Errors and warnings, each naming its path.
  * @throws {TypeError | RangeError} When `options.runId` is not a valid run id.
  * @throws {Deno.errors.NotFound} When the directory, or the run's manifest, does not exist.
- * @throws {ManifestError} When a manifest is larger than
- * `MAX_MANIFEST_BYTES`, naming it.
  * @throws {ArtifactPermissionError} When read access is missing; the message
  * names the `--allow-read` flag.
  *
@@ -170,12 +171,11 @@ export async function verifyArtifacts(
       recorded.add(manifestPath);
       let model: ManifestModel;
       try {
+        if (bytes instanceof ManifestError) throw bytes;
         model = ManifestModel.parse(run, bytes);
       } catch (error) {
-        report.errors.push({
-          path: manifestPath,
-          message: `invalid manifest: ${(error as Error).message}`,
-        });
+        const problem = error instanceof ManifestError ? error.problem : (error as Error).message;
+        report.errors.push({ path: manifestPath, message: `invalid manifest: ${problem}` });
         continue;
       }
       await checkRecords(artifactsDir, model.records(), report);
@@ -302,7 +302,7 @@ function unrecordedMessage(entry: Deno.DirEntry): string {
     return "temporary file left by an interrupted write; no record names it";
   }
   if (entry.name.startsWith(".") && entry.name.endsWith(".manifest.json.journal")) {
-    return "journal of an interrupted manifest update; it was read as applied, and the next write applies it";
+    return "journal of an interrupted manifest update; the next write replays it";
   }
   return "no manifest record names this file";
 }

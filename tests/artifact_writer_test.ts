@@ -411,3 +411,78 @@ Deno.test("ArtifactWriter keeps writing where it was created after the working d
     assert.deepEqual([...(await snapshot(`${dir}/b`)).keys()], []);
   });
 });
+
+Deno.test("ArtifactWriter refuses a journal that does not fit the manifest and leaves both untouched", async () => {
+  await inTempDir(async (dir) => {
+    const writer = new ArtifactWriter(dir);
+    await writer.writeJson(base);
+    const path = `${dir}/manifests/RUN-W.manifest.json`;
+    const journal = `${dir}/manifests/.RUN-W.manifest.json.journal`;
+    await Deno.writeTextFile(journal, "ERSJ1 1000 2\n]}");
+    const before = await snapshot(dir);
+    await assert.rejects(
+      writer.writeJson({ ...base, tick: 1, relPath: "notes/RUN-W/000001.json" }),
+      (error: unknown) =>
+        error instanceof ManifestError && /does not fit a manifest of/.test(error.message),
+    );
+    assert.deepEqual(await snapshot(dir), before);
+    const report = await verifyArtifacts(dir);
+    assert.match(
+      report.errors[0]?.message ?? "",
+      /invalid manifest: its journal \(bytes 1000 to 1002\)/,
+    );
+    assert.equal((await Deno.stat(path)).size, before.get("manifests/RUN-W.manifest.json")!.length);
+  });
+});
+
+Deno.test("ArtifactWriter drops the journal of a deleted manifest and starts the run's manifest anew", async () => {
+  await inTempDir(async (dir) => {
+    const writer = new ArtifactWriter(dir);
+    await writer.writeJson(base);
+    await Deno.writeTextFile(`${dir}/manifests/.RUN-W.manifest.json.journal`, "ERSJ1 10 2\n]}");
+    await Deno.remove(`${dir}/manifests/RUN-W.manifest.json`);
+    await writer.writeJson({ ...base, tick: 1, relPath: "notes/RUN-W/000001.json" });
+    assert.deepEqual((await manifest(dir)).records.map((r) => r.tick), [1]);
+    assert.equal(
+      await Deno.stat(`${dir}/manifests/.RUN-W.manifest.json.journal`).then(
+        () => true,
+        () => false,
+      ),
+      false,
+    );
+  });
+});
+
+Deno.test("ArtifactWriter refuses manifests/ swapped for a link after a write, and a manifest that is a link", async () => {
+  await inTempDir(async (dir) => {
+    const root = `${dir}/root`;
+    const writer = new ArtifactWriter(root);
+    await writer.writeJson(base);
+    await Deno.mkdir(`${dir}/outside`);
+    await Deno.rename(`${root}/manifests`, `${dir}/old-manifests`);
+    await Deno.symlink(`${dir}/outside`, `${root}/manifests`);
+    const next = { ...base, tick: 1, relPath: "notes/RUN-W/000001.json" };
+    await assert.rejects(writer.writeJson(next), /symbolic link leads out/);
+    await Deno.remove(`${root}/manifests`);
+    await Deno.rename(`${dir}/old-manifests`, `${root}/manifests`);
+    await Deno.rename(`${root}/manifests/RUN-W.manifest.json`, `${dir}/outside/m.json`);
+    await Deno.symlink(`${dir}/outside/m.json`, `${root}/manifests/RUN-W.manifest.json`);
+    await assert.rejects(writer.writeJson(next), /not a regular file/);
+    assert.deepEqual([...(await snapshot(`${dir}/outside`)).keys()], ["m.json"]);
+  });
+});
+
+Deno.test("ArtifactWriter.writeAll() refuses a batch with a path a link leads out of, before writing any of it", async () => {
+  await inTempDir(async (dir) => {
+    const root = `${dir}/root`;
+    await Deno.mkdir(`${dir}/outside`);
+    await Deno.mkdir(root);
+    await Deno.symlink(`${dir}/outside`, `${root}/link`);
+    const writer = new ArtifactWriter(root);
+    const good = await writer.prepareJson({ ...base, relPath: "a/1.json" });
+    const bad = await writer.prepareJson({ ...base, tick: 1, relPath: "link/2.json" });
+    await assert.rejects(writer.writeAll([good, bad]), /symbolic link leads out/);
+    assert.equal(await Deno.stat(`${root}/a/1.json`).then(() => true, () => false), false);
+    assert.deepEqual([...(await snapshot(`${dir}/outside`)).keys()], []);
+  });
+});

@@ -311,3 +311,49 @@ Deno.test("DeterministicScheduler.runTick() gives a shadow task built-in constru
   });
   assert.deepEqual(results.builtIns?.value, [true, true, true, true, true]);
 });
+
+Deno.test("a shadow task cannot reach a real Set element through a Set operation's callback", async () => {
+  const inner = { n: 0 };
+  const context = { s: new Set([inner]) };
+  const bump = { size: 100, has: (e: { n: number }) => (e.n++, true), keys: () => [].values() };
+  const results = await runShadow(context, {
+    isSubsetOf: (ctx) => ctx.s.isSubsetOf(bump),
+    intersection: (ctx) => ctx.s.intersection(bump),
+    difference: (ctx) => ctx.s.difference(bump),
+    isDisjointFrom: (ctx) => ctx.s.isDisjointFrom(bump),
+    union: (ctx) => [...ctx.s.union(new Set([1]))].length,
+  });
+  for (const name of ["isSubsetOf", "intersection", "difference", "isDisjointFrom"]) {
+    assert.match(results[name]?.error ?? "", WRITE, name);
+  }
+  assert.equal(results.union?.value, 2);
+  assert.equal(inner.n, 0);
+});
+
+Deno.test("a shadow task finds Map and Set entries by keys read through the view", async () => {
+  const key = { id: 1 };
+  const results = await runShadow({ key, m: new Map([[key, "found"]]), s: new Set([key]) }, {
+    read: (ctx) => [ctx.m.get(ctx.key), ctx.m.has(ctx.key), ctx.s.has(ctx.key)],
+  });
+  assert.deepEqual(results.read?.value, ["found", true, true]);
+});
+
+Deno.test("an async generator method of a context object yields views", async () => {
+  class Feed {
+    async *items() {
+      yield { n: 1 };
+    }
+  }
+  const results = await runShadow({ feed: new Feed() }, {
+    read: async (ctx) => {
+      const seen = [];
+      for await (const item of ctx.feed.items()) seen.push(item.n);
+      return seen;
+    },
+    write: async (ctx) => {
+      for await (const item of ctx.feed.items()) item.n = 2;
+    },
+  });
+  assert.deepEqual(results.read?.value, [1]);
+  assert.match(results.write?.error ?? "", WRITE);
+});

@@ -351,3 +351,26 @@ Deno.test("DeterministicScheduler handles task names that are Object.prototype k
   assert.equal(out.results["constructor"]?.value, "constructor");
   assert.deepEqual(Object.keys(out.results).sort(), ["__proto__", "constructor", "toString"]);
 });
+
+Deno.test("DeterministicScheduler.runTick() records a thrown value that cannot even be described as an error", async () => {
+  const hostile = new Proxy({}, {
+    get() {
+      throw new Error("no");
+    },
+    getPrototypeOf() {
+      throw new Error("no");
+    },
+  });
+  const s = schedulerOf([
+    task("hostile", {
+      fn: () => {
+        throw hostile;
+      },
+    }),
+    task("next", { priority: 1 }),
+  ]);
+  const out = await s.runTick({ tick: 0, ...budgets });
+  assert.equal(out.results.hostile?.status, "error");
+  assert.equal(out.results.hostile?.error, "[a thrown value that cannot be described]");
+  assert.equal(out.results.next?.status, "ok");
+});
