@@ -11,6 +11,8 @@
 //
 // Format: `ERSJ1 <offset> <length>\n` then exactly `length` bytes.
 
+import { lstatIfExists } from "./_fs.ts";
+
 const MAGIC = "ERSJ1";
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -72,13 +74,8 @@ export function applyJournal(manifest: Uint8Array, entry: JournalEntry): Uint8Ar
  */
 export async function readJournal(manifestPath: string): Promise<JournalEntry | undefined> {
   const path = journalPath(manifestPath);
-  let info: Deno.FileInfo;
-  try {
-    info = await Deno.lstat(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
+  const info = await lstatIfExists(path);
+  if (info === undefined) return undefined;
   if (!info.isFile) throw new Error("its journal is not a regular file");
   return decodeJournal(await Deno.readFile(path));
 }

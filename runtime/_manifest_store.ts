@@ -10,7 +10,7 @@
 
 import { dirname } from "node:path";
 import { ManifestError } from "./errors.ts";
-import { sameBytes, syncDirectory, writeAt, writeFileAtomic } from "./_fs.ts";
+import { lstatIfExists, sameBytes, syncDirectory, writeAt, writeFileAtomic } from "./_fs.ts";
 import { applyJournal, encodeJournal, journalPath, readJournal } from "./_journal.ts";
 import { ManifestModel, type ManifestRecord } from "./_manifest.ts";
 import { manifestRelPath } from "./_paths.ts";
@@ -42,7 +42,7 @@ export async function loadManifest(
   durable: boolean,
 ): Promise<ManifestState> {
   await replayJournal(path, runId, durable);
-  const info = await lstatOrUndefined(path);
+  const info = await lstatIfExists(path);
   if (info === undefined) {
     cache.delete(path);
     return { model: new ManifestModel(runId), fingerprint: null };
@@ -87,7 +87,7 @@ async function replayJournal(path: string, runId: string, durable: boolean): Pro
   }
   if (entry === undefined) return;
   cache.delete(path);
-  const info = await lstatOrUndefined(path);
+  const info = await lstatIfExists(path);
   if (info?.isFile) {
     const manifest = await Deno.readFile(path);
     let replayed: Uint8Array;
@@ -100,15 +100,6 @@ async function replayJournal(path: string, runId: string, durable: boolean): Pro
     if (!sameBytes(replayed, manifest)) await writeAt(path, entry.offset, entry.bytes, durable);
   }
   await Deno.remove(journalPath(path));
-}
-
-async function lstatOrUndefined(path: string): Promise<Deno.FileInfo | undefined> {
-  try {
-    return await Deno.lstat(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
 }
 
 /**

@@ -19,6 +19,7 @@ import {
 import { DriftError } from "./errors.ts";
 import {
   isInside,
+  lstatIfExists,
   requireAccess,
   sameBytes,
   syncDirectory,
@@ -502,7 +503,7 @@ export class ArtifactWriter {
       else if (checkSameAsRecorded(recorded, item.manifest)) missing.push(item);
     }
     for (let i = missing.length - 1; i >= 0; i--) {
-      const info = await lstatOrUndefined(join(io, (missing[i] as Pending).manifest.path));
+      const info = await lstatIfExists(join(io, (missing[i] as Pending).manifest.path));
       if (info?.isFile) missing.splice(i, 1);
     }
     await this.#writeFiles(realRoot, [...fresh, ...missing]);
@@ -538,7 +539,7 @@ export class ArtifactWriter {
     for (const { manifest, bytes } of items) {
       const target = join(this.#ioRoot, manifest.path);
       // A symbolic link at the target is never followed: the rename replaces it.
-      const info = await lstatOrUndefined(target);
+      const info = await lstatIfExists(target);
       if (
         info?.isFile && info.size === bytes.length && sameBytes(await Deno.readFile(target), bytes)
       ) {
@@ -570,7 +571,7 @@ export class ArtifactWriter {
   async #ensureDir(realRoot: string, relDir: string): Promise<void> {
     if (!this.#madeDirs.has(relDir)) {
       let existing = relDir;
-      while (existing !== "." && !(await lstatOrUndefined(join(this.#ioRoot, existing)))) {
+      while (existing !== "." && !(await lstatIfExists(join(this.#ioRoot, existing)))) {
         existing = dirname(existing);
       }
       await this.#checkInside(realRoot, existing);
@@ -578,15 +579,6 @@ export class ArtifactWriter {
       this.#madeDirs.add(relDir);
     }
     await this.#checkInside(realRoot, relDir);
-  }
-}
-
-async function lstatOrUndefined(path: string): Promise<Deno.FileInfo | undefined> {
-  try {
-    return await Deno.lstat(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
   }
 }
 
