@@ -1,5 +1,5 @@
 // Shared test fixtures.
-import { bindCallable, type BindCallableOptions, type TaskSpec } from "../mod.ts";
+import { bindCallable, type BindCallableOptions, type TaskSpec, type TraceEvent } from "../mod.ts";
 
 /** A task with defaults: forecast lane, priority 0, cost 1, returns its name. */
 export function task(name: string, options: Partial<BindCallableOptions> = {}): TaskSpec {
@@ -11,4 +11,18 @@ export function task(name: string, options: Partial<BindCallableOptions> = {}): 
     fn: () => name,
     ...options,
   });
+}
+
+/** An `ok` forecast event of task `t` at tick 0, costing 1 op, with `overrides` applied. */
+export function traceEvent(overrides: Record<string, unknown> = {}): TraceEvent {
+  return {
+    tick: 0,
+    task: "t",
+    lane: "forecast",
+    status: "ok",
+    cost_ops: 1,
+    cost_entropy: 0,
+    meta: { tags: [] },
+    ...overrides,
+  } as TraceEvent;
 }

@@ -6,6 +6,7 @@ import {
   type TraceEvent,
 } from "../mod.ts";
 import { SEED_TRACE_HASH, seedTraceMaker } from "../scripts/_seed.ts";
+import { traceEvent } from "./_helpers.ts";
 
 Deno.test("dozenRunInvarianceGate() passes on a deterministic trace with twelve equal hashes", async () => {
   const result = await dozenRunInvarianceGate({ makeTrace: seedTraceMaker() });
@@ -58,15 +59,7 @@ Deno.test("dozenRunInvarianceGate() catches a task that throws on every second c
 });
 
 Deno.test("dozenRunInvarianceGate() reports lengths when one trace is a prefix of the other", async () => {
-  const event: TraceEvent = {
-    tick: 0,
-    task: "t",
-    lane: "forecast",
-    status: "ok",
-    cost_ops: 1,
-    cost_entropy: 0,
-    meta: { tags: [] },
-  };
+  const event = traceEvent();
   const result = await dozenRunInvarianceGate({
     makeTrace: (i) => (i === 3 ? [event, event] : [event]),
     runs: 5,

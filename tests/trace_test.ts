@@ -8,6 +8,7 @@ import {
   traceHashSha256,
   traceJsonBytes,
 } from "../mod.ts";
+import { traceEvent } from "./_helpers.ts";
 
 async function integrationHash(tick: number): Promise<string> {
   const s = new DeterministicScheduler();
@@ -155,15 +156,7 @@ Deno.test("traceJsonBytes() writes canonical bytes and canonicalizeTrace() the s
 });
 
 Deno.test("traceJsonBytes() refuses malformed events, naming the event and field", () => {
-  const good = {
-    tick: 0,
-    task: "t",
-    lane: "forecast",
-    status: "ok",
-    cost_ops: 1,
-    cost_entropy: 0,
-    meta: { tags: [] },
-  };
+  const good = traceEvent();
   const cases: [unknown, RegExp][] = [
     ["not an array", /'trace' must be an array/],
     [[null], /'trace\[0\]' must be a trace event object/],
@@ -209,15 +202,7 @@ Deno.test("traceJsonBytes() does not let a later mutation of shared meta go stal
 
 Deno.test("traceHashSha256() reads meta behind a getter afresh on every hash", async () => {
   let tag = "a";
-  const event = (meta: unknown) => ({
-    tick: 0,
-    task: "t",
-    lane: "forecast",
-    status: "ok",
-    cost_ops: 1,
-    cost_entropy: 0,
-    meta,
-  } as unknown as TraceEvent);
+  const event = (meta: unknown) => traceEvent({ meta });
   const metas = [
     // A getter on a frozen object, returning a fresh frozen array.
     Object.freeze({
