@@ -258,3 +258,23 @@ export async function timeMs(fn: () => unknown): Promise<number> {
   await fn();
   return performance.now() - start;
 }
+
+/** Everything benchmark 1 compares at one size, the scheduler already warm. */
+export interface RunTickCase {
+  tasks: TaskSpec[];
+  bare: BareTask[];
+  budgets: { forecast: number; shadow: number };
+  sorted: BareTask[];
+  warm: DeterministicScheduler;
+  /** The warm scheduler's first trace (its order is cached from then on). */
+  warmTrace: TraceEvent[];
+}
+
+/** Builds the inputs of benchmark 1 for `count` tasks and runs the warm-up tick. */
+export async function runTickCase(count: number): Promise<RunTickCase> {
+  const tasks = noopTasks(count);
+  const bare = bareTasks(tasks);
+  const warm = schedulerOf(tasks);
+  const warmTrace = await tickOf(warm, count);
+  return { tasks, bare, budgets: budgetsFor(count), sorted: bareSorted(bare), warm, warmTrace };
+}

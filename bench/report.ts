@@ -13,13 +13,11 @@ import {
   arbitraryTrace,
   bareHash,
   bareRun,
-  bareSorted,
-  bareTasks,
   bareTick,
-  budgetsFor,
   generalTrace,
   median,
   noopTasks,
+  runTickCase,
   schedulerOf,
   SIZES,
   tickOf,
@@ -93,12 +91,8 @@ function table(rows: readonly Row[], tasks?: number, unit = "tasks/s"): string {
 async function runTickReport(): Promise<void> {
   console.log("\n## 1. runTick vs the bare loop (no-op tasks, half per lane)\n");
   for (const count of SIZES) {
-    const tasks = noopTasks(count);
-    const bare = bareTasks(tasks);
-    const budgets = budgetsFor(count);
-    const sorted = bareSorted(bare);
-    const warm = schedulerOf(tasks);
-    const same = await traceHashSha256(await tickOf(warm, count)) ===
+    const { tasks, bare, budgets, sorted, warm, warmTrace } = await runTickCase(count);
+    const same = await traceHashSha256(warmTrace) ===
       await traceHashSha256(bareTick(bare, 0, budgets).trace);
     if (!same) throw new Error("the bare loop must produce runTick's trace");
     const rows = await compare(

@@ -4,25 +4,11 @@
 //
 //   deno bench bench/run_tick_bench.ts
 
-import {
-  bareRun,
-  bareSorted,
-  bareTasks,
-  bareTick,
-  budgetsFor,
-  noopTasks,
-  schedulerOf,
-  SIZES,
-  tickOf,
-} from "./_fixtures.ts";
+import { bareRun, bareTick, runTickCase, schedulerOf, SIZES, tickOf } from "./_fixtures.ts";
 
 for (const count of SIZES) {
-  const tasks = noopTasks(count);
-  const bare = bareTasks(tasks);
-  const budgets = budgetsFor(count);
-  const sorted = bareSorted(bare);
-  const warm = schedulerOf(tasks);
-  await tickOf(warm, count); // the order is now cached, as between real ticks
+  // The warm scheduler's order is cached, as between real ticks.
+  const { tasks, bare, budgets, sorted, warm } = await runTickCase(count);
   const group = `runTick ${count} tasks`;
 
   Deno.bench({
