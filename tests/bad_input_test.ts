@@ -140,6 +140,61 @@ Deno.test("DeterministicScheduler.runTick() refuses a bad tick, budget or contex
   }
 });
 
+Deno.test("DeterministicScheduler.runTick() checks a forged Budget's fields before any task runs", async () => {
+  const ran: string[] = [];
+  const s = new DeterministicScheduler();
+  s.add(bindCallable({ ...valid, name: "huge", costOps: 1_000_000, fn: () => ran.push("huge") }));
+  const forged = (fields: PropertyDescriptorMap) => Object.create(Budget.prototype, fields);
+  const real = new Budget({ ops: 1 });
+  const cases: [Record<string, unknown>, typeof TypeError, RegExp][] = [
+    [
+      { budgetForecast: forged({ ops: { value: Infinity } }), budgetShadow: real },
+      RangeError,
+      /Cannot run tick as 'budgetForecast.ops' must be a non-negative integer: current value is Infinity/,
+    ],
+    [
+      { budgetForecast: real, budgetShadow: forged({ ops: { value: 1 }, entropy: { value: -1 } }) },
+      RangeError,
+      /'budgetShadow.entropy' must be a non-negative integer: current value is -1/,
+    ],
+    [
+      { budgetForecast: forged({}), budgetShadow: real },
+      TypeError,
+      /'budgetForecast.ops' must be a non-negative integer: current value is undefined/,
+    ],
+    [
+      {
+        budgetForecast: real,
+        budgetShadow: forged({ ops: { value: "1" }, entropy: { value: 0 } }),
+      },
+      TypeError,
+      /'budgetShadow.ops' .*"1"/,
+    ],
+  ];
+  for (const [budgets, type, message] of cases) {
+    await assert.rejects(s.runTick({ tick: 0, ...budgets } as never), (error: unknown) => {
+      assert.equal((error as Error).constructor, type, String(error));
+      assert.match((error as Error).message, message);
+      return true;
+    });
+  }
+  assert.deepEqual(ran, []);
+});
+
+Deno.test("DeterministicScheduler.runTick() reads each budget field once, so a getter cannot change it mid-tick", async () => {
+  let reads = 0;
+  const shifty = Object.create(Budget.prototype, {
+    ops: { get: () => (reads++ === 0 ? 1 : 1_000_000) },
+    entropy: { value: 0 },
+  });
+  const s = new DeterministicScheduler();
+  s.add(bindCallable({ ...valid, name: "a", costOps: 1 }));
+  s.add(bindCallable({ ...valid, name: "b", priority: 1, costOps: 1 }));
+  const out = await s.runTick({ tick: 0, budgetForecast: shifty, budgetShadow: { ops: 0 } });
+  assert.deepEqual(out.trace.map((e) => e.status), ["ok", "skipped_budget"]);
+  assert.equal(out.remaining.forecast.ops, 0);
+});
+
 Deno.test("DeterministicScheduler refuses a bad maxTasks", () => {
   expectError(
     () => new DeterministicScheduler({ maxTasks: 0 }),
