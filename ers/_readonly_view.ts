@@ -49,12 +49,19 @@ export function readonlyView<T>(value: T): T {
 type AnyFunction = (...args: any[]) => any;
 type Kind = "object" | "map" | "set" | "date";
 
+// %IteratorPrototype%, reached through an array iterator as every engine
+// allows: the global `Iterator` and its helpers (ES2025) are missing from
+// older engines (Node 20), so they are used only when present.
+const ITERATOR_PROTOTYPE: object = Object.getPrototypeOf(
+  Object.getPrototypeOf([][Symbol.iterator]()),
+);
 const INTRINSICS: WeakSet<object> = collectIntrinsics();
 const MAP_MEMBERS = functionMembers(Map.prototype);
 const SET_MEMBERS = functionMembers(Set.prototype);
 const DATE_MEMBERS = functionMembers(Date.prototype);
 const PROMISE_THEN = Promise.prototype.then;
-const ITERATOR_MAP = Iterator.prototype.map;
+const IS_PROTOTYPE_OF = Object.prototype.isPrototypeOf;
+const ITERATOR_MAP: AnyFunction | undefined = nativeIteratorMap();
 // Map and Set lookups: a key read through the view is looked up as the real
 // value it views; what they return is viewed.
 const COLLECTION_LOOKUPS = new Set<PropertyKey>(["get", "has"]);
@@ -102,25 +109,63 @@ function collectIntrinsics(): WeakSet<object> {
   ];
   const roots: unknown[] = [
     ...[Object, Function, Array, Map, Set, WeakMap, WeakSet, Date, RegExp],
-    ...[String, Number, Boolean, Symbol, BigInt, Promise, ArrayBuffer, Iterator],
+    ...[String, Number, Boolean, Symbol, BigInt, Promise, ArrayBuffer],
+    (globalThis as Record<string, unknown>).Iterator,
     ...errors,
     ...typedArrays,
   ];
-  const found = new WeakSet<object>();
+  const holders: unknown[] = [ITERATOR_PROTOTYPE];
   for (const root of roots) {
-    if (typeof root !== "function") continue;
-    for (const holder of [root, root.prototype as unknown]) {
-      if (typeof holder !== "object" && typeof holder !== "function") continue;
-      if (holder === null) continue;
-      found.add(holder);
-      for (const descriptor of Object.values(Object.getOwnPropertyDescriptors(holder))) {
-        for (const member of [descriptor.value, descriptor.get, descriptor.set]) {
-          if (typeof member === "function") found.add(member);
-        }
+    if (typeof root === "function") holders.push(root, root.prototype);
+  }
+  const found = new WeakSet<object>();
+  for (const holder of holders) {
+    if (!isObject(holder)) continue;
+    found.add(holder);
+    for (const descriptor of Object.values(Object.getOwnPropertyDescriptors(holder))) {
+      for (const member of [descriptor.value, descriptor.get, descriptor.set]) {
+        if (typeof member === "function") found.add(member);
       }
     }
   }
   return found;
+}
+
+// `Iterator.prototype.map` where the engine has it.
+function nativeIteratorMap(): AnyFunction | undefined {
+  const map = Reflect.get(ITERATOR_PROTOTYPE, "map");
+  return typeof map === "function" ? map : undefined;
+}
+
+// `Iterator.prototype.map` applied to `source`, where the engine has it; else
+// the same walk as a generator: reads `next` once, maps each value with its
+// index, and closes the source when the consumer stops early.
+function mapIterator(
+  source: Iterator<unknown>,
+  mapper: (value: unknown, index: number) => unknown,
+): IterableIterator<unknown> {
+  if (ITERATOR_MAP !== undefined) return Reflect.apply(ITERATOR_MAP, source, [mapper]);
+  const next = source.next;
+  return (function* mapped() {
+    let done = false;
+    try {
+      for (let index = 0;; index++) {
+        const step = Reflect.apply(next, source, []) as IteratorResult<unknown>;
+        if (step.done) {
+          done = true;
+          return;
+        }
+        yield mapper(step.value, index);
+      }
+    } finally {
+      const close: unknown = done ? undefined : Reflect.get(source, "return");
+      if (typeof close === "function") Reflect.apply(close, source, []);
+    }
+  })();
+}
+
+function isIterator(value: object): boolean {
+  return Reflect.apply(IS_PROTOTYPE_OF, ITERATOR_PROTOTYPE, [value]) as boolean;
 }
 
 // A prototype's own function-valued members (getters under their own name),
@@ -204,7 +249,7 @@ class ViewCache {
     if (!isObject(value) || INTRINSICS.has(value) || this.#ownViews.has(value)) return value;
     const wrap = (item: unknown) => this.wrap(item, name);
     if (value instanceof Promise) return Reflect.apply(PROMISE_THEN, value, [wrap]);
-    if (value instanceof Iterator) return Reflect.apply(ITERATOR_MAP, value, [wrap]);
+    if (isIterator(value)) return mapIterator(value as Iterator<unknown>, wrap);
     if (Object.prototype.toString.call(value) === "[object AsyncGenerator]") {
       return viewedAsync(value as AsyncIterable<unknown>, wrap);
     }
@@ -354,7 +399,7 @@ class ViewHandler implements ProxyHandler<object> {
     if (kind === "set" && SET_OPERATIONS.has(key)) {
       return (...args: unknown[]) => {
         const viewed = new Set(
-          Reflect.apply(ITERATOR_MAP, Reflect.apply(SET_VALUES, real, []), [view]),
+          mapIterator(Reflect.apply(SET_VALUES, real, []), view),
         );
         return view(Reflect.apply(intrinsic, viewed, args));
       };
@@ -362,7 +407,8 @@ class ViewHandler implements ProxyHandler<object> {
     if (COLLECTION_ITERATORS.has(key)) {
       const pairs = key === "entries" || (kind === "map" && key === Symbol.iterator);
       const item = pairs ? ([k, v]: [unknown, unknown]) => [view(k), view(v)] : view;
-      return () => Reflect.apply(ITERATOR_MAP, Reflect.apply(intrinsic, real, []), [item]);
+      return () =>
+        mapIterator(Reflect.apply(intrinsic, real, []), item as (value: unknown) => unknown);
     }
     if (key === "forEach") {
       const self = cache.wrap(real, entry);
