@@ -14,9 +14,10 @@ import { compareCodePoints } from "../ers/_code_point.ts";
 import { assert } from "../ers/_assert.ts";
 import { isPlainObject } from "../ers/_validate.ts";
 import { isSafeRelPath } from "./_paths.ts";
+import { ARTIFACT_LAYOUT } from "./layout.ts";
 
 /** The manifest schema tag. */
-export const MANIFEST_SCHEMA = "Manifest.v0";
+export const MANIFEST_SCHEMA: string = ARTIFACT_LAYOUT.manifest.schema;
 
 /**
  * One record of a run's manifest, as stored: its fields are the byte contract.

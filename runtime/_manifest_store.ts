@@ -13,7 +13,7 @@ import { ManifestError } from "./errors.ts";
 import { lstatIfExists, sameBytes, syncDirectory, writeAt, writeFileAtomic } from "./_fs.ts";
 import { applyJournal, encodeJournal, journalPath, readJournal } from "./_journal.ts";
 import { ManifestModel, type ManifestRecord } from "./_manifest.ts";
-import { manifestRelPath } from "./_paths.ts";
+import { artifactPath } from "./layout.ts";
 
 /** A run's manifest as this process last saw it. */
 export interface ManifestState {
@@ -49,7 +49,7 @@ export async function loadManifest(
   }
   if (!info.isFile) {
     throw new ManifestError(
-      manifestRelPath(runId),
+      artifactPath("manifest", runId),
       "it is not a regular file (ERS never links it)",
     );
   }
@@ -70,7 +70,7 @@ function parseManifest(runId: string, bytes: Uint8Array): ManifestModel {
   try {
     return ManifestModel.parse(runId, bytes);
   } catch (error) {
-    throw new ManifestError(manifestRelPath(runId), (error as Error).message);
+    throw new ManifestError(artifactPath("manifest", runId), (error as Error).message);
   }
 }
 
@@ -83,7 +83,7 @@ async function replayJournal(path: string, runId: string, durable: boolean): Pro
   try {
     entry = await readJournal(path);
   } catch (error) {
-    throw new ManifestError(manifestRelPath(runId), (error as Error).message);
+    throw new ManifestError(artifactPath("manifest", runId), (error as Error).message);
   }
   if (entry === undefined) return;
   cache.delete(path);
@@ -94,7 +94,7 @@ async function replayJournal(path: string, runId: string, durable: boolean): Pro
     try {
       replayed = applyJournal(manifest, entry);
     } catch (error) {
-      throw new ManifestError(manifestRelPath(runId), (error as Error).message);
+      throw new ManifestError(artifactPath("manifest", runId), (error as Error).message);
     }
     parseManifest(runId, replayed);
     if (!sameBytes(replayed, manifest)) await writeAt(path, entry.offset, entry.bytes, durable);

@@ -41,11 +41,6 @@ export function isSafeRelPath(path: string): boolean {
     !path.split("/").some((segment) => segment === "" || segment === "." || segment === "..");
 }
 
-/** The manifest of a run, relative to the artifacts root. */
-export function manifestRelPath(runId: string): string {
-  return `manifests/${runId}.manifest.json`;
-}
-
 /** The name of the temporary file written beside `name` before it is renamed into place. */
 export function tempName(name: string): string {
   return `.${name}.tmp`;

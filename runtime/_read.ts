@@ -8,7 +8,7 @@ import { ManifestError } from "./errors.ts";
 import { withRootLock } from "./_fs.ts";
 import { applyJournal, readJournal } from "./_journal.ts";
 import type { ManifestRecord } from "./_manifest.ts";
-import { manifestRelPath } from "./_paths.ts";
+import { ARTIFACT_LAYOUT, artifactPath, runOfPath } from "./layout.ts";
 
 /**
  * Largest manifest read, in bytes; a larger one is refused before reading.
@@ -22,8 +22,6 @@ import { manifestRelPath } from "./_paths.ts";
  * ```
  */
 export const MAX_MANIFEST_BYTES = 512 * 1024 * 1024;
-
-const MANIFEST_FILE = /^([A-Za-z0-9._-]{1,128})\.manifest\.json$/;
 
 /** Throws NotFound, with `message`, unless `dir` is a directory. */
 export async function requireDirectory(dir: string, message: string): Promise<void> {
@@ -44,7 +42,7 @@ export async function readManifestFiles(
   root: string,
   runId?: string,
 ): Promise<Map<string, Uint8Array | ManifestError>> {
-  const dir = join(root, "manifests");
+  const dir = join(root, ARTIFACT_LAYOUT.manifest.dir);
   const found = new Map<string, Uint8Array | ManifestError>();
   const missing = () => new Deno.errors.NotFound(`No manifest for run ${runId} in ${root}`);
   if (!(await isDirectory(dir))) {
@@ -54,7 +52,7 @@ export async function readManifestFiles(
   const runs = runId !== undefined ? [runId] : undefined;
   await withRootLock(dir, false, async () => {
     for (const run of runs ?? await listRuns(dir)) {
-      const path = join(root, manifestRelPath(run));
+      const path = join(root, artifactPath("manifest", run));
       const info = await Deno.stat(path).catch((error) => {
         if (error instanceof Deno.errors.NotFound && runId !== undefined) throw missing();
         throw error;
@@ -63,7 +61,7 @@ export async function readManifestFiles(
         run,
         info.size > MAX_MANIFEST_BYTES
           ? new ManifestError(
-            manifestRelPath(run),
+            artifactPath("manifest", run),
             `it holds ${info.size} bytes, more than ${MAX_MANIFEST_BYTES}`,
           )
           : await withPendingJournal(path, run, await Deno.readFile(path)),
@@ -85,15 +83,18 @@ async function withPendingJournal(
     const entry = await readJournal(path);
     return entry === undefined ? bytes : applyJournal(bytes, entry);
   } catch (error) {
-    return new ManifestError(manifestRelPath(runId), (error as Error).message);
+    return new ManifestError(artifactPath("manifest", runId), (error as Error).message);
   }
 }
 
 async function listRuns(dir: string): Promise<string[]> {
   const runs: string[] = [];
   for await (const entry of Deno.readDir(dir)) {
-    const match = entry.isFile ? MANIFEST_FILE.exec(entry.name) : null;
-    if (match) runs.push(match[1] as string);
+    const { dir, suffix } = ARTIFACT_LAYOUT.manifest;
+    const run = entry.isFile && entry.name.endsWith(suffix)
+      ? runOfPath(`${dir}/${entry.name}`)
+      : undefined;
+    if (run !== undefined) runs.push(run);
   }
   return runs.sort();
 }

@@ -29,7 +29,8 @@ import {
 } from "./_fs.ts";
 import { type ManifestRecord, recordText } from "./_manifest.ts";
 import { commitRecords, loadManifest } from "./_manifest_store.ts";
-import { checkRelPath, checkRunId, manifestRelPath } from "./_paths.ts";
+import { checkRelPath, checkRunId } from "./_paths.ts";
+import { ARTIFACT_LAYOUT, artifactPath } from "./layout.ts";
 
 /**
  * What {@linkcode ArtifactWriter.prototype.writeJson} (or
@@ -491,9 +492,9 @@ export class ArtifactWriter {
   // Holding the lock: refuse any drift, write what is new or was deleted,
   // then record the new artifacts with one manifest update.
   async #writeLocked(realRoot: string, runId: string, batch: readonly Pending[]): Promise<void> {
-    await this.#checkInside(realRoot, "manifests"); // not swapped for a link since the last batch
+    await this.#checkInside(realRoot, ARTIFACT_LAYOUT.manifest.dir); // not swapped for a link since the last batch
     const io = this.#ioRoot;
-    const manifestPath = join(io, manifestRelPath(runId));
+    const manifestPath = join(io, artifactPath("manifest", runId));
     const state = await loadManifest(manifestPath, runId, this.#durable);
     const fresh: Pending[] = []; // not recorded yet
     const missing: Pending[] = []; // recorded, but the file was deleted: restore it
@@ -519,9 +520,9 @@ export class ArtifactWriter {
     if (this.#realRoot !== undefined) return this.#realRoot;
     this.checkAccess();
     this.#realRoot = await withPermissionHint(this.root, async () => {
-      await Deno.mkdir(join(this.#ioRoot, "manifests"), { recursive: true });
+      await Deno.mkdir(join(this.#ioRoot, ARTIFACT_LAYOUT.manifest.dir), { recursive: true });
       const realRoot = await Deno.realPath(this.#ioRoot);
-      await this.#checkInside(realRoot, "manifests");
+      await this.#checkInside(realRoot, ARTIFACT_LAYOUT.manifest.dir);
       return realRoot;
     });
     return this.#realRoot;
@@ -628,7 +629,7 @@ function prepareRecord(options: WriteJsonOptions): ManifestRecord {
   checkRunId(ACTION, options.runId);
   const relPath = checkRelPath(ACTION, options.relPath);
   if (
-    relPath.toLowerCase().startsWith("manifests/") ||
+    relPath.toLowerCase().startsWith(`${ARTIFACT_LAYOUT.manifest.dir}/`) ||
     relPath.split("/").some((s) => s.startsWith("."))
   ) {
     rangeError(

@@ -17,7 +17,8 @@ import { requireAccess, withPermissionHint } from "./_fs.ts";
 import { readManifestFiles, readRecordedFile, requireDirectory } from "./_read.ts";
 export { MAX_MANIFEST_BYTES } from "./_read.ts";
 import { ManifestModel, type ManifestRecord as RunManifestRecord } from "./_manifest.ts";
-import { checkRunId, manifestRelPath } from "./_paths.ts";
+import { checkRunId } from "./_paths.ts";
+import { ARTIFACT_LAYOUT, artifactPath } from "./layout.ts";
 
 /**
  * Most TrendPacks one {@linkcode readRunTicks} call loads unless `maxTicks` says otherwise.
@@ -319,7 +320,7 @@ export class RunReadError extends Error {
   }
 }
 
-const TRENDPACK_SCHEMA = "TrendPack.v0";
+const TRENDPACK_SCHEMA = ARTIFACT_LAYOUT.trendpack.schema;
 const LANES: readonly string[] = ["forecast", "shadow"];
 const STATUSES: readonly string[] = ["ok", "error", "skipped_budget"];
 
@@ -364,7 +365,7 @@ export async function readRunManifest(artifactsDir: string, runId: string): Prom
       artifactsDir,
       `Cannot read run ${runId} as ${artifactsDir} is not a directory`,
     );
-    const path = manifestRelPath(runId);
+    const path = artifactPath("manifest", runId);
     const bytes = (await readManifestFiles(artifactsDir, runId)).get(runId);
     if (bytes instanceof ManifestError) throw bytes;
     if (bytes === undefined) throw new Deno.errors.NotFound(`No manifest for run ${runId}`);

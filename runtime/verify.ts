@@ -10,7 +10,8 @@ import { ManifestError } from "./errors.ts";
 import { requireAccess, withPermissionHint } from "./_fs.ts";
 import { readManifestFiles, readRecordedFile, requireDirectory } from "./_read.ts";
 import { ManifestModel, type ManifestRecord } from "./_manifest.ts";
-import { checkRunId, manifestRelPath } from "./_paths.ts";
+import { checkRunId } from "./_paths.ts";
+import { ARTIFACT_LAYOUT, artifactPath } from "./layout.ts";
 
 /**
  * One problem, naming the file it concerns.
@@ -167,7 +168,7 @@ export async function verifyArtifacts(
     };
     const recorded = new Set<string>();
     for (const [run, bytes] of manifests) {
-      const manifestPath = manifestRelPath(run);
+      const manifestPath = artifactPath("manifest", run);
       recorded.add(manifestPath);
       let model: ManifestModel;
       try {
@@ -209,7 +210,7 @@ async function checkRecords(
   }
   const byPath = new Map(records.map((record) => [record.path, record]));
   for (const record of records) {
-    if (record.schema !== "RunIndex.v0" || !actual.has(record.path)) continue;
+    if (record.schema !== ARTIFACT_LAYOUT.runindex.schema || !actual.has(record.path)) continue;
     const problem = await runIndexProblem(root, record, byPath, actual);
     if (problem) report.errors.push({ path: record.path, message: problem });
   }
@@ -259,7 +260,9 @@ async function findUnrecorded(
     dirs.add("");
   } else {
     for (const path of recorded) dirs.add(path.slice(0, Math.max(0, path.lastIndexOf("/"))));
-    dirs.add(`viz/${runId}`).add(`run_index/${runId}`);
+    for (const place of Object.values(ARTIFACT_LAYOUT)) {
+      if (place.perTick) dirs.add(`${place.dir}/${runId}`);
+    }
   }
   const walked = new Set<string>();
   for (const dir of dirs) {
@@ -290,7 +293,9 @@ async function walk(
     if (entry.isDirectory) {
       if (recursive) await walk(root, path, recursive, recorded, walked, report, runId);
     } else if (!recorded.has(path)) {
-      if (runId !== undefined && dir === "manifests" && !entry.name.includes(runId)) continue;
+      if (
+        runId !== undefined && dir === ARTIFACT_LAYOUT.manifest.dir && !entry.name.includes(runId)
+      ) continue;
       report.warnings.push({ path: toPosix(root, path), message: unrecordedMessage(entry) });
     }
   }
@@ -301,7 +306,9 @@ function unrecordedMessage(entry: Deno.DirEntry): string {
   if (entry.name.startsWith(".") && entry.name.endsWith(".tmp")) {
     return "temporary file left by an interrupted write; no record names it";
   }
-  if (entry.name.startsWith(".") && entry.name.endsWith(".manifest.json.journal")) {
+  if (
+    entry.name.startsWith(".") && entry.name.endsWith(`${ARTIFACT_LAYOUT.manifest.suffix}.journal`)
+  ) {
     return "journal of an interrupted manifest update; the next write replays it";
   }
   return "no manifest record names this file";
