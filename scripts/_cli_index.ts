@@ -1,6 +1,5 @@
 // `ers index`: a run's events across ticks, filtered, or totals per task.
 
-import type { Lane, Status } from "../ers/mod.ts";
 import {
   type EventTotals,
   readRunManifest,
@@ -10,9 +9,46 @@ import {
   runEvents,
   taskTotals,
 } from "../runtime/run_reader.ts";
-import { type Command, type ParsedArgs, RUN_ID_PATTERN } from "./_cli_args.ts";
+import {
+  type Command,
+  type CommandSpec,
+  defineCommand,
+  type ParsedArgs,
+  runIdFlag,
+} from "./_cli_args.ts";
 import { requestDirAccess } from "./_cli_access.ts";
 import { plural, renderTable } from "./_cli_table.ts";
+
+const spec = {
+  name: "index",
+  summary: "List a run's events across ticks, or totals per task",
+  description: [
+    "Reads the run's manifest and every TrendPack it records (each checked against",
+    "its SHA-256) and lists one row per event: tick, event order, task, lane,",
+    "status and costs. Filters combine. With --by task, prints per-task totals:",
+    "runs (times scheduled), ok, errors, skipped, and the ops and entropy spent.",
+  ],
+  positionals: [{ name: "DIR", help: "The artifacts directory" }],
+  flags: {
+    run: runIdFlag("The run", true),
+    lane: { kind: "string", value: "L", help: "Only this lane", choices: ["forecast", "shadow"] },
+    status: {
+      kind: "string",
+      value: "S",
+      help: "Only this status",
+      choices: ["ok", "error", "skipped_budget"],
+    },
+    task: { kind: "string", value: "NAME", help: "Only the task of exactly this name" },
+    by: {
+      kind: "string",
+      value: "task",
+      help: "Totals per task instead of events",
+      choices: ["task"],
+    },
+    json: { kind: "boolean", help: "Print JSON instead of a table" },
+  },
+  permissions: "read DIR.",
+} as const satisfies CommandSpec;
 
 /**
  * The `index` command: one row per matching event (tick, task, lane, status,
@@ -29,54 +65,15 @@ import { plural, renderTable } from "./_cli_table.ts";
  * assert.throws(() => parseArgs(indexCommand.spec, ["out", "--run", "R", "--lane", "both"]), /forecast, shadow/);
  * ```
  */
-export const indexCommand: Command = {
-  spec: {
-    name: "index",
-    summary: "List a run's events across ticks, or totals per task",
-    usage: "index DIR --run ID [--lane L] [--status S] [--task NAME] [--by task] [--json]",
-    description: [
-      "Reads the run's manifest and every TrendPack it records (each checked against",
-      "its SHA-256) and lists one row per event: tick, event order, task, lane,",
-      "status and costs. Filters combine. With --by task, prints per-task totals:",
-      "runs (times scheduled), ok, errors, skipped, and the ops and entropy spent.",
-    ],
-    positionals: [{ name: "DIR", help: "The artifacts directory" }],
-    flags: {
-      run: {
-        kind: "string",
-        value: "ID",
-        help: "The run",
-        required: true,
-        pattern: RUN_ID_PATTERN,
-      },
-      lane: { kind: "string", value: "L", help: "Only this lane", choices: ["forecast", "shadow"] },
-      status: {
-        kind: "string",
-        value: "S",
-        help: "Only this status",
-        choices: ["ok", "error", "skipped_budget"],
-      },
-      task: { kind: "string", value: "NAME", help: "Only the task of exactly this name" },
-      by: {
-        kind: "string",
-        value: "task",
-        help: "Totals per task instead of events",
-        choices: ["task"],
-      },
-      json: { kind: "boolean", help: "Print JSON instead of a table" },
-    },
-    permissions: "read DIR.",
-  },
-  main,
-};
+export const indexCommand: Command = defineCommand(spec, main);
 
-async function main(args: ParsedArgs): Promise<number> {
+async function main(args: ParsedArgs<typeof spec.flags>): Promise<number> {
   const dir = args.positionals[0] as string;
-  const runId = args.flags.run as string;
+  const runId = args.flags.run;
   const filter: RunEventFilter = {};
-  if (args.flags.lane !== undefined) filter.lane = args.flags.lane as Lane;
-  if (args.flags.status !== undefined) filter.status = args.flags.status as Status;
-  if (args.flags.task !== undefined) filter.task = args.flags.task as string;
+  if (args.flags.lane !== undefined) filter.lane = args.flags.lane;
+  if (args.flags.status !== undefined) filter.status = args.flags.status;
+  if (args.flags.task !== undefined) filter.task = args.flags.task;
   await requestDirAccess("read", dir);
   const ticks = await readRunTicks(dir, await readRunManifest(dir, runId));
   const events = runEvents(ticks, filter);

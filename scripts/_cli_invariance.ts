@@ -7,10 +7,39 @@ import {
   type PreparedPipeline,
   type TraceEvent,
 } from "../ers/mod.ts";
-import type { Command, ParsedArgs } from "./_cli_args.ts";
+import { type Command, type CommandSpec, defineCommand, type ParsedArgs } from "./_cli_args.ts";
 import { loadPipeline } from "./_cli_pipeline.ts";
 import { invarianceReport } from "./_report.ts";
 import { seedTraceMaker } from "./_seed.ts";
+
+const spec = {
+  name: "invariance",
+  summary: "Run the N-run invariance gate on the seed scenario or a pipeline",
+  description: [
+    "Runs the same tick N times, each from a fresh scheduler, hashes every trace",
+    "(canonical SHA-256) and passes when all hashes match. Without --pipeline it",
+    "runs the reference's seed scenario; with it, tick 0 of that pipeline.",
+    "Exits 0 on PASS, 1 on FAIL.",
+  ],
+  positionals: [],
+  flags: {
+    runs: {
+      kind: "integer",
+      value: "N",
+      help: "How many runs",
+      min: 1,
+      max: MAX_INVARIANCE_RUNS,
+      default: 12,
+    },
+    pipeline: {
+      kind: "string",
+      value: "FILE",
+      help: "A module whose default export is a Pipeline",
+    },
+    json: { kind: "boolean", help: "Print the verdict as JSON" },
+  },
+  permissions: "none; with --pipeline, read FILE (and the local modules it imports).",
+} as const satisfies CommandSpec;
 
 /**
  * The `invariance` command: prints PASS and the hash, or FAIL with the run,
@@ -25,46 +54,16 @@ import { seedTraceMaker } from "./_seed.ts";
  * assert.match(helpText(invarianceCommand.spec), /--runs N +How many runs \(default 12\)/);
  * ```
  */
-export const invarianceCommand: Command = {
-  spec: {
-    name: "invariance",
-    summary: "Run the N-run invariance gate on the seed scenario or a pipeline",
-    usage: "invariance [--runs N] [--pipeline FILE] [--json]",
-    description: [
-      "Runs the same tick N times, each from a fresh scheduler, hashes every trace",
-      "(canonical SHA-256) and passes when all hashes match. Without --pipeline it",
-      "runs the reference's seed scenario; with it, tick 0 of that pipeline.",
-      "Exits 0 on PASS, 1 on FAIL.",
-    ],
-    positionals: [],
-    flags: {
-      runs: {
-        kind: "integer",
-        value: "N",
-        help: "How many runs (default 12)",
-        min: 1,
-        max: MAX_INVARIANCE_RUNS,
-      },
-      pipeline: {
-        kind: "string",
-        value: "FILE",
-        help: "A module whose default export is a Pipeline",
-      },
-      json: { kind: "boolean", help: "Print the verdict as JSON" },
-    },
-    permissions: "none; with --pipeline, read FILE (and the local modules it imports).",
-  },
-  main,
-};
+export const invarianceCommand: Command = defineCommand(spec, main);
 
-async function main(args: ParsedArgs): Promise<number> {
-  const file = args.flags.pipeline as string | undefined;
+async function main(args: ParsedArgs<typeof spec.flags>): Promise<number> {
+  const file = args.flags.pipeline;
   const makeTrace = file === undefined
     ? seedTraceMaker()
     : pipelineTraceMaker(await loadPipeline(file));
   const result = await dozenRunInvarianceGate({
     makeTrace,
-    runs: (args.flags.runs as number | undefined) ?? 12,
+    runs: args.flags.runs,
   });
   if (args.flags.json) console.log(JSON.stringify(result, null, 2));
   else for (const line of invarianceReport(result)) console.log(line);

@@ -4,7 +4,14 @@
 import { type PreparedPipeline, preparePipeline } from "../ers/mod.ts";
 import { pipelineTick } from "../runtime/mod.ts";
 import { readRunManifest } from "../runtime/run_reader.ts";
-import { type Command, type ParsedArgs, RUN_ID_PATTERN, UsageError } from "./_cli_args.ts";
+import {
+  type Command,
+  type CommandSpec,
+  defineCommand,
+  type ParsedArgs,
+  runIdFlag,
+  UsageError,
+} from "./_cli_args.ts";
 import { requestDirAccess } from "./_cli_access.ts";
 import { loadPipeline } from "./_cli_pipeline.ts";
 import { plural } from "./_cli_table.ts";
@@ -20,6 +27,56 @@ const MODE_PATTERN = {
   rule: "1 to 128 printable characters",
 };
 
+const spec = {
+  name: "run",
+  summary: "Run ticks of a pipeline and write their artifacts",
+  description: [
+    "Runs ticks T..T+N-1 of a pipeline, the built-in demo unless --pipeline is",
+    "given, and writes each tick's TrendPack and RunIndex under DIR, recorded",
+    "with their SHA-256 in DIR/manifests/ID.manifest.json. Recorded artifacts are",
+    "never rewritten: running a recorded tick again with other results fails.",
+  ],
+  positionals: [],
+  flags: {
+    out: {
+      kind: "string",
+      value: "DIR",
+      help: "Artifacts directory, the only place written",
+      required: true,
+    },
+    run: runIdFlag("The run: 1-128 letters, digits, '.', '_', '-'", true),
+    ticks: {
+      kind: "integer",
+      value: "N",
+      help: `How many ticks to run, 1 to ${MAX_RUN_TICKS_PER_COMMAND}`,
+      required: true,
+      min: 1,
+      max: MAX_RUN_TICKS_PER_COMMAND,
+    },
+    from: {
+      kind: "integer",
+      value: "T",
+      help: "The first tick",
+      min: 0,
+      max: Number.MAX_SAFE_INTEGER,
+      default: 0,
+    },
+    mode: {
+      kind: "string",
+      value: "M",
+      help: "The mode recorded in provenance",
+      pattern: MODE_PATTERN,
+      default: "cli",
+    },
+    pipeline: {
+      kind: "string",
+      value: "FILE",
+      help: "A module whose default export is a Pipeline (default: the demo)",
+    },
+  },
+  permissions: "read and write DIR; with --pipeline, read FILE (and the local modules it imports).",
+} as const satisfies CommandSpec;
+
 /**
  * The `run` command: ticks T..T+N-1 through `pipelineTick`, a progress bar on
  * stderr when it is a terminal, and a one-line summary.
@@ -33,77 +90,17 @@ const MODE_PATTERN = {
  * assert.match(helpText(runCommand.spec), /^Permissions: read and write DIR/m);
  * ```
  */
-export const runCommand: Command = {
-  spec: {
-    name: "run",
-    summary: "Run ticks of a pipeline and write their artifacts",
-    usage: "run --out DIR --run-id ID --ticks N [--from T] [--mode M] [--pipeline FILE]",
-    description: [
-      "Runs ticks T..T+N-1 of a pipeline, the built-in demo unless --pipeline is",
-      "given, and writes each tick's TrendPack and RunIndex under DIR, recorded",
-      "with their SHA-256 in DIR/manifests/ID.manifest.json. Recorded artifacts are",
-      "never rewritten: running a recorded tick again with other results fails.",
-    ],
-    positionals: [],
-    flags: {
-      out: {
-        kind: "string",
-        value: "DIR",
-        help: "Artifacts directory, the only place written",
-        required: true,
-      },
-      "run-id": {
-        kind: "string",
-        value: "ID",
-        help: "The run: 1-128 letters, digits, '.', '_', '-'",
-        required: true,
-        pattern: RUN_ID_PATTERN,
-      },
-      ticks: {
-        kind: "integer",
-        value: "N",
-        help: `How many ticks to run, 1 to ${MAX_RUN_TICKS_PER_COMMAND}`,
-        required: true,
-        min: 1,
-        max: MAX_RUN_TICKS_PER_COMMAND,
-      },
-      from: {
-        kind: "integer",
-        value: "T",
-        help: "The first tick (default 0)",
-        min: 0,
-        max: Number.MAX_SAFE_INTEGER,
-      },
-      mode: {
-        kind: "string",
-        value: "M",
-        help: 'The mode recorded in provenance (default "cli")',
-        pattern: MODE_PATTERN,
-      },
-      pipeline: {
-        kind: "string",
-        value: "FILE",
-        help: "A module whose default export is a Pipeline (default: the demo)",
-      },
-    },
-    permissions:
-      "read and write DIR; with --pipeline, read FILE (and the local modules it imports).",
-  },
-  main,
-};
+export const runCommand: Command = defineCommand(spec, main);
 
-async function main(args: ParsedArgs): Promise<number> {
-  const out = args.flags.out as string;
-  const runId = args.flags["run-id"] as string;
-  const count = args.flags.ticks as number;
-  const from = (args.flags.from as number | undefined) ?? 0;
-  const mode = (args.flags.mode as string | undefined) ?? "cli";
+type RunArgs = ParsedArgs<typeof spec.flags>;
+
+async function main(args: RunArgs): Promise<number> {
+  const { out, run: runId, ticks: count, from, mode, pipeline: file } = args.flags;
   if (from > Number.MAX_SAFE_INTEGER - count + 1) {
     throw new UsageError(`--from ${from} plus --ticks ${count} passes the largest tick`, "run");
   }
   await requestDirAccess("write", out);
   await requestDirAccess("read", out);
-  const file = args.flags.pipeline as string | undefined;
   const pipeline = file === undefined ? preparePipeline(demoPipeline) : await loadPipeline(file);
   const totals = await runTicks(pipeline, { out, runId, mode, from, count });
   const manifest = await readRunManifest(out, runId);

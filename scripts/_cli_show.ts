@@ -7,9 +7,39 @@ import {
   runEvents,
   type RunTick,
 } from "../runtime/run_reader.ts";
-import { type Command, type ParsedArgs, RUN_ID_PATTERN } from "./_cli_args.ts";
+import {
+  type Command,
+  type CommandSpec,
+  defineCommand,
+  type ParsedArgs,
+  runIdFlag,
+} from "./_cli_args.ts";
 import { requestDirAccess } from "./_cli_access.ts";
 import { cell, renderTable } from "./_cli_table.ts";
+
+const spec = {
+  name: "show",
+  summary: "Show one tick: lanes, order, statuses, budgets spent",
+  description: [
+    "Reads the tick's TrendPack (checked against its SHA-256 in the manifest) and",
+    "prints its provenance, its events in execution order, and per lane the",
+    "events, statuses and the ops and entropy spent.",
+  ],
+  positionals: [{ name: "DIR", help: "The artifacts directory" }],
+  flags: {
+    run: runIdFlag("The run", true),
+    tick: {
+      kind: "integer",
+      value: "N",
+      help: "The tick",
+      required: true,
+      min: 0,
+      max: Number.MAX_SAFE_INTEGER,
+    },
+    json: { kind: "boolean", help: "Print JSON instead of text" },
+  },
+  permissions: "read DIR.",
+} as const satisfies CommandSpec;
 
 /**
  * The `show` command: a tick's provenance, its events in execution order
@@ -24,44 +54,12 @@ import { cell, renderTable } from "./_cli_table.ts";
  * assert.throws(() => parseArgs(showCommand.spec, ["out", "--run", "R"]), /missing --tick N/);
  * ```
  */
-export const showCommand: Command = {
-  spec: {
-    name: "show",
-    summary: "Show one tick: lanes, order, statuses, budgets spent",
-    usage: "show DIR --run ID --tick N [--json]",
-    description: [
-      "Reads the tick's TrendPack (checked against its SHA-256 in the manifest) and",
-      "prints its provenance, its events in execution order, and per lane the",
-      "events, statuses and the ops and entropy spent.",
-    ],
-    positionals: [{ name: "DIR", help: "The artifacts directory" }],
-    flags: {
-      run: {
-        kind: "string",
-        value: "ID",
-        help: "The run",
-        required: true,
-        pattern: RUN_ID_PATTERN,
-      },
-      tick: {
-        kind: "integer",
-        value: "N",
-        help: "The tick",
-        required: true,
-        min: 0,
-        max: Number.MAX_SAFE_INTEGER,
-      },
-      json: { kind: "boolean", help: "Print JSON instead of text" },
-    },
-    permissions: "read DIR.",
-  },
-  main,
-};
+export const showCommand: Command = defineCommand(spec, main);
 
-async function main(args: ParsedArgs): Promise<number> {
+async function main(args: ParsedArgs<typeof spec.flags>): Promise<number> {
   const dir = args.positionals[0] as string;
-  const runId = args.flags.run as string;
-  const tick = args.flags.tick as number;
+  const runId = args.flags.run;
+  const tick = args.flags.tick;
   await requestDirAccess("read", dir);
   const ticks = await readRunTicks(dir, await readRunManifest(dir, runId), { tick });
   if (args.flags.json) {

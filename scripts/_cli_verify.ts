@@ -1,9 +1,32 @@
 // `ers verify`: re-hashes artifacts against their manifests.
 
 import { verifyArtifacts, type VerifyIssue } from "../runtime/mod.ts";
-import { type Command, type ParsedArgs, RUN_ID_PATTERN } from "./_cli_args.ts";
+import {
+  type Command,
+  type CommandSpec,
+  defineCommand,
+  type ParsedArgs,
+  runIdFlag,
+} from "./_cli_args.ts";
 import { requestDirAccess } from "./_cli_access.ts";
 import { cell, plural } from "./_cli_table.ts";
+
+const spec = {
+  name: "verify",
+  summary: "Re-hash artifacts against their manifests",
+  description: [
+    "Re-hashes every artifact the manifests under DIR record. A recorded file that",
+    "is missing or differs, a RunIndex that disagrees with its TrendPack, or a bad",
+    "manifest is an error; a file no record names is a warning. Exits 0 when",
+    "there are no errors, 1 otherwise.",
+  ],
+  positionals: [{ name: "DIR", help: "The artifacts directory" }],
+  flags: {
+    run: runIdFlag("Check only this run", false),
+    json: { kind: "boolean", help: "Print the report as JSON" },
+  },
+  permissions: "read DIR.",
+} as const satisfies CommandSpec;
 
 /**
  * The `verify` command: one line per problem naming its file; exits 0 when
@@ -17,31 +40,12 @@ import { cell, plural } from "./_cli_table.ts";
  * assert.equal(verifyCommand.spec.permissions, "read DIR.");
  * ```
  */
-export const verifyCommand: Command = {
-  spec: {
-    name: "verify",
-    summary: "Re-hash artifacts against their manifests",
-    usage: "verify DIR [--run ID] [--json]",
-    description: [
-      "Re-hashes every artifact the manifests under DIR record. A recorded file that",
-      "is missing or differs, a RunIndex that disagrees with its TrendPack, or a bad",
-      "manifest is an error; a file no record names is a warning. Exits 0 when",
-      "there are no errors, 1 otherwise.",
-    ],
-    positionals: [{ name: "DIR", help: "The artifacts directory" }],
-    flags: {
-      run: { kind: "string", value: "ID", help: "Check only this run", pattern: RUN_ID_PATTERN },
-      json: { kind: "boolean", help: "Print the report as JSON" },
-    },
-    permissions: "read DIR.",
-  },
-  main,
-};
+export const verifyCommand: Command = defineCommand(spec, main);
 
-async function main(args: ParsedArgs): Promise<number> {
+async function main(args: ParsedArgs<typeof spec.flags>): Promise<number> {
   const dir = args.positionals[0] as string;
   await requestDirAccess("read", dir);
-  const report = await verifyArtifacts(dir, { runId: args.flags.run as string | undefined });
+  const report = await verifyArtifacts(dir, { runId: args.flags.run });
   if (args.flags.json) {
     console.log(JSON.stringify(report, null, 2));
     return report.ok ? 0 : 1;

@@ -21,7 +21,7 @@
  */
 
 import denoJson from "../deno.json" with { type: "json" };
-import { type Command, helpText, parseArgs, UsageError } from "./_cli_args.ts";
+import { type Command, UsageError, usageLine } from "./_cli_args.ts";
 import { errorLine } from "./_cli_errors.ts";
 import { indexCommand } from "./_cli_index.ts";
 import { invarianceCommand } from "./_cli_invariance.ts";
@@ -72,12 +72,7 @@ async function main(args: readonly string[]): Promise<number> {
         name === undefined ? "missing command" : `unknown command ${JSON.stringify(name)}`,
       );
     }
-    const parsed = parseArgs(command.spec, rest);
-    if (parsed.help) {
-      console.log(helpText(command.spec));
-      return 0;
-    }
-    return await command.main(parsed);
+    return await command.main(rest);
   } catch (error) {
     return report(error);
   }
@@ -91,7 +86,7 @@ function report(error: unknown): number {
   if (command === undefined) {
     console.error(mainHelp());
   } else {
-    console.error(`Usage: ers ${command.spec.usage}`);
+    console.error(`Usage: ers ${usageLine(command.spec)}`);
     console.error(`Run 'ers ${command.spec.name} --help' for details.`);
   }
   return 2;
