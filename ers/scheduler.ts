@@ -9,6 +9,7 @@ import { ensureTaskSpec } from "./_task_spec.ts";
 import { readonlyView } from "./_readonly_view.ts";
 import { type RunMessage, RunOrder } from "./_run_order.ts";
 import { TickSupervisor } from "./_supervisor.ts";
+import { applyLaneOverrides, checkLaneOverrides } from "./_lane_override.ts";
 import type { Lane, LaneMessage, TaskContext, TaskResult, TaskSpec, TraceEvent } from "./types.ts";
 import { budgetFrom } from "./_budget_from.ts";
 import {
@@ -109,6 +110,33 @@ export interface RunTickOptions {
    * @default {{}}
    */
   context?: TaskContext;
+  /**
+   * Per-tick lane overrides: task name to the lane it runs in for this tick.
+   * A task moved to another lane takes its place there by the stable order,
+   * is charged to that lane's budget (skipped when it cannot afford it), sees
+   * that lane's context, and its trace event and result name that lane.
+   * Promotion uses it to run a promoted shadow task in the forecast lane.
+   *
+   * @default {{}}
+   *
+   * @example A shadow task run in the forecast lane for one tick
+   * ```ts
+   * import { bindCallable, DeterministicScheduler } from "@abraxas/ers";
+   * import assert from "node:assert/strict";
+   *
+   * const s = new DeterministicScheduler();
+   * s.add(bindCallable({ name: "candidate", lane: "shadow", priority: 0, costOps: 3, fn: (ctx) => ctx.x }));
+   * s.add(bindCallable({ name: "signal", lane: "forecast", priority: 1, costOps: 1, fn: () => 1 }));
+   * const out = await s.runTick({
+   *   tick: 0, budgetForecast: { ops: 4 }, budgetShadow: { ops: 0 }, context: { x: 7 },
+   *   lanes: { candidate: "forecast" },
+   * });
+   * assert.deepEqual(out.trace.map((e) => [e.task, e.lane]), [["candidate", "forecast"], ["signal", "forecast"]]);
+   * assert.equal(out.results.candidate?.value, 7);
+   * assert.equal(out.remaining.forecast.ops, 0);
+   * ```
+   */
+  lanes?: Readonly<Record<string, Lane>>;
 }
 
 /**
@@ -174,7 +202,7 @@ export interface TickOutput {
 export class DeterministicScheduler {
   readonly #maxTasks: number;
   readonly #order = new RunOrder();
-  readonly #names = new Set<string>();
+  readonly #lanes = new Map<string, Lane>();
   readonly #supervisor: TickSupervisor;
   #running = false;
 
@@ -251,7 +279,7 @@ export class DeterministicScheduler {
    */
   add(task: TaskSpec): void {
     const spec = ensureTaskSpec(task, "add task");
-    if (this.#names.has(spec.name)) {
+    if (this.#lanes.has(spec.name)) {
       rangeError("add task", "name", "unique within the scheduler", spec.name);
     }
     if (this.#order.size >= this.#maxTasks) {
@@ -263,17 +291,18 @@ export class DeterministicScheduler {
     }
     const meta = Object.freeze({ tags: spec.tags });
     const message: RunMessage = Object.freeze({ type: "lane.run", task: spec, meta });
-    this.#names.add(spec.name);
+    this.#lanes.set(spec.name, spec.lane);
     this.#order.add(message);
   }
 
   /**
    * Runs every task once, in the stable order, and reports what happened.
    *
-   * @param options The tick number, both lanes' budgets and the context.
+   * @param options The tick number, both lanes' budgets, the context and any
+   * lane overrides.
    * @returns The results by name, the trace, and the remaining budgets.
-   * @throws {TypeError | RangeError} When `options`, the tick, a budget or the
-   * context is invalid.
+   * @throws {TypeError | RangeError} When `options`, the tick, a budget, the
+   * context or a lane override (unknown task, unknown lane) is invalid.
    * @throws {Error} When a tick of this scheduler is already running.
    *
    * @example A budget skip does not stop a later, cheaper task
@@ -298,13 +327,15 @@ export class DeterministicScheduler {
     if (typeof context !== "object" || context === null) {
       typeError("run tick", "context", "an object", context);
     }
+    const moves = checkLaneOverrides(options.lanes, (name) => this.#lanes.get(name));
     if (this.#running) {
       throw new Error("Cannot run tick as a tick of this scheduler is already running");
     }
     this.#running = true;
     try {
+      const order = this.#order.lanes();
       const outcome = await this.#supervisor.runTick(
-        this.#order.lanes(),
+        moves === undefined ? order : applyLaneOverrides(order, moves),
         tick,
         { forecast: budgetForecast, shadow: budgetShadow },
         { forecast: context, shadow: readonlyView(context) },
