@@ -9,10 +9,11 @@
 // Reading each field once means a getter cannot show the checks one value and
 // the encoder another.
 //
-// General path: anything else goes through the canonical encoder, event by
-// event, with checks that name the field.
+// General path: anything else is copied by the canonical copier, event by
+// event, then checked on the copy, with errors that name the field; the copies
+// then go through the canonical encoder.
 
-import { canonicalJsonString, jsonNumber } from "./_canonical.ts";
+import { canonicalCopy, canonicalJsonString } from "./_canonical.ts";
 import type { AttemptMeta, SkipMeta, TraceEvent } from "./types.ts";
 import { isPlainObject, typeError } from "./_validate.ts";
 
@@ -44,33 +45,40 @@ interface CanonicalEvent {
 // change can never go stale.
 const frozenMetaCopies = new WeakMap<object, AttemptMeta | SkipMeta>();
 
-/** The canonical text of `{ events: trace }`. */
-export function traceText(trace: readonly TraceEvent[]): string {
-  if (!Array.isArray(trace)) typeError(ACTION, "trace", "an array of trace events", trace);
-  const events: CanonicalEvent[] = [];
-  for (let i = 0; i < trace.length; i++) {
-    const event = canonicalEvent(trace[i]);
-    if (event === undefined) return joinTrace(traceEventTexts(trace));
-    events.push(event);
-  }
-  return JSON.stringify({ events });
+/**
+ * The canonical copies of a trace's events: what parsing its canonical text
+ * would give, built without text. `fast` says every event took the fast path,
+ * so `JSON.stringify({ events })` is the canonical text. Copies on the fast
+ * path may share frozen meta copies with earlier calls: never hand them out.
+ */
+export interface TraceCopies {
+  events: object[];
+  fast: boolean;
 }
 
-// The canonical text of each event, in order: the path for traces the fast path
-// does not take, and the one whose errors name the event and field.
-function traceEventTexts(trace: readonly TraceEvent[]): string[] {
+/** Reads every event of `trace` once into its canonical copy; throws naming the event and field. */
+export function traceCopies(trace: readonly TraceEvent[]): TraceCopies {
   if (!Array.isArray(trace)) typeError(ACTION, "trace", "an array of trace events", trace);
-  const texts = new Array<string>(trace.length);
+  const events = new Array<object>(trace.length);
+  let fast = true;
   for (let i = 0; i < trace.length; i++) {
     const event = trace[i];
     const copy = canonicalEvent(event);
-    texts[i] = copy === undefined ? checkedEventText(event, i) : JSON.stringify(copy);
+    if (copy === undefined) fast = false;
+    events[i] = copy ?? checkedEventCopy(event, i);
   }
-  return texts;
+  return { events, fast };
 }
 
-function joinTrace(texts: readonly string[]): string {
-  return `{"events":[${texts.join(",")}]}`;
+/** The canonical text of copies from {@linkcode traceCopies}. */
+export function copiesText(copies: TraceCopies): string {
+  if (copies.fast) return JSON.stringify({ events: copies.events });
+  return `{"events":[${copies.events.map((event) => canonicalJsonString(event)).join(",")}]}`;
+}
+
+/** The canonical text of `{ events: trace }`. */
+export function traceText(trace: readonly TraceEvent[]): string {
+  return copiesText(traceCopies(trace));
 }
 
 // The common case, an event shaped as ERS builds it. Returns undefined
@@ -145,30 +153,30 @@ function copyMeta(meta: object): AttemptMeta | SkipMeta | undefined {
   return { tags: copy };
 }
 
-function checkedEventText(event: unknown, index: number): string {
+// An event off the fast path: copied first (each value read once), then
+// checked on the copy, which cannot change under the checks.
+function checkedEventCopy(event: unknown, index: number): Record<string, unknown> {
   const at = `trace[${index}]`;
   if (!isPlainObject(event)) typeError(ACTION, at, "a trace event object", event);
+  const copy = canonicalCopy(event, at) as Record<string, unknown>;
   for (const field of EVENT_FIELDS) {
-    if (!(field in event) || event[field] === undefined) {
-      throw new TypeError(`Cannot ${ACTION} as '${at}.${field}' is missing`);
-    }
+    if (!(field in copy)) throw new TypeError(`Cannot ${ACTION} as '${at}.${field}' is missing`);
   }
-  for (const key of Object.keys(event)) {
-    if (!(EVENT_FIELDS as readonly string[]).includes(key) && event[key] !== undefined) {
+  for (const key of Object.keys(copy)) {
+    if (!(EVENT_FIELDS as readonly string[]).includes(key)) {
       throw new TypeError(`Cannot ${ACTION} as '${at}' has unknown field '${key}'`);
     }
   }
   for (const field of ["tick", "cost_ops", "cost_entropy"] as const) {
-    if (typeof event[field] !== "number") {
-      typeError(ACTION, `${at}.${field}`, "a number", event[field]);
+    if (typeof copy[field] !== "number") {
+      typeError(ACTION, `${at}.${field}`, "a number", copy[field]);
     }
-    jsonNumber(event[field] as number, `${at}.${field}`);
   }
   for (const field of ["task", "lane", "status"] as const) {
-    if (typeof event[field] !== "string") {
-      typeError(ACTION, `${at}.${field}`, "a string", event[field]);
+    if (typeof copy[field] !== "string") {
+      typeError(ACTION, `${at}.${field}`, "a string", copy[field]);
     }
   }
-  if (!isPlainObject(event.meta)) typeError(ACTION, `${at}.meta`, "a plain object", event.meta);
-  return canonicalJsonString(event, at);
+  if (!isPlainObject(copy.meta)) typeError(ACTION, `${at}.meta`, "a plain object", copy.meta);
+  return copy;
 }

@@ -5,9 +5,9 @@
  * @module
  */
 
-import { canonicalJsonString } from "./_canonical.ts";
+import { canonicalCopy, canonicalJsonString } from "./_canonical.ts";
 import { sha256Hex } from "./_sha256.ts";
-import { traceText } from "./_trace_text.ts";
+import { copiesText, traceCopies } from "./_trace_text.ts";
 import type { TraceEvent } from "./types.ts";
 import {
   checkNonNegativeInteger,
@@ -173,13 +173,15 @@ export async function dozenRunInvarianceGate(
   }
   const encoder = new TextEncoder();
   const hashes: string[] = [];
-  let baseline = "";
-  let mismatch: { index: number; text: string } | undefined;
+  let baseline: readonly object[] = [];
+  let mismatch: { index: number; events: readonly object[] } | undefined;
   for (let i = 0; i < runs; i++) {
-    const text = traceText(await makeTrace(i));
-    hashes.push(await sha256Hex(encoder.encode(text)));
-    if (i === 0) baseline = text;
-    else if (mismatch === undefined && hashes[i] !== hashes[0]) mismatch = { index: i, text };
+    const copies = traceCopies(await makeTrace(i));
+    hashes.push(await sha256Hex(encoder.encode(copiesText(copies))));
+    if (i === 0) baseline = copies.events;
+    else if (mismatch === undefined && hashes[i] !== hashes[0]) {
+      mismatch = { index: i, events: copies.events };
+    }
   }
   const expected = hashes[0] as string;
   if (mismatch === undefined) {
@@ -196,24 +198,20 @@ export async function dozenRunInvarianceGate(
     expected_hash: expected,
     hashes,
     first_mismatch_index: mismatch.index,
-    divergence: firstDivergence(eventTexts(baseline), eventTexts(mismatch.text)),
+    divergence: firstDivergence(baseline, mismatch.events),
   };
 }
 
-// The canonical text of each event of a canonical trace text (only on drift).
-function eventTexts(text: string): string[] {
-  return (JSON.parse(text) as { events: unknown[] }).events.map((event) =>
-    canonicalJsonString(event)
-  );
-}
-
-function firstDivergence(a: readonly string[], b: readonly string[]): Divergence {
+// Where two runs' canonical event copies first differ (only on drift). The
+// report holds fresh copies, built without text: V8's JSON.parse can misread
+// escaped one-character keys.
+function firstDivergence(a: readonly object[], b: readonly object[]): Divergence {
   const shared = Math.min(a.length, b.length);
   for (let i = 0; i < shared; i++) {
-    if (a[i] !== b[i]) {
+    if (canonicalJsonString(a[i]) !== canonicalJsonString(b[i])) {
       return {
         event_index: i,
-        diff: { a: JSON.parse(a[i] as string), b: JSON.parse(b[i] as string) },
+        diff: { a: canonicalCopy(a[i]) as TraceEvent, b: canonicalCopy(b[i]) as TraceEvent },
       };
     }
   }

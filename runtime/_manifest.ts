@@ -15,6 +15,7 @@ import { assert } from "../ers/_assert.ts";
 import { isPlainObject } from "../ers/_validate.ts";
 import { isSafeRelPath } from "./_paths.ts";
 import { ARTIFACT_LAYOUT } from "./layout.ts";
+import { parseJson } from "./_json.ts";
 
 /** The manifest schema tag. */
 export const MANIFEST_SCHEMA: string = ARTIFACT_LAYOUT.manifest.schema;
@@ -123,7 +124,7 @@ export class ManifestModel {
     let value: unknown;
     try {
       text = decoder.decode(bytes);
-      value = JSON.parse(text);
+      value = parseJson(text);
     } catch {
       throw new Error("it is not valid UTF-8 JSON (torn or edited)");
     }

@@ -6,7 +6,7 @@
  */
 
 import { dirname, join, resolve } from "node:path";
-import { canonicalJsonString } from "../ers/_canonical.ts";
+import { canonicalCopy, canonicalJsonString } from "../ers/_canonical.ts";
 import { sha256Hex } from "../ers/_sha256.ts";
 import {
   checkName,
@@ -643,9 +643,12 @@ function prepareRecord(options: WriteJsonOptions): ManifestRecord {
   if (extra !== undefined && !isPlainObject(extra)) {
     typeError(ACTION, "extra", "a plain object", extra);
   }
-  // The canonical copy: properties holding undefined are left out, so an
+  // The canonical copy, built without a text round trip (V8's JSON.parse can
+  // misread escaped keys): properties holding undefined are left out, so an
   // extra of only those counts as empty (and is left out), as it reads back.
-  const canonicalExtra = extra === undefined ? {} : JSON.parse(canonicalJsonString(extra, "extra"));
+  const canonicalExtra = extra === undefined
+    ? {}
+    : canonicalCopy(extra, "extra") as Record<string, unknown>;
   const record: ManifestRecord = {
     tick: checkNonNegativeInteger(ACTION, "tick", options.tick),
     kind: checkName(ACTION, "kind", options.kind, MAX_TAG_LENGTH),

@@ -19,6 +19,7 @@ export { MAX_MANIFEST_BYTES } from "./_read.ts";
 import { ManifestModel, type ManifestRecord as RunManifestRecord } from "./_manifest.ts";
 import { checkRunId } from "./_paths.ts";
 import { ARTIFACT_LAYOUT, artifactPath } from "./layout.ts";
+import { parseJson } from "./_json.ts";
 
 /**
  * Most TrendPacks one {@linkcode readRunTicks} call loads unless `maxTicks` says otherwise.
@@ -471,7 +472,7 @@ async function readRecorded(root: string, record: RunManifestRecord): Promise<un
   const file = await readRecordedFile(root, record);
   if (file.problem !== undefined) throw new RunReadError(record.path, file.problem);
   try {
-    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(file.bytes));
+    return parseJson(new TextDecoder("utf-8", { fatal: true }).decode(file.bytes));
   } catch {
     throw new RunReadError(record.path, "it is not valid UTF-8 JSON");
   }

@@ -12,6 +12,7 @@ import { readManifestFiles, readRecordedFile, requireDirectory } from "./_read.t
 import { ManifestModel, type ManifestRecord } from "./_manifest.ts";
 import { checkRunId } from "./_paths.ts";
 import { ARTIFACT_LAYOUT, artifactPath } from "./layout.ts";
+import { parseJson } from "./_json.ts";
 
 /**
  * One problem, naming the file it concerns.
@@ -224,7 +225,7 @@ async function runIndexProblem(
 ): Promise<string | undefined> {
   let index: unknown;
   try {
-    index = JSON.parse(await Deno.readTextFile(join(root, record.path)));
+    index = parseJson(await Deno.readTextFile(join(root, record.path)));
   } catch {
     return "RunIndex is not valid JSON";
   }
