@@ -3,6 +3,8 @@
 
 import type { BindCallableOptions } from "./bindings.ts";
 import type { TaskSpec } from "./types.ts";
+import type { PromoteSettings } from "./promotion.ts";
+import { checkPromote } from "./_promote_check.ts";
 import {
   checkInteger,
   checkName,
@@ -76,6 +78,10 @@ export function makeTaskSpec(
   }
   const fn = options.fn;
   if (typeof fn !== "function") typeError(action, `${prefix}fn`, "a function", fn);
+  const promote = (options as { promote?: unknown }).promote;
+  const settings: PromoteSettings | undefined = promote === undefined
+    ? undefined
+    : checkPromote(action, `${prefix}promote`, promote, lane);
   const spec: TaskSpec = {
     name,
     lane,
@@ -88,6 +94,7 @@ export function makeTaskSpec(
     ),
     fn,
     tags: checkTags(action, `${prefix}tags`, orDefault<readonly string[]>(options.tags, [])),
+    ...(settings === undefined ? {} : { promote: settings }),
   };
   Object.freeze(spec);
   checkedSpecs.add(spec);

@@ -7,6 +7,7 @@
 import { makeTaskSpec, MAX_TASK_NAME_LENGTH } from "./_task_spec.ts";
 import { checkName, isPlainObject, orDefault, typeError } from "./_validate.ts";
 import type { Lane, TaskContext, TaskFn, TaskSpec } from "./types.ts";
+import type { PromoteInit } from "./promotion.ts";
 
 export { MAX_TASK_NAME_LENGTH, MAX_TASK_TAGS } from "./_task_spec.ts";
 
@@ -58,6 +59,12 @@ export interface BindCallableOptions {
    * @default {[]}
    */
   tags?: readonly string[];
+  /**
+   * Makes a shadow task a promotion candidate: it moves to the forecast lane
+   * after `window` clean ticks (see {@linkcode nextPromotionState}). Refused
+   * on a forecast task.
+   */
+  promote?: PromoteInit;
 }
 
 /**

@@ -21,6 +21,7 @@ export * from "./bindings.ts";
 export * from "./canonical_json.ts";
 export * from "./invariance.ts";
 export * from "./pipeline.ts";
+export * from "./promotion.ts";
 export * from "./scheduler.ts";
 export * from "./trace.ts";
 export * from "./types.ts";

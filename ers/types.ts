@@ -6,6 +6,7 @@
  */
 
 import type { Budget } from "./budget.ts";
+import type { PromoteSettings } from "./promotion.ts";
 
 /**
  * The two lanes. Forecast runs first; shadow only observes.
@@ -146,6 +147,11 @@ export interface TaskSpec {
   readonly fn: TaskFn;
   /** Labels copied into `meta.tags` of the task's trace events. */
   readonly tags: readonly string[];
+  /**
+   * Promotion settings of a shadow task that is a promotion candidate
+   * (see {@linkcode nextPromotionState}); absent otherwise.
+   */
+  readonly promote?: PromoteSettings;
 }
 
 /**

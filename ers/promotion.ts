@@ -1,0 +1,481 @@
+/**
+ * Promotion: a shadow task that declares `promote: { window }` earns the
+ * forecast lane by running clean for `window` ticks, and loses it again when
+ * it errors there. The rule is pure: state plus one tick's outcome gives the
+ * next state and, at most, one decision. The runtime records the decisions.
+ *
+ * @module
+ */
+
+import { canonicalJsonBytes } from "./canonical_json.ts";
+import { sha256Hex } from "./_sha256.ts";
+import type { Lane, Status, TaskSpec } from "./types.ts";
+import { rangeError, typeError } from "./_validate.ts";
+
+/**
+ * Longest promotion window, in ticks.
+ *
+ * @example A window of 1025 ticks is refused
+ * ```ts
+ * import { bindCallable, MAX_PROMOTE_WINDOW } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const task = { name: "m", lane: "shadow", priority: 0, costOps: 1, fn: () => 0 } as const;
+ * assert.equal(bindCallable({ ...task, promote: { window: MAX_PROMOTE_WINDOW } }).promote?.window, 1024);
+ * assert.throws(() => bindCallable({ ...task, promote: { window: MAX_PROMOTE_WINDOW + 1 } }), RangeError);
+ * ```
+ */
+export const MAX_PROMOTE_WINDOW = 1024;
+
+/**
+ * What a task declares to become a promotion candidate: `promote` in
+ * {@linkcode bindCallable}'s options or in a pipeline's task.
+ *
+ * @example A candidate that tolerates one budget skip per window
+ * ```ts
+ * import { bindCallable, type PromoteInit } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const promote: PromoteInit = { window: 6, maxSkips: 1 };
+ * const task = bindCallable({ name: "m", lane: "shadow", priority: 0, costOps: 1, fn: () => 0, promote });
+ * assert.deepEqual(task.promote, { window: 6, maxErrors: 0, maxSkips: 1 });
+ * ```
+ */
+export interface PromoteInit {
+  /** The canary window, a positive integer number of ticks (at most 1024). */
+  window: number;
+  /**
+   * Most errors a window may hold: at most this many in the last `window`
+   * shadow ticks to be promoted; more than this many among the forecast ticks
+   * of the last `window` to be demoted. From 0 to `window`.
+   *
+   * @default {0}
+   */
+  maxErrors?: number;
+  /**
+   * Most budget skips the last `window` shadow ticks may hold to be promoted.
+   * From 0 to `window`.
+   *
+   * @default {0}
+   */
+  maxSkips?: number;
+}
+
+/**
+ * A task's validated promotion settings, as its {@linkcode TaskSpec} holds them.
+ *
+ * @example Defaults filled in
+ * ```ts
+ * import { bindCallable, type PromoteSettings } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const task = bindCallable({
+ *   name: "m", lane: "shadow", priority: 0, costOps: 1, fn: () => 0, promote: { window: 3 },
+ * });
+ * const expected: PromoteSettings = { window: 3, maxErrors: 0, maxSkips: 0 };
+ * assert.deepEqual(task.promote, expected);
+ * assert.ok(Object.isFrozen(task.promote));
+ * ```
+ */
+export interface PromoteSettings {
+  /** The canary window in ticks. */
+  readonly window: number;
+  /** Most errors a window may hold. */
+  readonly maxErrors: number;
+  /** Most budget skips a promotion window may hold. */
+  readonly maxSkips: number;
+}
+
+/**
+ * Where a candidate stands: `candidate` (never promoted), `promoted`, or
+ * `demoted` (promoted once, back in the shadow lane with a fresh window until
+ * it is promoted again).
+ *
+ * @example The three states
+ * ```ts
+ * import type { PromotionStatus } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const states: PromotionStatus[] = ["candidate", "promoted", "demoted"];
+ * assert.equal(states.length, 3);
+ * ```
+ */
+export type PromotionStatus = "candidate" | "promoted" | "demoted";
+
+/**
+ * One tick of a window: the tick and what happened to the task.
+ *
+ * @example A clean tick
+ * ```ts
+ * import type { WindowTick } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const tick: WindowTick = { tick: 4, status: "ok" };
+ * assert.equal(tick.status, "ok");
+ * ```
+ */
+export interface WindowTick {
+  /** The tick. */
+  readonly tick: number;
+  /** What happened to the task in it. */
+  readonly status: Status;
+}
+
+/**
+ * A candidate's promotion state after some ticks. Immutable; the rule
+ * returns a new one.
+ *
+ * @example The state of a candidate after one clean tick
+ * ```ts
+ * import { nextPromotionState, type PromotionState } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const settings = { window: 3, maxErrors: 0, maxSkips: 0 };
+ * const { state } = nextPromotionState(undefined, {
+ *   task: "m", settings, definition: "d1", tick: 0, lane: "shadow", status: "ok",
+ * });
+ * const expected: PromotionState = {
+ *   task: "m", settings, definition: "d1", status: "candidate", lane: "shadow",
+ *   window: [{ tick: 0, status: "ok" }], lastTick: 0, lastDecisionTick: null,
+ * };
+ * assert.deepEqual(state, expected);
+ * ```
+ */
+export interface PromotionState {
+  /** The task. */
+  readonly task: string;
+  /** The settings it is judged by. */
+  readonly settings: PromoteSettings;
+  /** The digest of the definition the window was gathered under. */
+  readonly definition: string;
+  /** Where it stands. */
+  readonly status: PromotionStatus;
+  /** The lane it runs in from the next tick on. */
+  readonly lane: Lane;
+  /** The ticks of the current window, oldest first, at most `settings.window`. */
+  readonly window: readonly WindowTick[];
+  /** The last tick observed. */
+  readonly lastTick: number;
+  /** The tick of the last promotion or demotion, or `null`. */
+  readonly lastDecisionTick: number | null;
+}
+
+/**
+ * One tick of a candidate, as recorded: its definition then, and the lane it
+ * ran in and what happened.
+ *
+ * @example A tick where the candidate was skipped for lack of budget
+ * ```ts
+ * import { nextPromotionState, type PromotionStep } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const step: PromotionStep = {
+ *   task: "m", settings: { window: 2, maxErrors: 0, maxSkips: 0 }, definition: "d1",
+ *   tick: 0, lane: "shadow", status: "skipped_budget",
+ * };
+ * assert.deepEqual(nextPromotionState(undefined, step).state.window, [{ tick: 0, status: "skipped_budget" }]);
+ * ```
+ */
+export interface PromotionStep {
+  /** The task. */
+  readonly task: string;
+  /** Its promotion settings at this tick. */
+  readonly settings: PromoteSettings;
+  /** The digest of its definition at this tick (see {@linkcode promotionDefinitionDigest}). */
+  readonly definition: string;
+  /** The tick; later than every tick observed before. */
+  readonly tick: number;
+  /** The lane it ran in; the state's lane. */
+  readonly lane: Lane;
+  /** What happened. */
+  readonly status: Status;
+}
+
+/**
+ * The window a decision was judged on: its ticks and what they held.
+ *
+ * @example Counts of a clean window
+ * ```ts
+ * import type { PromotionWindow } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const window: PromotionWindow = { lane: "shadow", ticks: [3, 4, 5], ok: 3, errors: 0, skips: 0 };
+ * assert.equal(window.ticks.length, window.ok + window.errors + window.skips);
+ * ```
+ */
+export interface PromotionWindow {
+  /** The lane its ticks ran in. */
+  lane: Lane;
+  /** Its ticks, oldest first. */
+  ticks: number[];
+  /** How many ended `ok`. */
+  ok: number;
+  /** How many ended `error`. */
+  errors: number;
+  /** How many were skipped for lack of budget. */
+  skips: number;
+}
+
+/**
+ * One decision about one task, as PromotionDecision.v0 records it:
+ * `promoted` (rule `clean_shadow_window`), `demoted` (rule
+ * `forecast_errors_over_max`), or `reset` (rule `definition_changed`: the
+ * window restarts and no evidence is carried over; the lane stays).
+ *
+ * @example A promotion after three clean ticks
+ * ```ts
+ * import { nextPromotionState, type PromotionDecision } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const settings = { window: 3, maxErrors: 0, maxSkips: 0 };
+ * let state;
+ * let decision: PromotionDecision | null = null;
+ * for (const tick of [0, 1, 2]) {
+ *   ({ state, decision } = nextPromotionState(state, {
+ *     task: "m", settings, definition: "d1", tick, lane: "shadow", status: "ok",
+ *   }));
+ * }
+ * assert.deepEqual(decision, {
+ *   task: "m", decision: "promoted", from: "shadow", to: "forecast", rule: "clean_shadow_window",
+ *   window: { lane: "shadow", ticks: [0, 1, 2], ok: 3, errors: 0, skips: 0 },
+ *   settings: { window: 3, max_errors: 0, max_skips: 0 }, definition_sha256: "d1",
+ * });
+ * ```
+ */
+export interface PromotionDecision {
+  /** The task. */
+  task: string;
+  /** What was decided. */
+  decision: "promoted" | "demoted" | "reset";
+  /** The lane it ran in. */
+  from: Lane;
+  /** The lane it runs in from the next tick on. */
+  to: Lane;
+  /** The rule that fired. */
+  rule: "clean_shadow_window" | "forecast_errors_over_max" | "definition_changed";
+  /** The window judged (for `reset`, the window dropped). */
+  window: PromotionWindow;
+  /** The settings judged by. */
+  settings: { window: number; max_errors: number; max_skips: number };
+  /** The definition digest it was judged under (for `reset`, the new one). */
+  definition_sha256: string;
+  /** For `reset`: the definition digest the dropped window was gathered under. */
+  previous_definition_sha256?: string;
+}
+
+/**
+ * What {@linkcode nextPromotionState} returns.
+ *
+ * @example No decision on an ordinary tick
+ * ```ts
+ * import { nextPromotionState, type PromotionTransition } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const out: PromotionTransition = nextPromotionState(undefined, {
+ *   task: "m", settings: { window: 2, maxErrors: 0, maxSkips: 0 }, definition: "d",
+ *   tick: 0, lane: "shadow", status: "ok",
+ * });
+ * assert.equal(out.decision, null);
+ * assert.equal(out.reset, null);
+ * ```
+ */
+export interface PromotionTransition {
+  /** The state after the tick. */
+  state: PromotionState;
+  /** A promotion or demotion decided at the end of the tick, or `null`. */
+  decision: PromotionDecision | null;
+  /** The reset of the window when the definition changed at this tick, or `null`. */
+  reset: PromotionDecision | null;
+}
+
+const ACTION = "advance promotion state";
+
+/**
+ * The promotion rule. Given a candidate's state after the previous tick
+ * (`undefined` before its first) and one tick's recorded outcome, returns the
+ * state after that tick and any decision made at its end:
+ *
+ * - when the definition differs from the state's, the window restarts first
+ *   (a `reset`), so no evidence gathered under the old one is carried over;
+ * - in the shadow lane, once the last `window` ticks hold at most `maxErrors`
+ *   errors and at most `maxSkips` skips, the task is `promoted`: it runs in
+ *   the forecast lane from the next tick on, with a fresh window;
+ * - in the forecast lane, once its ticks within the last `window` hold more
+ *   than `maxErrors` errors, it is `demoted`: back to the shadow lane from the
+ *   next tick on, with a fresh window.
+ *
+ * @param state The state after the previous tick, or `undefined`.
+ * @param step The tick: definition, settings, lane and status.
+ * @returns The next state, and the decision and reset, each or `null`.
+ * @throws {RangeError} When the step does not follow the state: another task,
+ * a tick not after the last one, or a lane other than the state's.
+ *
+ * @example A flaky metric is never promoted
+ * ```ts
+ * import { nextPromotionState, type PromotionState } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const settings = { window: 3, maxErrors: 0, maxSkips: 0 };
+ * let state: PromotionState | undefined;
+ * for (let tick = 0; tick < 12; tick++) {
+ *   const status = tick % 3 === 2 ? "error" : "ok";
+ *   const out = nextPromotionState(state, { task: "m", settings, definition: "d", tick, lane: "shadow", status });
+ *   assert.equal(out.decision, null);
+ *   state = out.state;
+ * }
+ * assert.equal(state?.status, "candidate");
+ * ```
+ */
+export function nextPromotionState(
+  state: PromotionState | undefined,
+  step: PromotionStep,
+): PromotionTransition {
+  let current = state ?? freshState(step);
+  let reset: PromotionDecision | null = null;
+  if (current.task !== step.task) rangeError(ACTION, "step.task", `"${current.task}"`, step.task);
+  if (state !== undefined && step.tick <= state.lastTick) {
+    rangeError(ACTION, "step.tick", `after tick ${state.lastTick}`, step.tick);
+  }
+  if (step.lane !== current.lane) {
+    rangeError(ACTION, "step.lane", `"${current.lane}", the lane its state gives it`, step.lane);
+  }
+  if (current.definition !== step.definition) {
+    reset = judged(current, "reset", current.lane, "definition_changed", current.window);
+    reset.definition_sha256 = step.definition;
+    reset.settings = settingsRecord(step.settings);
+    reset.previous_definition_sha256 = current.definition;
+    current = { ...current, settings: step.settings, definition: step.definition, window: [] };
+  }
+  const window = [...current.window, Object.freeze({ tick: step.tick, status: step.status })]
+    .slice(-current.settings.window);
+  const next: PromotionState = { ...current, window, lastTick: step.tick };
+  const decision = decide(next);
+  if (decision === null) return { state: Object.freeze(next), decision, reset };
+  const moved: PromotionState = {
+    ...next,
+    status: decision.decision === "promoted" ? "promoted" : "demoted",
+    lane: decision.to,
+    window: [],
+    lastDecisionTick: step.tick,
+  };
+  return { state: Object.freeze(moved), decision, reset };
+}
+
+function freshState(step: PromotionStep): PromotionState {
+  return {
+    task: step.task,
+    settings: step.settings,
+    definition: step.definition,
+    status: "candidate",
+    lane: "shadow",
+    window: [],
+    lastTick: -1,
+    lastDecisionTick: null,
+  };
+}
+
+function decide(state: PromotionState): PromotionDecision | null {
+  const { window, maxErrors, maxSkips } = state.settings;
+  const counts = countWindow(state.lane, state.window);
+  if (state.lane === "shadow") {
+    const clean = state.window.length === window && counts.errors <= maxErrors &&
+      counts.skips <= maxSkips;
+    return clean
+      ? judged(state, "promoted", "forecast", "clean_shadow_window", state.window)
+      : null;
+  }
+  return counts.errors > maxErrors
+    ? judged(state, "demoted", "shadow", "forecast_errors_over_max", state.window)
+    : null;
+}
+
+function judged(
+  state: PromotionState,
+  decision: PromotionDecision["decision"],
+  to: Lane,
+  rule: PromotionDecision["rule"],
+  window: readonly WindowTick[],
+): PromotionDecision {
+  return {
+    task: state.task,
+    decision,
+    from: state.lane,
+    to,
+    rule,
+    window: countWindow(state.lane, window),
+    settings: settingsRecord(state.settings),
+    definition_sha256: state.definition,
+  };
+}
+
+function settingsRecord(settings: PromoteSettings): PromotionDecision["settings"] {
+  return { window: settings.window, max_errors: settings.maxErrors, max_skips: settings.maxSkips };
+}
+
+/**
+ * Counts a window's ticks by status.
+ *
+ * @param lane The lane the ticks ran in.
+ * @param window The ticks.
+ * @returns The ticks and their counts.
+ *
+ * @example Two clean ticks and a skip
+ * ```ts
+ * import { countWindow } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const window = [{ tick: 1, status: "ok" }, { tick: 2, status: "skipped_budget" }, { tick: 3, status: "ok" }] as const;
+ * assert.deepEqual(countWindow("shadow", window), { lane: "shadow", ticks: [1, 2, 3], ok: 2, errors: 0, skips: 1 });
+ * ```
+ */
+export function countWindow(lane: Lane, window: readonly WindowTick[]): PromotionWindow {
+  const counts: PromotionWindow = { lane, ticks: [], ok: 0, errors: 0, skips: 0 };
+  for (const { tick, status } of window) {
+    counts.ticks.push(tick);
+    if (status === "ok") counts.ok++;
+    else if (status === "error") counts.errors++;
+    else counts.skips++;
+  }
+  return counts;
+}
+
+/**
+ * The SHA-256 of what defines a candidate for promotion: its name, priority,
+ * costs, tags and `promote` settings, and the pipeline's digest when one is
+ * recorded. A change to any of them restarts its window.
+ *
+ * @param task A candidate (a task with `promote`).
+ * @param pipelineSha256 The pipeline's digest, when one is recorded.
+ * @returns The lowercase hex digest.
+ * @throws {TypeError} When the task has no `promote` settings.
+ *
+ * @example A cost change is a new definition
+ * ```ts
+ * import { bindCallable, promotionDefinitionDigest } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const options = { name: "m", lane: "shadow", priority: 0, costOps: 1, fn: () => 0, promote: { window: 3 } } as const;
+ * const before = await promotionDefinitionDigest(bindCallable(options));
+ * assert.equal(before, await promotionDefinitionDigest(bindCallable({ ...options, fn: () => 1 })));
+ * assert.notEqual(before, await promotionDefinitionDigest(bindCallable({ ...options, costOps: 2 })));
+ * assert.notEqual(before, await promotionDefinitionDigest(bindCallable(options), "ab12"));
+ * ```
+ */
+export function promotionDefinitionDigest(
+  task: TaskSpec,
+  pipelineSha256?: string,
+): Promise<string> {
+  const promote = task.promote;
+  if (promote === undefined) {
+    typeError("digest promotion definition", "task.promote", "promotion settings", promote);
+  }
+  return sha256Hex(canonicalJsonBytes({
+    name: task.name,
+    priority: task.priority,
+    cost_ops: task.costOps,
+    cost_entropy: task.costEntropy,
+    tags: task.tags,
+    promote: settingsRecord(promote),
+    pipeline_sha256: pipelineSha256 ?? null,
+  }));
+}
