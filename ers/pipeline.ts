@@ -40,13 +40,13 @@ export interface Pipeline {
   /**
    * Lane budgets for every tick.
    *
-   * @default {{ forecast: { ops: 50, entropy: 0 }, shadow: { ops: 20, entropy: 0 } }}
+   * Defaults to `{ forecast: { ops: 50, entropy: 0 }, shadow: { ops: 20, entropy: 0 } }`.
    */
   readonly budgets?: { readonly forecast?: BudgetInit; readonly shadow?: BudgetInit };
   /**
    * Makes the context of tick `tick`. Must be deterministic.
    *
-   * @default {() => ({})}
+   * Defaults to a function returning `{}` for every tick.
    */
   readonly context?: (tick: number) => TaskContext;
 }

@@ -107,7 +107,7 @@ export interface RunTickOptions {
   /**
    * Passed to forecast tasks as is and to shadow tasks as a read-only view.
    *
-   * @default {{}}
+   * Defaults to `{}`.
    */
   context?: TaskContext;
   /**

@@ -110,7 +110,7 @@ export interface AbraxasTickOptions {
   /**
    * Passed to forecast tasks as is and to shadow tasks read-only.
    *
-   * @default {{}}
+   * Defaults to `{}`.
    */
   context?: TaskContext;
   /** Where artifacts are written (and nowhere else). */
@@ -124,25 +124,25 @@ export interface AbraxasTickOptions {
   /**
    * Shadow steps by name; each runs as `shadow:<name>`, priority 0.
    *
-   * @default {{}}
+   * Defaults to `{}`.
    */
   runShadowTasks?: Record<string, TaskFn>;
   /**
    * The forecast lane's budget.
    *
-   * @default {{ ops: 50, entropy: 0 }}
+   * Defaults to `{ ops: 50, entropy: 0 }`.
    */
   budgetForecast?: Budget | BudgetInit;
   /**
    * The shadow lane's budget.
    *
-   * @default {{ ops: 20, entropy: 0 }}
+   * Defaults to `{ ops: 20, entropy: 0 }`.
    */
   budgetShadow?: Budget | BudgetInit;
   /**
    * Declared costs; unset ones keep the reference's defaults.
    *
-   * @default {{}}
+   * Defaults to `{}`.
    */
   costOps?: TickCosts;
 }

@@ -128,7 +128,7 @@ export interface PipelineTickOptions {
   /**
    * The tick's context.
    *
-   * @default {pipeline.context(tick)}
+   * Defaults to `pipeline.context(tick)`.
    */
   context?: TaskContext;
 }

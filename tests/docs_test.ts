@@ -170,3 +170,25 @@ Deno.test("a titled @example counts only when its code calls an assertion", () =
     "titled @example never asserts",
   );
 });
+
+// Every JSDoc tag in `deno doc --json`, wherever it sits (symbols, members, properties).
+function allTags(value: unknown, found: { kind: string; value?: string; doc?: string }[] = []) {
+  if (Array.isArray(value)) { for (const item of value) allTags(item, found); }
+  else if (value !== null && typeof value === "object") {
+    const tags = (value as { tags?: unknown }).tags;
+    if (Array.isArray(tags)) found.push(...tags);
+    for (const item of Object.values(value)) allTags(item, found);
+  }
+  return found;
+}
+
+Deno.test("every @default renders whole in deno doc (no object cut at its first '}')", async () => {
+  const tags = allTags(await denoDocJson());
+  const defaults = tags.filter((tag) => tag.kind === "default");
+  assert.ok(defaults.length > 0, "no @default tag found");
+  const broken = tags.filter((tag) =>
+    (tag.kind === "default" && /[{}]/.test(`${tag.value}${tag.doc ?? ""}`)) ||
+    (tag.kind === "unsupported" && (tag.value ?? "").startsWith("@default"))
+  );
+  assert.deepEqual(broken, []);
+});

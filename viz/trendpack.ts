@@ -160,7 +160,7 @@ export interface TrendpackOptions {
   /**
    * Provenance to embed.
    *
-   * @default {{}}
+   * Defaults to `{}`.
    */
   provenance?: Record<string, unknown>;
 }
