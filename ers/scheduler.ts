@@ -117,7 +117,7 @@ export interface RunTickOptions {
    * that lane's context, and its trace event and result name that lane.
    * Promotion uses it to run a promoted shadow task in the forecast lane.
    *
-   * @default {{}}
+   * Defaults to `{}` (no override).
    *
    * @example A shadow task run in the forecast lane for one tick
    * ```ts
