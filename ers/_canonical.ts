@@ -2,7 +2,7 @@
 //   json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 // for the JSON-shaped subset of JavaScript values. See `canonical_json.ts`.
 
-import { compareCodePoints } from "./_code_point.ts";
+import { compareCodePoints, isWellFormed } from "./_code_point.ts";
 import { describeValue, typeError } from "./_validate.ts";
 
 /** Deepest nesting of arrays and objects accepted, counting the root as 1. */
@@ -41,7 +41,7 @@ export function jsonNumber(value: number, path = "$"): string {
 
 /** Encodes a string as a JSON string literal; lone surrogates are refused. */
 export function jsonString(value: string, path = "$"): string {
-  if (!value.isWellFormed()) {
+  if (!isWellFormed(value)) {
     throw new RangeError(
       `Cannot ${ACTION} as '${path}' must be a well-formed Unicode string (no lone surrogates): current value is ${
         describeValue(value)

@@ -47,3 +47,17 @@ export function codePointSortKey(value: string): string {
     (unit) => String.fromCharCode(codePointRank(unit.charCodeAt(0))),
   );
 }
+
+// `String.prototype.isWellFormed` (ES2024) where the engine has it; else a
+// Unicode-mode pattern, in which a lone surrogate is a code point of category
+// Cs and a surrogate pair is one astral code point.
+const HAS_IS_WELL_FORMED = typeof String.prototype.isWellFormed === "function";
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * Whether `value` holds no lone surrogate, so that it encodes to UTF-8 as it
+ * is. Same answer as `value.isWellFormed()`, on engines without it too.
+ */
+export function isWellFormed(value: string): boolean {
+  return HAS_IS_WELL_FORMED ? value.isWellFormed() : !LONE_SURROGATE.test(value);
+}

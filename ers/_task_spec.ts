@@ -1,6 +1,7 @@
 // Building validated, frozen TaskSpecs. Every error names the field with the
 // caller's prefix, such as `tasks[2].costOps` for a pipeline's third task.
 
+import { isWellFormed } from "./_code_point.ts";
 import type { BindCallableOptions } from "./bindings.ts";
 import type { TaskSpec } from "./types.ts";
 import type { PromoteSettings } from "./promotion.ts";
@@ -115,7 +116,7 @@ function checkTag(action: string, field: string, tag: unknown): string {
   const rule = `a string of at most ${MAX_TASK_NAME_LENGTH} characters`;
   if (typeof tag !== "string") typeError(action, field, rule, tag);
   if (tag.length > MAX_TASK_NAME_LENGTH) rangeError(action, field, rule, tag);
-  if (!tag.isWellFormed()) {
+  if (!isWellFormed(tag)) {
     rangeError(action, field, "a well-formed Unicode string (no lone surrogates)", tag);
   }
   return tag;

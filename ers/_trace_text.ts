@@ -13,6 +13,7 @@
 // event, then checked on the copy, with errors that name the field; the copies
 // then go through the canonical encoder.
 
+import { isWellFormed } from "./_code_point.ts";
 import { canonicalCopy, canonicalJsonString } from "./_canonical.ts";
 import type { AttemptMeta, SkipMeta, TraceEvent } from "./types.ts";
 import { isPlainObject, typeError } from "./_validate.ts";
@@ -99,7 +100,7 @@ function canonicalEvent(event: unknown): CanonicalEvent | undefined {
     typeof task !== "string" || Object.keys(event).length !== EVENT_FIELDS.length
   ) return undefined;
   const metaCopy = canonicalMeta(meta);
-  if (metaCopy === undefined || !task.isWellFormed()) return undefined;
+  if (metaCopy === undefined || !isWellFormed(task)) return undefined;
   return { cost_entropy, cost_ops, lane, meta: metaCopy, status, task, tick };
 }
 
@@ -139,7 +140,7 @@ function copyMeta(meta: object): AttemptMeta | SkipMeta | undefined {
   if (keys.length !== 1) return undefined;
   if (keys[0] === "reason") {
     const reason = (meta as SkipMeta).reason;
-    return typeof reason === "string" && reason.isWellFormed() ? { reason } : undefined;
+    return typeof reason === "string" && isWellFormed(reason) ? { reason } : undefined;
   }
   if (keys[0] !== "tags") return undefined;
   const tags: unknown = (meta as AttemptMeta).tags;
@@ -147,7 +148,7 @@ function copyMeta(meta: object): AttemptMeta | SkipMeta | undefined {
   const copy: string[] = [];
   for (let i = 0; i < tags.length; i++) {
     const tag: unknown = tags[i];
-    if (typeof tag !== "string" || !tag.isWellFormed()) return undefined;
+    if (typeof tag !== "string" || !isWellFormed(tag)) return undefined;
     copy.push(tag);
   }
   return { tags: copy };

@@ -2,6 +2,8 @@
 // TypeError (wrong type) or RangeError (right type, wrong value) in std's form:
 //   Cannot add task as 'costOps' must be a non-negative integer: current value is -1
 
+import { isWellFormed } from "./_code_point.ts";
+
 /** Renders a value for an error message, never throwing. */
 export function describeValue(value: unknown): string {
   switch (typeof value) {
@@ -73,7 +75,7 @@ export function checkName(
   const rule = `a non-empty string of at most ${maxLength} characters`;
   if (typeof value !== "string") typeError(action, field, rule, value);
   if (value.length === 0 || value.length > maxLength) rangeError(action, field, rule, value);
-  if (!value.isWellFormed()) {
+  if (!isWellFormed(value)) {
     rangeError(action, field, "a well-formed Unicode string (no lone surrogates)", value);
   }
   return value;
