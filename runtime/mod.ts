@@ -30,3 +30,4 @@ export * from "./layout.ts";
 export * from "./tick.ts";
 export * from "./verify.ts";
 export * from "./run_reader.ts";
+export * from "./run_report.ts";

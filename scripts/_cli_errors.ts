@@ -29,6 +29,7 @@ const USER_FACING = new Set([
   "DriftError",
   "ManifestError",
   "RunReadError",
+  "DamagedRunError",
 ]);
 
 // deno-lint-ignore no-control-regex

@@ -9,6 +9,8 @@
  * deno task ers verify ./out
  * deno task ers index ./out --run DEMO --by task
  * deno task ers show ./out --run DEMO --tick 5
+ * deno task ers report ./out --run DEMO --out demo.html
+ * deno task ers export ./out --run DEMO --format chrome-trace --out demo.trace.json
  * ```
  *
  * The task grants no permissions up front: each command asks Deno for
@@ -24,6 +26,7 @@ import denoJson from "../deno.json" with { type: "json" };
 import { type Command, UsageError, usageLine } from "./_cli_args.ts";
 import { errorLine } from "./_cli_errors.ts";
 import { indexCommand } from "./_cli_index.ts";
+import { exportCommand, reportCommand } from "./_cli_report.ts";
 import { invarianceCommand } from "./_cli_invariance.ts";
 import { runCommand } from "./_cli_run.ts";
 import { showCommand } from "./_cli_show.ts";
@@ -35,6 +38,8 @@ const COMMANDS: readonly Command[] = [
   verifyCommand,
   indexCommand,
   showCommand,
+  reportCommand,
+  exportCommand,
 ];
 
 function mainHelp(): string {

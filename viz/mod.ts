@@ -1,6 +1,7 @@
 /**
  * The viz adapter: pure transformations of ERS traces into
- * visualization-friendly TrendPacks. No I/O, no rendering.
+ * visualization-friendly TrendPacks, and of TrendPacks into a self-contained
+ * HTML report and Chrome Trace Event JSON. No I/O, no clock, no randomness.
  *
  * @example An empty trace gives an empty TrendPack
  * ```ts
@@ -16,3 +17,5 @@
  */
 
 export * from "./trendpack.ts";
+export * from "./report.ts";
+export * from "./chrome_trace.ts";

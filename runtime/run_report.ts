@@ -1,0 +1,336 @@
+/**
+ * Writing a run's HTML report and its Chrome trace: the file side of
+ * `viz/report.ts` and `viz/chrome_trace.ts`. The run is read through the
+ * checked run reader and verified first, so a damaged run is refused, never
+ * drawn; the output file is written atomically (whole or not at all).
+ *
+ * @module
+ */
+
+import { checkNonNegativeInteger, isPlainObject, rangeError, typeError } from "../ers/_validate.ts";
+import { renderChromeTrace } from "../viz/chrome_trace.ts";
+import { renderRunReport, type ReportVerdict } from "../viz/report.ts";
+import { requireAccess, withPermissionHint, writeFileAtomic } from "./_fs.ts";
+import { checkRunId } from "./_paths.ts";
+import { readRunManifest, readRunTicks, type RunManifest, type RunTick } from "./run_reader.ts";
+import { verifyArtifacts, type VerifyReport } from "./verify.ts";
+
+/**
+ * Options for {@linkcode loadRunView}, {@linkcode writeRunReport} and
+ * {@linkcode writeRunChromeTrace}: the tick range to show.
+ *
+ * @example Ticks 10 to 19
+ * ```ts
+ * import type { RunViewOptions } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const options: RunViewOptions = { fromTick: 10, toTick: 19 };
+ * assert.equal(options.toTick! - options.fromTick! + 1, 10);
+ * ```
+ */
+export interface RunViewOptions {
+  /**
+   * First tick shown.
+   *
+   * @default {0}
+   */
+  fromTick?: number;
+  /**
+   * Last tick shown.
+   *
+   * @default {Number.MAX_SAFE_INTEGER}
+   */
+  toTick?: number;
+}
+
+/**
+ * A run read and verified for viewing: its TrendPacks in the range, and the
+ * verdict of a real `verifyArtifacts` of the whole run.
+ *
+ * @example What a view holds
+ * ```ts
+ * import { abraxasTick, loadRunView, type RunView } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const step = () => ({ ok: true });
+ *   await abraxasTick({ tick: 0, runId: "R", mode: "demo", artifactsDir: dir, runSignal: step, runCompress: step, runOverlay: step });
+ *   const view: RunView = await loadRunView(dir, "R");
+ *   assert.equal(view.ticks.length, 1);
+ *   assert.equal(view.verdict.ok, true);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export interface RunView {
+  /** The run. */
+  runId: string;
+  /** Its manifest. */
+  manifest: RunManifest;
+  /** Its TrendPacks in the range, checked against the manifest. */
+  ticks: RunTick[];
+  /** The verify verdict, with what was checked. */
+  verdict: ReportVerdict;
+}
+
+/**
+ * What {@linkcode writeRunReport} and {@linkcode writeRunChromeTrace} wrote.
+ *
+ * @example Bytes and ticks
+ * ```ts
+ * import type { RunViewWritten } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const written: RunViewWritten = { path: "out.html", bytes: 31_000, fromTick: 0, toTick: 11, ticks: 12 };
+ * assert.equal(written.ticks, 12);
+ * ```
+ */
+export interface RunViewWritten {
+  /** The file written, as given. */
+  path: string;
+  /** Its length in bytes. */
+  bytes: number;
+  /** First tick shown. */
+  fromTick: number;
+  /** Last tick shown. */
+  toTick: number;
+  /** TrendPacks shown. */
+  ticks: number;
+}
+
+/**
+ * Raised when a run is damaged: `verifyArtifacts` found errors in it. The
+ * report is refused, not drawn; `issues` holds what verify found.
+ *
+ * @example The first problem is in the message
+ * ```ts
+ * import { DamagedRunError } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new DamagedRunError("R", [{ path: "viz/R/000000.trendpack.json", message: "SHA-256 differs" }]);
+ * assert.equal(error.name, "DamagedRunError");
+ * assert.match(error.message, /run R is damaged: viz\/R\/000000\.trendpack\.json: SHA-256 differs/);
+ * ```
+ */
+export class DamagedRunError extends Error {
+  /** Always `"DamagedRunError"`. */
+  override name = "DamagedRunError";
+  /** The run. */
+  readonly runId: string;
+  /** Every error verify found. */
+  readonly issues: readonly { path: string; message: string }[];
+
+  /**
+   * Creates the error.
+   *
+   * @param runId The run.
+   * @param issues Every error verify found (at least one).
+   */
+  constructor(runId: string, issues: readonly { path: string; message: string }[]) {
+    const first = issues[0];
+    const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : "";
+    super(
+      `Cannot show run ${runId} as the run is damaged: ${first?.path}: ${first?.message}${more}`,
+    );
+    this.runId = runId;
+    this.issues = issues;
+  }
+}
+
+const ACTION = "view run";
+
+function checkOptions(options: RunViewOptions): { from: number; to: number } {
+  if (!isPlainObject(options)) typeError(ACTION, "options", "an object", options);
+  const from = checkNonNegativeInteger(ACTION, "fromTick", options.fromTick ?? 0);
+  const to = checkNonNegativeInteger(ACTION, "toTick", options.toTick ?? Number.MAX_SAFE_INTEGER);
+  if (to < from) rangeError(ACTION, "toTick", `at least fromTick (${from})`, to);
+  return { from, to };
+}
+
+/**
+ * Reads a run for viewing: verifies the whole run with `verifyArtifacts`
+ * (refusing it when verify finds an error), then reads the TrendPacks in the
+ * range through the checked run reader. Needs only read access.
+ *
+ * @param artifactsDir The artifacts directory.
+ * @param runId The run.
+ * @param options The tick range.
+ * @returns The TrendPacks in the range and the verdict.
+ * @throws {DamagedRunError} When verify finds an error in the run.
+ * @throws {Deno.errors.NotFound} When the run, or any TrendPack in the range, is missing.
+ * @throws {RunReadError} When a TrendPack cannot be read back as recorded.
+ * @throws {TypeError | RangeError} When the run id or the range is bad.
+ *
+ * @example Only the ticks asked for
+ * ```ts
+ * import { abraxasTick, loadRunView } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const step = () => ({ ok: true });
+ *   for (const tick of [0, 1, 2]) {
+ *     await abraxasTick({ tick, runId: "R", mode: "demo", artifactsDir: dir, runSignal: step, runCompress: step, runOverlay: step });
+ *   }
+ *   const view = await loadRunView(dir, "R", { fromTick: 1, toTick: 1 });
+ *   assert.deepEqual(view.ticks.map((t) => t.tick), [1]);
+ *   assert.match(view.verdict.checked.join("\n"), /6 recorded artifacts/);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export async function loadRunView(
+  artifactsDir: string,
+  runId: string,
+  options: RunViewOptions = {},
+): Promise<RunView> {
+  checkRunId(ACTION, runId);
+  const { from, to } = checkOptions(options);
+  const report = await verifyArtifacts(artifactsDir, { runId });
+  if (!report.ok) throw new DamagedRunError(runId, report.errors);
+  const manifest = await readRunManifest(artifactsDir, runId);
+  const inRange = manifest.records.filter((r) => r.tick >= from && r.tick <= to);
+  const ticks = await readRunTicks(artifactsDir, { ...manifest, records: inRange });
+  if (ticks.length === 0) {
+    throw new Deno.errors.NotFound(
+      `Run ${runId} records no TrendPack in ticks ${from}..${
+        to === Number.MAX_SAFE_INTEGER ? "" : to
+      }`,
+    );
+  }
+  return { runId, manifest, ticks, verdict: verdictOf(report, manifest, ticks) };
+}
+
+// Exactly what was checked, one sentence each.
+function verdictOf(report: VerifyReport, manifest: RunManifest, ticks: RunTick[]): ReportVerdict {
+  const first = ticks[0] as RunTick;
+  const last = ticks[ticks.length - 1] as RunTick;
+  return {
+    ok: report.ok,
+    checked: [
+      `verifyArtifacts of run ${manifest.run_id}: manifest ${manifest.path} read as Manifest.v0 (sha256 ${manifest.sha256})`,
+      `${report.records} recorded artifacts re-hashed: each file's length and SHA-256 as its record says`,
+      "each RunIndex's refs and trendpack_sha256 checked against its TrendPack",
+      "files no record names reported as warnings",
+      `${ticks.length} TrendPacks shown (ticks ${first.tick}..${last.tick}) read back through the checked reader: length, SHA-256, run, tick and shape`,
+    ],
+    errors: report.errors,
+    warnings: report.warnings,
+  };
+}
+
+/**
+ * Writes the HTML report of a run (see `renderRunReport`) to `outFile`,
+ * atomically. Needs read access to the artifacts directory and write access
+ * to the directory of `outFile` (a temporary file is renamed into place).
+ *
+ * @param artifactsDir The artifacts directory.
+ * @param runId The run.
+ * @param outFile The HTML file to write; replaced if it exists.
+ * @param options The tick range.
+ * @returns What was written.
+ * @throws {DamagedRunError | RunReadError | Deno.errors.NotFound | TypeError | RangeError}
+ * As {@linkcode loadRunView}; nothing is written then.
+ * @throws {ArtifactPermissionError} When write access to `outFile` is missing.
+ *
+ * @example Two reports of one run are byte-identical
+ * ```ts
+ * import { abraxasTick, writeRunReport } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const step = () => ({ ok: true });
+ *   await abraxasTick({ tick: 0, runId: "R", mode: "demo", artifactsDir: dir, runSignal: step, runCompress: step, runOverlay: step });
+ *   const written = await writeRunReport(dir, "R", `${dir}/a.html`);
+ *   await writeRunReport(dir, "R", `${dir}/b.html`);
+ *   const a = await Deno.readTextFile(`${dir}/a.html`);
+ *   assert.equal(a, await Deno.readTextFile(`${dir}/b.html`));
+ *   assert.equal(written.bytes, new TextEncoder().encode(a).length);
+ *   assert.match(a, /ERS run <code>R<\/code>/);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export async function writeRunReport(
+  artifactsDir: string,
+  runId: string,
+  outFile: string,
+  options: RunViewOptions = {},
+): Promise<RunViewWritten> {
+  checkOutFile(outFile);
+  const view = await loadRunView(artifactsDir, runId, options);
+  const html = renderRunReport({
+    runId,
+    trendpacks: view.ticks.map((t) => t.trendpack),
+    verdict: view.verdict,
+  });
+  return await writeOut(outFile, html, view);
+}
+
+/**
+ * Writes a run as Chrome Trace Event JSON (see `renderChromeTrace`) to
+ * `outFile`, atomically, after the same checks as {@linkcode writeRunReport}.
+ *
+ * @param artifactsDir The artifacts directory.
+ * @param runId The run.
+ * @param outFile The JSON file to write; replaced if it exists.
+ * @param options The tick range.
+ * @returns What was written.
+ * @throws {DamagedRunError | RunReadError | Deno.errors.NotFound | TypeError | RangeError}
+ * As {@linkcode loadRunView}; nothing is written then.
+ *
+ * @example One complete event per executed task
+ * ```ts
+ * import { abraxasTick, writeRunChromeTrace } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const step = () => ({ ok: true });
+ *   await abraxasTick({ tick: 0, runId: "R", mode: "demo", artifactsDir: dir, runSignal: step, runCompress: step, runOverlay: step });
+ *   await writeRunChromeTrace(dir, "R", `${dir}/trace.json`);
+ *   const trace = JSON.parse(await Deno.readTextFile(`${dir}/trace.json`));
+ *   const slices = trace.traceEvents.filter((e: { ph: string; cat?: string }) => e.ph === "X" && e.cat === "forecast");
+ *   assert.equal(slices.length, 3);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export async function writeRunChromeTrace(
+  artifactsDir: string,
+  runId: string,
+  outFile: string,
+  options: RunViewOptions = {},
+): Promise<RunViewWritten> {
+  checkOutFile(outFile);
+  const view = await loadRunView(artifactsDir, runId, options);
+  const json = renderChromeTrace({ runId, trendpacks: view.ticks.map((t) => t.trendpack) });
+  return await writeOut(outFile, json, view);
+}
+
+function checkOutFile(outFile: unknown): void {
+  if (typeof outFile !== "string" || outFile === "") {
+    typeError(ACTION, "outFile", "a non-empty path", outFile);
+  }
+}
+
+async function writeOut(outFile: string, text: string, view: RunView): Promise<RunViewWritten> {
+  const bytes = new TextEncoder().encode(text);
+  requireAccess("write", outFile);
+  await withPermissionHint(outFile, () => writeFileAtomic(outFile, bytes, false));
+  const first = view.ticks[0] as RunTick;
+  const last = view.ticks[view.ticks.length - 1] as RunTick;
+  return {
+    path: outFile,
+    bytes: bytes.length,
+    fromTick: first.tick,
+    toTick: last.tick,
+    ticks: view.ticks.length,
+  };
+}
