@@ -111,7 +111,7 @@ export interface RunViewWritten {
  *
  * const error = new DamagedRunError("R", [{ path: "viz/R/000000.trendpack.json", message: "SHA-256 differs" }]);
  * assert.equal(error.name, "DamagedRunError");
- * assert.match(error.message, /run R is damaged: viz\/R\/000000\.trendpack\.json: SHA-256 differs/);
+ * assert.match(error.message, /run R as the run is damaged: viz\/R\/000000\.trendpack\.json: SHA-256 differs/);
  * ```
  */
 export class DamagedRunError extends Error {
