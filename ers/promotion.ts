@@ -9,7 +9,8 @@
 
 import { canonicalJsonBytes } from "./canonical_json.ts";
 import { sha256Hex } from "./_sha256.ts";
-import type { Lane, Status, TaskSpec } from "./types.ts";
+import { codePointSortKey } from "./_code_point.ts";
+import type { Lane, Status, TaskSpec, TraceEvent } from "./types.ts";
 import { rangeError, typeError } from "./_validate.ts";
 
 /**
@@ -217,10 +218,14 @@ export interface PromotionWindow {
 }
 
 /**
- * One decision about one task, as PromotionDecision.v0 records it:
- * `promoted` (rule `clean_shadow_window`), `demoted` (rule
- * `forecast_errors_over_max`), or `reset` (rule `definition_changed`: the
- * window restarts and no evidence is carried over; the lane stays).
+ * One decision about one task, as PromotionDecision.v0 records it. Made at
+ * the end of a tick: `promoted` (rule `clean_shadow_window`) and `demoted`
+ * (rule `forecast_errors_over_max`). Made at its start, so that the records
+ * alone say what each tick was judged under: `enrolled` (rule
+ * `declared_candidate`: first tick as a candidate), `reset` (rule
+ * `definition_changed`: the window restarts and no evidence is carried over;
+ * the lane stays) and `withdrawn` (rule `promote_removed`: the task no longer
+ * declares `promote` and runs in its own lane again).
  *
  * @example A promotion after three clean ticks
  * ```ts
@@ -246,18 +251,23 @@ export interface PromotionDecision {
   /** The task. */
   task: string;
   /** What was decided. */
-  decision: "promoted" | "demoted" | "reset";
+  decision: "enrolled" | "promoted" | "demoted" | "reset" | "withdrawn";
   /** The lane it ran in. */
   from: Lane;
   /** The lane it runs in from the next tick on. */
   to: Lane;
   /** The rule that fired. */
-  rule: "clean_shadow_window" | "forecast_errors_over_max" | "definition_changed";
-  /** The window judged (for `reset`, the window dropped). */
+  rule:
+    | "declared_candidate"
+    | "clean_shadow_window"
+    | "forecast_errors_over_max"
+    | "definition_changed"
+    | "promote_removed";
+  /** The window judged (for `reset` and `withdrawn`, the window dropped). */
   window: PromotionWindow;
-  /** The settings judged by. */
+  /** The settings judged by (for `enrolled` and `reset`, those from this tick on). */
   settings: { window: number; max_errors: number; max_skips: number };
-  /** The definition digest it was judged under (for `reset`, the new one). */
+  /** The definition digest it was judged under (for `enrolled` and `reset`, the one from this tick on). */
   definition_sha256: string;
   /** For `reset`: the definition digest the dropped window was gathered under. */
   previous_definition_sha256?: string;
@@ -276,7 +286,7 @@ export interface PromotionDecision {
  *   tick: 0, lane: "shadow", status: "ok",
  * });
  * assert.equal(out.decision, null);
- * assert.equal(out.reset, null);
+ * assert.equal(out.reset?.decision, "enrolled");
  * ```
  */
 export interface PromotionTransition {
@@ -284,7 +294,10 @@ export interface PromotionTransition {
   state: PromotionState;
   /** A promotion or demotion decided at the end of the tick, or `null`. */
   decision: PromotionDecision | null;
-  /** The reset of the window when the definition changed at this tick, or `null`. */
+  /**
+   * The start of a window under a definition at this tick: `enrolled` for
+   * the first step, `reset` when the definition changed, else `null`.
+   */
   reset: PromotionDecision | null;
 }
 
@@ -295,6 +308,7 @@ const ACTION = "advance promotion state";
  * (`undefined` before its first) and one tick's recorded outcome, returns the
  * state after that tick and any decision made at its end:
  *
+ * - the first step enrols the candidate (an `enrolled` decision);
  * - when the definition differs from the state's, the window restarts first
  *   (a `reset`), so no evidence gathered under the old one is carried over;
  * - in the shadow lane, once the last `window` ticks hold at most `maxErrors`
@@ -331,7 +345,9 @@ export function nextPromotionState(
   step: PromotionStep,
 ): PromotionTransition {
   let current = state ?? freshState(step);
-  let reset: PromotionDecision | null = null;
+  let reset: PromotionDecision | null = state === undefined
+    ? judged(current, "enrolled", "shadow", "declared_candidate", [])
+    : null;
   if (current.task !== step.task) rangeError(ACTION, "step.task", `"${current.task}"`, step.task);
   if (state !== undefined && step.tick <= state.lastTick) {
     rangeError(ACTION, "step.tick", `after tick ${state.lastTick}`, step.tick);
@@ -478,4 +494,146 @@ export function promotionDefinitionDigest(
     promote: settingsRecord(promote),
     pipeline_sha256: pipelineSha256 ?? null,
   }));
+}
+
+/**
+ * What makes a task a candidate at a tick: its settings and the digest of its
+ * definition (see {@linkcode promotionDefinitionDigest}).
+ *
+ * @example A candidate, ready for {@linkcode advancePromotions}
+ * ```ts
+ * import type { CandidateDefinition } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const candidate: CandidateDefinition = { settings: { window: 3, maxErrors: 0, maxSkips: 0 }, definition: "d" };
+ * assert.equal(candidate.settings.window, 3);
+ * ```
+ */
+export interface CandidateDefinition {
+  /** The task's promotion settings. */
+  readonly settings: PromoteSettings;
+  /** The digest of its definition. */
+  readonly definition: string;
+}
+
+/**
+ * The lane overrides of a tick (for `RunTickOptions.lanes`): each candidate
+ * whose state puts it in the forecast lane. A task no longer among
+ * `candidates` runs in its own lane.
+ *
+ * @param states Each candidate's state after the previous tick, by name.
+ * @param candidates The tick's candidates, by name.
+ * @returns Task name to lane, only for tasks that move.
+ *
+ * @example A promoted candidate runs in the forecast lane
+ * ```ts
+ * import { advancePromotions, promotionLanes } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const candidates = new Map([["m", { settings: { window: 1, maxErrors: 0, maxSkips: 0 }, definition: "d" }]]);
+ * const trace = [{ tick: 0, task: "m", lane: "shadow", status: "ok", cost_ops: 1, cost_entropy: 0, meta: { tags: [] } }] as const;
+ * assert.deepEqual(promotionLanes(new Map(), candidates), {});
+ * const { states } = advancePromotions(new Map(), 0, candidates, trace);
+ * assert.deepEqual(promotionLanes(states, candidates), { m: "forecast" });
+ * assert.deepEqual(promotionLanes(states, new Map()), {});
+ * ```
+ */
+export function promotionLanes(
+  states: ReadonlyMap<string, PromotionState>,
+  candidates: ReadonlyMap<string, CandidateDefinition>,
+): Record<string, Lane> {
+  const lanes: Record<string, Lane> = Object.create(null);
+  for (const [name, state] of states) {
+    if (state.lane === "forecast" && candidates.has(name)) lanes[name] = "forecast";
+  }
+  return { ...lanes };
+}
+
+/**
+ * What {@linkcode advancePromotions} returns.
+ *
+ * @example The decisions of a tick, in task order
+ * ```ts
+ * import { advancePromotions, type PromotionAdvance } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const advance: PromotionAdvance = advancePromotions(new Map(), 0, new Map(), []);
+ * assert.deepEqual(advance.decisions, []);
+ * assert.equal(advance.states.size, 0);
+ * ```
+ */
+export interface PromotionAdvance {
+  /** Each candidate's state after the tick, by name. */
+  states: ReadonlyMap<string, PromotionState>;
+  /** The tick's decisions, by task name (code point order), each task's in the order made. */
+  decisions: PromotionDecision[];
+}
+
+/**
+ * Applies the rule to every candidate of one tick, from its trace: enrols new
+ * candidates, resets changed ones, withdraws tasks that no longer declare
+ * `promote`, then promotes or demotes. Tasks absent from the trace keep their
+ * state untouched. Pure; the states given are not changed.
+ *
+ * @param states Each candidate's state after the previous tick, by name.
+ * @param tick The tick.
+ * @param candidates The tick's candidates, by name.
+ * @param trace The tick's trace, as run with {@linkcode promotionLanes}.
+ * @returns The states after the tick and the tick's decisions.
+ * @throws {RangeError} When the trace does not follow the states (a candidate
+ * that ran in a lane other than its state's, or a tick not after its last).
+ *
+ * @example Three ticks of a steady candidate with a window of two
+ * ```ts
+ * import { advancePromotions, bindCallable, DeterministicScheduler, promotionLanes, type PromotionState } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const s = new DeterministicScheduler();
+ * s.add(bindCallable({ name: "m", lane: "shadow", priority: 0, costOps: 1, fn: () => 1, promote: { window: 2 } }));
+ * const candidates = new Map([["m", { settings: { window: 2, maxErrors: 0, maxSkips: 0 }, definition: "d" }]]);
+ * let states: ReadonlyMap<string, PromotionState> = new Map();
+ * const seen: string[] = [];
+ * for (const tick of [0, 1, 2]) {
+ *   const out = await s.runTick({
+ *     tick, budgetForecast: { ops: 1 }, budgetShadow: { ops: 1 }, lanes: promotionLanes(states, candidates),
+ *   });
+ *   const advance = advancePromotions(states, tick, candidates, out.trace);
+ *   states = advance.states;
+ *   seen.push(`${out.trace[0]?.lane}${advance.decisions.map((d) => ` ${d.decision}`).join("")}`);
+ * }
+ * assert.deepEqual(seen, ["shadow enrolled", "shadow promoted", "forecast"]);
+ * ```
+ */
+export function advancePromotions(
+  states: ReadonlyMap<string, PromotionState>,
+  tick: number,
+  candidates: ReadonlyMap<string, CandidateDefinition>,
+  trace: readonly TraceEvent[],
+): PromotionAdvance {
+  const next = new Map(states);
+  const made: { key: string; decisions: PromotionDecision[] }[] = [];
+  for (const event of trace) {
+    const state = states.get(event.task);
+    const candidate = candidates.get(event.task);
+    if (candidate === undefined) {
+      if (state === undefined) continue;
+      next.delete(event.task);
+      const withdrawn = judged(state, "withdrawn", event.lane, "promote_removed", state.window);
+      made.push({ key: codePointSortKey(event.task), decisions: [withdrawn] });
+      continue;
+    }
+    const step = nextPromotionState(state, {
+      task: event.task,
+      settings: candidate.settings,
+      definition: candidate.definition,
+      tick,
+      lane: event.lane,
+      status: event.status,
+    });
+    next.set(event.task, step.state);
+    const decisions = [step.reset, step.decision].filter((d) => d !== null);
+    if (decisions.length > 0) made.push({ key: codePointSortKey(event.task), decisions });
+  }
+  made.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return { states: next, decisions: made.flatMap((m) => m.decisions) };
 }

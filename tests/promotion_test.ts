@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  advancePromotions,
   bindCallable,
   type Lane,
   nextPromotionState,
@@ -7,8 +8,10 @@ import {
   type PromoteSettings,
   type PromotionDecision,
   promotionDefinitionDigest,
+  promotionLanes,
   type PromotionState,
   type Status,
+  type TraceEvent,
 } from "../mod.ts";
 
 const settings = (window: number, maxErrors = 0, maxSkips = 0): PromoteSettings => ({
@@ -43,7 +46,8 @@ function fold(
       status,
     });
     for (const decision of [step.reset, step.decision]) {
-      if (decision !== null) out.decisions.push({ tick, decision });
+      if (decision?.decision === "enrolled") assert.equal(tick, 0);
+      else if (decision !== null) out.decisions.push({ tick, decision });
     }
     out.state = step.state;
   });
@@ -375,5 +379,59 @@ Deno.test("promotionDefinitionDigest() changes with costs, priority, tags, setti
   await assert.rejects(
     async () => await promotionDefinitionDigest(bindCallable({ ...base, promote: undefined })),
     TypeError,
+  );
+});
+
+function event(task: string, lane: Lane, status: Status, tick = 0): TraceEvent {
+  return { tick, task, lane, status, cost_ops: 1, cost_entropy: 0, meta: { tags: [] } };
+}
+
+Deno.test("advancePromotions() orders decisions by task and withdraws a task that drops promote", () => {
+  const c = (window: number) => ({ settings: settings(window), definition: `w${window}` });
+  const candidates = new Map([["b", c(1)], ["a", c(1)], ["\u{10000}", c(2)], ["\uffff", c(1)]]);
+  const trace = [...candidates.keys()].map((name) => event(name, "shadow", "ok"));
+  const first = advancePromotions(new Map(), 0, candidates, trace);
+  assert.deepEqual(first.decisions.map((d) => `${d.task} ${d.decision}`), [
+    "a enrolled",
+    "a promoted",
+    "b enrolled",
+    "b promoted",
+    "\uffff enrolled",
+    "\uffff promoted",
+    "\u{10000} enrolled",
+  ]);
+  assert.deepEqual(promotionLanes(first.states, candidates), {
+    a: "forecast",
+    b: "forecast",
+    "\uffff": "forecast",
+  });
+  // b drops promote and runs in its own lane; a is absent and keeps its state.
+  const without = new Map(candidates);
+  without.delete("b");
+  const second = advancePromotions(first.states, 1, without, [
+    event("b", "shadow", "ok", 1),
+    event("\uffff", "forecast", "ok", 1),
+  ]);
+  assert.deepEqual(second.decisions.map((d) => [d.task, d.decision, d.from, d.to, d.rule]), [
+    ["b", "withdrawn", "forecast", "shadow", "promote_removed"],
+  ]);
+  assert.equal(second.states.has("b"), false);
+  assert.equal(second.states.get("a"), first.states.get("a"));
+  assert.equal(first.states.has("b"), true, "the states given are not changed");
+  // Back as a candidate, b is enrolled afresh.
+  const third = advancePromotions(second.states, 2, candidates, [event("b", "shadow", "ok", 2)]);
+  assert.deepEqual(third.decisions.map((d) => d.decision), ["enrolled", "promoted"]);
+});
+
+Deno.test("advancePromotions() refuses a trace that does not follow the states", () => {
+  const candidates = new Map([["m", { settings: settings(1), definition: "d" }]]);
+  const { states } = advancePromotions(new Map(), 0, candidates, [event("m", "shadow", "ok")]);
+  assert.throws(
+    () => advancePromotions(states, 1, candidates, [event("m", "shadow", "ok", 1)]),
+    /'step\.lane' must be "forecast"/,
+  );
+  assert.throws(
+    () => advancePromotions(states, 0, candidates, [event("m", "forecast", "ok")]),
+    /'step\.tick' must be after tick 0/,
   );
 });
