@@ -1,25 +1,15 @@
-// A lane actor: it owns its lane's remaining budget and runs the tasks it is
-// sent, one message at a time. The budget logic is pure (`planTask`,
-// `chargeTask`); running a task body is the only effect, kept in `LaneActor`.
+// A lane actor, as pure logic: its state is the tick and the budget it has
+// left; `laneStep` takes one message to the next state and says what to do
+// (nothing, reply now, or run the task); `settle` turns a run's outcome into
+// the reply. Running a task body is the one effect, and it belongs to the
+// lane's placement (`placement.ts`: in this realm, or a worker's), never to
+// this logic. The same messages drive the lane wherever it is placed.
 
 import { assert } from "./_assert.ts";
-import { Budget } from "./budget.ts";
-import { Mailbox } from "./_mailbox.ts";
-import type {
-  Lane,
-  LaneMessage,
-  SkipMeta,
-  TaskContext,
-  TaskResult,
-  TaskSpec,
-  TraceEvent,
-} from "./types.ts";
-
-/** A lane actor's reply to `lane.run`. */
-export interface LaneReply {
-  readonly result: TaskResult;
-  readonly event: TraceEvent;
-}
+import { freeze, objectToString } from "./_intrinsics.ts";
+import type { RunMessage } from "./_run_order.ts";
+import type { TaskOutcome } from "./placement.ts";
+import type { Lane, LaneMessage, SkipMeta, TaskResult, TaskSpec, TraceEvent } from "./types.ts";
 
 /** Remaining budget of a lane within a tick. */
 export interface LaneBudget {
@@ -27,7 +17,32 @@ export interface LaneBudget {
   readonly entropy: number;
 }
 
-const SKIP_META: SkipMeta = Object.freeze({ reason: "budget" });
+/** A lane actor's state. */
+export interface LaneState {
+  readonly lane: Lane;
+  readonly tick: number;
+  readonly remaining: LaneBudget;
+}
+
+/** A lane actor's reply to a `lane.run` message: the task's result and trace event. */
+export interface LaneReply {
+  readonly result: TaskResult;
+  readonly event: TraceEvent;
+}
+
+/** What a message asks of the lane's placement. */
+export type LaneEffect =
+  | { readonly kind: "none" }
+  | { readonly kind: "reply"; readonly reply: LaneReply }
+  | { readonly kind: "run"; readonly message: RunMessage };
+
+const SKIP_META: SkipMeta = freeze({ reason: "budget" });
+const NONE: LaneEffect = freeze({ kind: "none" });
+
+/** A lane before its first tick. */
+export function idleLane(lane: Lane): LaneState {
+  return { lane, tick: -1, remaining: { ops: 0, entropy: 0 } };
+}
 
 /** Pure: whether `task` fits in `remaining`. */
 export function planTask(remaining: LaneBudget, task: TaskSpec): "run" | "skip" {
@@ -39,6 +54,81 @@ export function chargeTask(remaining: LaneBudget, task: TaskSpec): LaneBudget {
   return { ops: remaining.ops - task.costOps, entropy: remaining.entropy - task.costEntropy };
 }
 
+/**
+ * The lane's transition: `lane.begin` opens a tick with a fresh budget;
+ * `lane.run` charges and runs a task that fits, and replies at once with a
+ * budget skip for one that does not.
+ */
+export function laneStep(
+  state: LaneState,
+  message: LaneMessage,
+): { readonly state: LaneState; readonly effect: LaneEffect } {
+  if (message.type === "lane.begin") {
+    const budget = message.budget;
+    const remaining = { ops: budget.ops, entropy: budget.entropy };
+    return { state: { lane: state.lane, tick: message.tick, remaining }, effect: NONE };
+  }
+  const task = message.task;
+  // The message is built only on failure: this line runs once per task.
+  if (task.lane !== state.lane) {
+    assert(false, `task ${task.name} was sent to the ${state.lane} lane`);
+  }
+  if (planTask(state.remaining, task) === "skip") {
+    return { state, effect: { kind: "reply", reply: skipReply(state.tick, task) } };
+  }
+  const next = { lane: state.lane, tick: state.tick, remaining: chargeTask(state.remaining, task) };
+  return { state: next, effect: { kind: "run", message } };
+}
+
+/** The reply to a task that ran, from how its body ended. */
+export function settle(tick: number, message: RunMessage, outcome: TaskOutcome): LaneReply {
+  const task = message.task;
+  const value = outcome.value;
+  return {
+    result: freeze({
+      name: task.name,
+      lane: task.lane,
+      status: outcome.status,
+      value: value === undefined ? null : value,
+      error: outcome.error,
+      cost_ops: task.costOps,
+      cost_entropy: task.costEntropy,
+    }),
+    event: freeze({
+      tick,
+      task: task.name,
+      lane: task.lane,
+      status: outcome.status,
+      cost_ops: task.costOps,
+      cost_entropy: task.costEntropy,
+      meta: message.meta,
+    }),
+  };
+}
+
+function skipReply(tick: number, task: TaskSpec): LaneReply {
+  return {
+    result: freeze({
+      name: task.name,
+      lane: task.lane,
+      status: "skipped_budget",
+      value: null,
+      error: null,
+      cost_ops: 0,
+      cost_entropy: 0,
+    }),
+    event: freeze({
+      tick,
+      task: task.name,
+      lane: task.lane,
+      status: "skipped_budget",
+      cost_ops: task.costOps,
+      cost_entropy: task.costEntropy,
+      meta: SKIP_META,
+    }),
+  };
+}
+
 /** Formats a thrown value as the reference does: `"<Error name>: <message>"`. */
 export function describeThrown(thrown: unknown): string {
   try {
@@ -46,120 +136,9 @@ export function describeThrown(thrown: unknown): string {
     return String(thrown);
   } catch {
     try {
-      return Object.prototype.toString.call(thrown);
+      return objectToString(thrown);
     } catch {
       return "[a thrown value that cannot be described]"; // a hostile Proxy, say
     }
-  }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === "object" || typeof value === "function") && value !== null &&
-    typeof (value as { then?: unknown }).then === "function";
-}
-
-/** The actor of one lane. */
-export class LaneActor {
-  readonly lane: Lane;
-  readonly mailbox: Mailbox<LaneMessage>;
-  #tick = -1;
-  #context: TaskContext = {};
-  #remaining: LaneBudget = { ops: 0, entropy: 0 };
-
-  constructor(lane: Lane, capacity: number) {
-    this.lane = lane;
-    this.mailbox = new Mailbox(`${lane} lane`, capacity);
-  }
-
-  /** The lane's budget left so far in this tick. */
-  remaining(): Budget {
-    return new Budget(this.#remaining);
-  }
-
-  /**
-   * Handles one message. Returns the reply synchronously when the task body
-   * is synchronous, so that a tick of sync tasks never yields to the event loop.
-   */
-  receive(message: LaneMessage): LaneReply | Promise<LaneReply> | undefined {
-    if (message.type === "lane.begin") {
-      this.#tick = message.tick;
-      this.#context = message.context;
-      this.#remaining = { ops: message.budget.ops, entropy: message.budget.entropy };
-      return undefined;
-    }
-    const task = message.task;
-    // The message is built only on failure: this line runs once per task.
-    if (task.lane !== this.lane) {
-      assert(false, `task ${task.name} was sent to the ${this.lane} lane`);
-    }
-    if (planTask(this.#remaining, task) === "skip") return this.#skip(task);
-    this.#remaining = chargeTask(this.#remaining, task);
-    let value: unknown;
-    let pending: Promise<unknown> | undefined;
-    try {
-      value = task.fn(this.#context);
-      // Reading `then` (or a promise's `constructor`) runs the task's code
-      // too: if it throws, the task is an error, never the tick.
-      if (isThenable(value)) pending = Promise.resolve(value);
-    } catch (thrown) {
-      return this.#settle(message, "error", null, describeThrown(thrown));
-    }
-    if (pending === undefined) return this.#settle(message, "ok", value, null);
-    return pending.then(
-      (resolved) => this.#settle(message, "ok", resolved, null),
-      (thrown) => this.#settle(message, "error", null, describeThrown(thrown)),
-    );
-  }
-
-  #skip(task: TaskSpec): LaneReply {
-    return {
-      result: {
-        name: task.name,
-        lane: task.lane,
-        status: "skipped_budget",
-        value: null,
-        error: null,
-        cost_ops: 0,
-        cost_entropy: 0,
-      },
-      event: {
-        tick: this.#tick,
-        task: task.name,
-        lane: task.lane,
-        status: "skipped_budget",
-        cost_ops: task.costOps,
-        cost_entropy: task.costEntropy,
-        meta: SKIP_META,
-      },
-    };
-  }
-
-  #settle(
-    message: Extract<LaneMessage, { type: "lane.run" }>,
-    status: "ok" | "error",
-    value: unknown,
-    error: string | null,
-  ): LaneReply {
-    const task = message.task;
-    return {
-      result: {
-        name: task.name,
-        lane: task.lane,
-        status,
-        value: value === undefined ? null : value,
-        error,
-        cost_ops: task.costOps,
-        cost_entropy: task.costEntropy,
-      },
-      event: {
-        tick: this.#tick,
-        task: task.name,
-        lane: task.lane,
-        status,
-        cost_ops: task.costOps,
-        cost_entropy: task.costEntropy,
-        meta: message.meta,
-      },
-    };
   }
 }

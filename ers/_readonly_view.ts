@@ -35,10 +35,55 @@
 //   context. Nor are the built-ins themselves, shared by all code: the view
 //   guards the context against writes, not against a task that rewrites them.
 //
+// Tasks run in this realm, next to the view, and may replace any built-in:
+// every built-in the view calls while a task runs (`Reflect.*`, `Object.*`,
+// Map, Set, WeakMap, Date and String methods, `Proxy`) is captured when this
+// module loads (`_intrinsics.ts`) and called through `apply`. Kinds are told by
+// internal slots, never by `instanceof` (which asks `Map[Symbol.hasInstance]`);
+// a Map's or Set's contents are read with the captured `forEach` (an
+// iterator's `next` lives on a prototype a task can change); `Date`'s `toJSON`
+// and `Symbol.toPrimitive` are answered here, as the built-ins look up
+// `toISOString` and `valueOf` on the real date.
+//
 // Each proxy wraps an empty stand-in of the same kind (array, Map, Set, Date,
 // function, object) rather than the real value, so Proxy invariants never bind
 // to the real value's frozen or non-configurable properties, while
 // `Array.isArray` and `typeof` answer as they would for the real value.
+
+import {
+  append,
+  apply,
+  bind,
+  construct,
+  dateGetTime,
+  getOwnPropertyDescriptor,
+  getPrototypeOf,
+  hasOwn,
+  isArray,
+  isDate,
+  isFinite,
+  isMap,
+  isPrototypeOf,
+  isSet,
+  mapForEach,
+  mapGet,
+  mapHas,
+  mapSet,
+  objectToString,
+  ownKeys,
+  promiseThen,
+  ProxyCtor,
+  reflectGet,
+  reflectHas,
+  setForEach,
+  setHas,
+  startsWith,
+  TypeErrorCtor,
+  weakMapGet,
+  weakMapSet,
+  weakSetAdd,
+  weakSetHas,
+} from "./_intrinsics.ts";
 
 /** Returns a read-only view of `value`; primitives are returned as they are. */
 export function readonlyView<T>(value: T): T {
@@ -59,8 +104,13 @@ const INTRINSICS: WeakSet<object> = collectIntrinsics();
 const MAP_MEMBERS = functionMembers(Map.prototype);
 const SET_MEMBERS = functionMembers(Set.prototype);
 const DATE_MEMBERS = functionMembers(Date.prototype);
-const PROMISE_THEN = Promise.prototype.then;
-const IS_PROTOTYPE_OF = Object.prototype.isPrototypeOf;
+const PROMISE_PROTOTYPE = Promise.prototype;
+const DATE_TO_ISO_STRING = Date.prototype.toISOString;
+const DATE_TO_STRING = Date.prototype.toString;
+const DATE_VALUE_OF = Date.prototype.valueOf;
+const MapCtor = Map;
+const SetCtor = Set;
+const DateCtor = Date;
 const ITERATOR_MAP: AnyFunction | undefined = nativeIteratorMap();
 // Map and Set lookups: a key read through the view is looked up as the real
 // value it views; what they return is viewed.
@@ -77,7 +127,6 @@ const SET_OPERATIONS = new Set<PropertyKey>([
   "difference",
   "symmetricDifference",
 ]);
-const SET_VALUES = Set.prototype.values;
 const COLLECTION_ITERATORS = new Set<PropertyKey>(["keys", "values", "entries", Symbol.iterator]);
 
 // The standard constructors and prototypes, and every function they hold.
@@ -144,13 +193,13 @@ function mapIterator(
   source: Iterator<unknown>,
   mapper: (value: unknown, index: number) => unknown,
 ): IterableIterator<unknown> {
-  if (ITERATOR_MAP !== undefined) return Reflect.apply(ITERATOR_MAP, source, [mapper]);
+  if (ITERATOR_MAP !== undefined) return apply(ITERATOR_MAP, source, [mapper]);
   const next = source.next;
   return (function* mapped() {
     let done = false;
     try {
       for (let index = 0;; index++) {
-        const step = Reflect.apply(next, source, []) as IteratorResult<unknown>;
+        const step = apply(next, source, []) as IteratorResult<unknown>;
         if (step.done) {
           done = true;
           return;
@@ -158,14 +207,29 @@ function mapIterator(
         yield mapper(step.value, index);
       }
     } finally {
-      const close: unknown = done ? undefined : Reflect.get(source, "return");
-      if (typeof close === "function") Reflect.apply(close, source, []);
+      const close: unknown = done ? undefined : reflectGet(source, "return");
+      if (typeof close === "function") apply(close, source, []);
     }
   })();
 }
 
 function isIterator(value: object): boolean {
-  return Reflect.apply(IS_PROTOTYPE_OF, ITERATOR_PROTOTYPE, [value]) as boolean;
+  return isPrototypeOf(ITERATOR_PROTOTYPE, value);
+}
+
+// The items of a list we built, one by one, viewed: a generator of our own
+// (its body reads only own properties of `items`, which no task can reach).
+function* viewedItems(items: readonly unknown[], view: (item: unknown) => unknown) {
+  for (let i = 0; i < items.length; i++) yield view(items[i]);
+}
+
+// A Map's entries or a Set's values, read with the captured `forEach`.
+function contents(kind: "map" | "set", real: object): unknown[] {
+  const items: unknown[] = [];
+  if (kind === "map") {
+    mapForEach(real as Map<unknown, unknown>, (v, k) => append(items, [k, v]));
+  } else setForEach(real as Set<unknown>, (v) => append(items, v));
+  return items;
 }
 
 // A prototype's own function-valued members (getters under their own name),
@@ -186,7 +250,7 @@ function isObject(value: unknown): value is object {
 }
 
 function denyWrite(what: PropertyKey): never {
-  throw new TypeError(
+  throw new TypeErrorCtor(
     `Cannot modify the context from a shadow task: the shadow lane only observes (write to ${
       String(what)
     })`,
@@ -194,7 +258,7 @@ function denyWrite(what: PropertyKey): never {
 }
 
 function denyCall(what: PropertyKey): never {
-  throw new TypeError(
+  throw new TypeErrorCtor(
     `Cannot call a function stored in the context from a shadow task: the shadow lane only observes (call of ${
       String(what)
     })`,
@@ -204,10 +268,10 @@ function denyCall(what: PropertyKey): never {
 // Whether `value`, read as `key` from `holder`, is a method: a data property
 // of a prototype on `holder`'s chain, not an own property nor a getter's result.
 function isInheritedMethod(holder: object, key: PropertyKey, value: unknown): boolean {
-  if (Object.hasOwn(holder, key)) return false;
-  for (let at = Reflect.getPrototypeOf(holder); at !== null; at = Reflect.getPrototypeOf(at)) {
-    const descriptor = Reflect.getOwnPropertyDescriptor(at, key);
-    if (descriptor !== undefined) return "value" in descriptor && descriptor.value === value;
+  if (hasOwn(holder, key)) return false;
+  for (let at = getPrototypeOf(holder); at !== null; at = getPrototypeOf(at)) {
+    const descriptor = getOwnPropertyDescriptor(at, key);
+    if (descriptor !== undefined) return hasOwn(descriptor, "value") && descriptor.value === value;
   }
   return false;
 }
@@ -221,51 +285,61 @@ class ViewCache {
 
   /** The real value a view views, or `value` itself when it is not a view. */
   unwrap(value: unknown): unknown {
-    return isObject(value) ? this.#realOf.get(value) ?? value : value;
+    return isObject(value) ? weakMapGet(this.#realOf, value) ?? value : value;
   }
 
   /** A view of `value`; a function is one whose calls throw, naming `name`. */
   wrap(value: unknown, name: PropertyKey): unknown {
-    if (!isObject(value) || INTRINSICS.has(value) || this.#ownViews.has(value)) return value;
+    if (!isObject(value) || this.#passes(value)) return value;
     if (typeof value !== "function") return this.#viewOf(value, name, true);
-    let byName = this.#refused.get(value);
-    if (byName === undefined) this.#refused.set(value, byName = new Map());
-    let view = byName.get(name);
-    if (view === undefined) byName.set(name, view = this.#create(value, name, false));
+    let byName = weakMapGet(this.#refused, value) as Map<PropertyKey, object> | undefined;
+    if (byName === undefined) weakMapSet(this.#refused, value, byName = new MapCtor());
+    let view = mapGet(byName, name) as object | undefined;
+    if (view === undefined) mapSet(byName, name, view = this.#create(value, name, false));
     return view;
   }
 
   /** The view of `value`, read as `key` from `holder`: methods stay callable. */
   member(holder: object, key: PropertyKey, value: unknown): unknown {
     if (
-      typeof value === "function" && !INTRINSICS.has(value) && !this.#ownViews.has(value) &&
-      isInheritedMethod(holder, key, value)
+      typeof value === "function" && !this.#passes(value) && isInheritedMethod(holder, key, value)
     ) return this.#viewOf(value, key, true);
     return this.wrap(value, key);
   }
 
   /** The view of what a method returned. */
   result(value: unknown, name: PropertyKey): unknown {
-    if (!isObject(value) || INTRINSICS.has(value) || this.#ownViews.has(value)) return value;
+    if (!isObject(value) || this.#passes(value)) return value;
     const wrap = (item: unknown) => this.wrap(item, name);
-    if (value instanceof Promise) return Reflect.apply(PROMISE_THEN, value, [wrap]);
+    if (isPrototypeOf(PROMISE_PROTOTYPE, value)) return promiseThen(value, wrap);
     if (isIterator(value)) return mapIterator(value as Iterator<unknown>, wrap);
-    if (Object.prototype.toString.call(value) === "[object AsyncGenerator]") {
+    if (objectToString(value) === "[object AsyncGenerator]") {
       return viewedAsync(value as AsyncIterable<unknown>, wrap);
     }
     return this.wrap(value, name);
   }
 
+  // Built-ins and our own views are returned as they are.
+  #passes(value: object): boolean {
+    return weakSetHas(INTRINSICS, value) || weakSetHas(this.#ownViews, value);
+  }
+
   #viewOf(value: object, name: PropertyKey, callable: boolean): object {
-    let view = this.#views.get(value);
-    if (view === undefined) this.#views.set(value, view = this.#create(value, name, callable));
+    let view = weakMapGet(this.#views, value) as object | undefined;
+    if (view === undefined) {
+      weakMapSet(this.#views, value, view = this.#create(value, name, callable));
+    }
     return view;
   }
 
   #create(real: object, name: PropertyKey, callable: boolean): object {
-    const view = new Proxy(standIn(real), new ViewHandler(real, this, name, callable));
-    this.#ownViews.add(view);
-    this.#realOf.set(view, real);
+    const kind = kindOf(real);
+    const view = new ProxyCtor(
+      standIn(real, kind),
+      new ViewHandler(real, this, name, callable, kind),
+    );
+    weakSetAdd(this.#ownViews, view);
+    weakMapSet(this.#realOf, view, real);
     return view;
   }
 }
@@ -276,21 +350,23 @@ async function* viewedAsync(source: AsyncIterable<unknown>, wrap: (item: unknown
   for await (const item of source) yield wrap(item);
 }
 
+// By internal slot: a Proxy of a Map, or an object whose prototype is
+// `Map.prototype`, is an "object" (the built-in members refuse it anyway).
 function kindOf(real: object): Kind {
-  if (real instanceof Map) return "map";
-  if (real instanceof Set) return "set";
-  if (real instanceof Date) return "date";
+  if (isMap(real)) return "map";
+  if (isSet(real)) return "set";
+  if (isDate(real)) return "date";
   return "object";
 }
 
-function standIn(real: object): object {
+function standIn(real: object, kind: Kind): object {
   // A bound function is callable, constructible when its target is, and has
   // no non-configurable property (unlike a function's `prototype`).
-  if (typeof real === "function") return function standIn() {}.bind(null);
-  if (Array.isArray(real)) return [];
-  if (real instanceof Map) return new Map();
-  if (real instanceof Set) return new Set();
-  if (real instanceof Date) return new Date(0);
+  if (typeof real === "function") return bind(function standIn() {}, null);
+  if (isArray(real)) return [];
+  if (kind === "map") return new MapCtor();
+  if (kind === "set") return new SetCtor();
+  if (kind === "date") return new DateCtor(0);
   return {};
 }
 
@@ -301,57 +377,65 @@ class ViewHandler implements ProxyHandler<object> {
   readonly #callable: boolean;
   readonly #kind: Kind;
 
-  constructor(real: object, cache: ViewCache, name: PropertyKey, callable: boolean) {
+  constructor(real: object, cache: ViewCache, name: PropertyKey, callable: boolean, kind: Kind) {
     this.#real = real;
     this.#cache = cache;
     this.#name = name;
     this.#callable = callable;
-    this.#kind = kindOf(real);
+    this.#kind = kind;
   }
 
   get(_target: object, key: PropertyKey, receiver: unknown): unknown {
     const kind = this.#kind;
     if (kind === "map" || kind === "set") return this.#collectionMember(kind, key, receiver);
-    if (kind === "date" && DATE_MEMBERS.has(key)) return this.#dateMember(key);
-    return this.#cache.member(this.#real, key, Reflect.get(this.#real, key, receiver));
+    if (kind === "date" && mapHas(DATE_MEMBERS, key)) return this.#dateMember(key);
+    return this.#cache.member(this.#real, key, reflectGet(this.#real, key, receiver));
   }
 
   has(_target: object, key: PropertyKey): boolean {
-    return Reflect.has(this.#real, key);
+    return reflectHas(this.#real, key);
   }
 
   ownKeys(): ArrayLike<string | symbol> {
-    return Reflect.ownKeys(this.#real);
+    return ownKeys(this.#real);
   }
 
   getOwnPropertyDescriptor(target: object, key: PropertyKey): PropertyDescriptor | undefined {
-    const descriptor = Reflect.getOwnPropertyDescriptor(this.#real, key);
-    if (descriptor === undefined) return undefined;
+    const real = getOwnPropertyDescriptor(this.#real, key);
+    if (real === undefined) return undefined;
     const cache = this.#cache;
-    if ("value" in descriptor) descriptor.value = cache.wrap(descriptor.value, key);
-    if (descriptor.get) descriptor.get = cache.wrap(descriptor.get, `get ${String(key)}`) as never;
-    if (descriptor.set) descriptor.set = cache.wrap(descriptor.set, `set ${String(key)}`) as never;
+    // A descriptor of our own with no prototype: a `get` or `value` a task put
+    // on `Object.prototype` is neither read here nor by the engine.
+    const descriptor: PropertyDescriptor = { __proto__: null } as PropertyDescriptor;
+    descriptor.enumerable = real.enumerable;
+    if (hasOwn(real, "value")) {
+      descriptor.value = cache.wrap(real.value, key);
+      descriptor.writable = real.writable;
+    } else {
+      descriptor.get = cache.wrap(real.get, `get ${String(key)}`) as never;
+      descriptor.set = cache.wrap(real.set, `set ${String(key)}`) as never;
+    }
     // Report what the stand-in can honour: only its own fixed properties (an
     // array's `length`) are non-configurable, and those are writable.
-    const fixed = Reflect.getOwnPropertyDescriptor(target, key);
+    const fixed = getOwnPropertyDescriptor(target, key);
     descriptor.configurable = fixed === undefined || fixed.configurable === true;
-    if (!descriptor.configurable && "value" in descriptor) descriptor.writable = fixed?.writable;
+    if (!descriptor.configurable && hasOwn(real, "value")) descriptor.writable = fixed?.writable;
     return descriptor;
   }
 
   getPrototypeOf(): object | null {
-    return this.#cache.wrap(Reflect.getPrototypeOf(this.#real), "a prototype") as object | null;
+    return this.#cache.wrap(getPrototypeOf(this.#real), "a prototype") as object | null;
   }
 
   apply(_target: object, thisArg: unknown, args: unknown[]): unknown {
     if (!this.#callable) denyCall(this.#name);
-    const result = Reflect.apply(this.#real as AnyFunction, thisArg, args);
+    const result = apply(this.#real as AnyFunction, thisArg, args);
     return this.#cache.result(result, `the result of ${String(this.#name)}()`);
   }
 
   construct(_target: object, args: unknown[]): object {
     if (!this.#callable) denyCall(this.#name);
-    const result = Reflect.construct(this.#real as AnyFunction, args);
+    const result = construct(this.#real as AnyFunction, args);
     return this.#cache.result(result, `the result of new ${String(this.#name)}()`) as object;
   }
 
@@ -381,50 +465,74 @@ class ViewHandler implements ProxyHandler<object> {
   #collectionMember(kind: "map" | "set", key: PropertyKey, receiver: unknown): unknown {
     const real = this.#real;
     const cache = this.#cache;
-    const intrinsic = (kind === "map" ? MAP_MEMBERS : SET_MEMBERS).get(key);
+    const intrinsic = mapGet(kind === "map" ? MAP_MEMBERS : SET_MEMBERS, key) as
+      | AnyFunction
+      | undefined;
     const entry = kind === "map" ? "a Map entry" : "a Set entry";
     const view = (item: unknown) => cache.wrap(item, entry);
     const refuse = () => denyWrite(`${kind === "map" ? "Map" : "Set"}.${String(key)}`);
     if (intrinsic === undefined) {
       // Not a built-in member: data reads as usual, `constructor` included.
-      const value = Reflect.get(real, key, receiver);
+      const value = reflectGet(real, key, receiver);
       return typeof value === "function" && key !== "constructor"
         ? refuse
         : cache.member(real, key, value);
     }
-    if (key === "size") return Reflect.apply(intrinsic, real, []);
-    if (COLLECTION_LOOKUPS.has(key)) {
-      return (item: unknown) => view(Reflect.apply(intrinsic, real, [cache.unwrap(item)]));
+    if (key === "size") return apply(intrinsic, real, []);
+    if (setHas(COLLECTION_LOOKUPS, key)) {
+      return (item: unknown) => view(apply(intrinsic, real, [cache.unwrap(item)]));
     }
-    if (kind === "set" && SET_OPERATIONS.has(key)) {
+    if (kind === "set" && setHas(SET_OPERATIONS, key)) {
       return (...args: unknown[]) => {
-        const viewed = new Set(
-          mapIterator(Reflect.apply(SET_VALUES, real, []), view),
-        );
-        return view(Reflect.apply(intrinsic, viewed, args));
+        const viewed = new SetCtor(viewedItems(contents("set", real), view));
+        return view(apply(intrinsic, viewed, args));
       };
     }
-    if (COLLECTION_ITERATORS.has(key)) {
-      const pairs = key === "entries" || (kind === "map" && key === Symbol.iterator);
-      const item = pairs ? ([k, v]: [unknown, unknown]) => [view(k), view(v)] : view;
-      return () =>
-        mapIterator(Reflect.apply(intrinsic, real, []), item as (value: unknown) => unknown);
+    if (setHas(COLLECTION_ITERATORS, key)) {
+      return () => viewedItems(contents(kind, real), itemView(kind, key, view));
     }
     if (key === "forEach") {
       const self = cache.wrap(real, entry);
       return (callback: AnyFunction, thisArg?: unknown) =>
-        Reflect.apply(intrinsic, real, [
-          (v: unknown, k: unknown) => Reflect.apply(callback, thisArg, [view(v), view(k), self]),
+        apply(intrinsic, real, [
+          (v: unknown, k: unknown) => apply(callback, thisArg, [view(v), view(k), self]),
         ]);
     }
     return refuse;
   }
 
   // Date's own methods, bound to the real date; every `set*` method throws.
+  // `toJSON` and `Symbol.toPrimitive` look up `toISOString` and `valueOf` on
+  // their receiver, where a task may have replaced them: they are answered
+  // from the captured methods instead.
   #dateMember(key: PropertyKey): unknown {
-    if (typeof key === "string" && key.startsWith("set")) return () => denyWrite(`Date.${key}`);
-    const intrinsic = DATE_MEMBERS.get(key) as AnyFunction;
+    if (typeof key === "string" && startsWith(key, "set")) return () => denyWrite(`Date.${key}`);
     const real = this.#real;
-    return (...args: unknown[]) => Reflect.apply(intrinsic, real, args);
+    if (key === "toJSON") {
+      return () => isFinite(dateGetTime(real)) ? apply(DATE_TO_ISO_STRING, real, []) : null;
+    }
+    if (key === Symbol.toPrimitive) {
+      return (hint: unknown) => {
+        if (hint !== "string" && hint !== "default" && hint !== "number") {
+          throw new TypeErrorCtor(`Invalid hint: ${String(hint)}`);
+        }
+        return apply(hint === "number" ? DATE_VALUE_OF : DATE_TO_STRING, real, []);
+      };
+    }
+    const intrinsic = mapGet(DATE_MEMBERS, key) as AnyFunction;
+    return (...args: unknown[]) => apply(intrinsic, real, args);
   }
+}
+
+// How one item of a collection's contents (a Map's `[key, value]`, a Set's
+// value) is viewed by the iterator `key`.
+function itemView(
+  kind: "map" | "set",
+  key: PropertyKey,
+  view: (item: unknown) => unknown,
+): (item: unknown) => unknown {
+  if (kind === "set") return key === "entries" ? (v) => [view(v), view(v)] : view;
+  if (key === "keys") return (pair) => view((pair as [unknown, unknown])[0]);
+  if (key === "values") return (pair) => view((pair as [unknown, unknown])[1]);
+  return (pair) => [view((pair as [unknown, unknown])[0]), view((pair as [unknown, unknown])[1])];
 }

@@ -1,12 +1,28 @@
-// The tick supervisor: it posts every task of the tick to its lane's mailbox
-// in the stable order, then relays the mail one message at a time, forecast
-// lane first, collecting results and the trace. `#relay` is the one place
-// every message passes through.
+// The tick supervisor. For each lane, forecast first, it relays the tick's
+// messages in the stable order (a `lane.begin`, then one `lane.run` per task)
+// through the lane's pure logic (`laneStep`), hands the tasks that fit to the
+// lane's placement as one batch, and assembles the replies into the results
+// and the trace itself. `#relay` is the one place every message passes
+// through, and where the relay hook observes it. The shadow lane starts from
+// the context as the forecast lane left it.
+//
+// Everything here runs next to task code when lanes are in-process, so it
+// calls only captured built-ins (`_intrinsics.ts`): a task that replaces
+// `Array.prototype.push` never sees the trace.
 
 import { assert } from "./_assert.ts";
-import type { Budget } from "./budget.ts";
-import { LaneActor, type LaneReply } from "./_lane.ts";
-import type { LaneOrder } from "./_run_order.ts";
+import { Budget } from "./budget.ts";
+import { append, hasOwn, objectCreate } from "./_intrinsics.ts";
+import {
+  idleLane,
+  type LaneBudget,
+  type LaneReply,
+  type LaneState,
+  laneStep,
+  settle,
+} from "./_lane.ts";
+import type { LaneBatchResult, LanePlacement } from "./placement.ts";
+import type { LaneOrder, RunMessage } from "./_run_order.ts";
 import type { Lane, LaneMessage, TaskContext, TaskResult, TraceEvent } from "./types.ts";
 
 /** The outcome of one tick, before the facade shapes it. */
@@ -22,69 +38,43 @@ export type RelayHook = (lane: Lane, message: LaneMessage) => void;
 /** The lanes in the order their mail is relayed. */
 export const LANE_ORDER: readonly Lane[] = ["forecast", "shadow"];
 
+/** Where each lane's task bodies run. */
+export interface Placements {
+  readonly forecast: LanePlacement;
+  readonly shadow: LanePlacement;
+}
+
 export class TickSupervisor {
-  readonly #forecast: LaneActor;
-  readonly #shadow: LaneActor;
+  readonly #placements: Placements;
   readonly #hook: RelayHook | undefined;
 
-  constructor(mailboxCapacity: number, hook?: RelayHook) {
-    // +1: each lane also receives its `lane.begin` message.
-    this.#forecast = new LaneActor("forecast", mailboxCapacity + 1);
-    this.#shadow = new LaneActor("shadow", mailboxCapacity + 1);
+  constructor(placements: Placements, hook?: RelayHook) {
+    this.#placements = placements;
     this.#hook = hook;
   }
 
   /**
    * Runs one tick. `order` holds each lane's `lane.run` messages already in
-   * the stable order; the shadow lane gets `contexts.shadow`, a read-only view.
+   * the stable order; the forecast lane starts from `context`.
    */
   async runTick(
     order: LaneOrder,
     tick: number,
     budgets: { forecast: Budget; shadow: Budget },
-    contexts: { forecast: TaskContext; shadow: TaskContext },
+    context: TaskContext,
   ): Promise<TickOutcome> {
-    const forecast = this.#forecast;
-    const shadow = this.#shadow;
-    try {
-      forecast.mailbox.post({
-        type: "lane.begin",
-        tick,
-        budget: budgets.forecast,
-        context: contexts.forecast,
-      });
-      shadow.mailbox.post({
-        type: "lane.begin",
-        tick,
-        budget: budgets.shadow,
-        context: contexts.shadow,
-      });
-      for (const message of order.forecast) forecast.mailbox.post(message);
-      for (const message of order.shadow) shadow.mailbox.post(message);
-      return await this.#relayAll(order);
-    } catch (thrown) {
-      // An aborted tick (a throwing relay hook, a broken invariant) leaves no
-      // mail behind: the next tick starts from empty mailboxes.
-      forecast.mailbox.clear();
-      shadow.mailbox.clear();
-      throw thrown;
-    }
-  }
-
-  async #relayAll(order: LaneOrder): Promise<TickOutcome> {
-    const forecast = this.#forecast;
-    const shadow = this.#shadow;
-    const results: Record<string, TaskResult> = Object.create(null);
+    const results: Record<string, TaskResult> = objectCreate(null);
     const trace: TraceEvent[] = [];
-    for (const actor of [forecast, shadow]) {
-      while (actor.mailbox.length > 0) {
-        let reply = this.#relay(actor);
-        if (reply === undefined) continue;
-        if (reply instanceof Promise) reply = await reply;
-        results[reply.result.name] = reply.result;
-        trace.push(reply.event);
-      }
-    }
+    const forecast = await this.#runLane("forecast", order.forecast, tick, budgets.forecast, {
+      context,
+      results,
+      trace,
+    });
+    const shadow = await this.#runLane("shadow", order.shadow, tick, budgets.shadow, {
+      context: forecast.context,
+      results,
+      trace,
+    });
     assert(
       trace.length === order.forecast.length + order.shadow.length,
       "one trace event per task",
@@ -92,13 +82,61 @@ export class TickSupervisor {
     return {
       results,
       trace,
-      remaining: { forecast: forecast.remaining(), shadow: shadow.remaining() },
+      remaining: { forecast: new Budget(forecast.remaining), shadow: new Budget(shadow.remaining) },
     };
   }
 
-  #relay(actor: LaneActor): LaneReply | Promise<LaneReply> | undefined {
-    const message = actor.mailbox.take();
-    this.#hook?.(actor.lane, message);
-    return actor.receive(message);
+  async #runLane(
+    lane: Lane,
+    messages: readonly RunMessage[],
+    tick: number,
+    budget: Budget,
+    into: { context: TaskContext; results: Record<string, TaskResult>; trace: TraceEvent[] },
+  ): Promise<{ context: TaskContext; remaining: LaneBudget }> {
+    let state = this.#relay(idleLane(lane), {
+      type: "lane.begin",
+      tick,
+      budget,
+      context: into.context,
+    }).state;
+    // Replies known now (budget skips) in their places; `undefined` where a
+    // task runs, filled once its placement reports the outcome.
+    const replies: (LaneReply | undefined)[] = [];
+    const runs: RunMessage[] = [];
+    for (let i = 0; i < messages.length; i++) {
+      const message = messages[i] as RunMessage;
+      const step = this.#relay(state, message);
+      state = step.state;
+      const effect = step.effect;
+      if (effect.kind === "reply") append(replies, effect.reply);
+      else {
+        append(replies, undefined);
+        append(runs, message);
+      }
+    }
+    const pending = this.#placements[lane].run({ lane, tick, context: into.context, runs });
+    // A batch result of its own, not a promise; asked without `instanceof`,
+    // which a task could answer by giving `Promise` a `Symbol.hasInstance`.
+    const ran: LaneBatchResult = hasOwn(pending, "outcomes")
+      ? pending as LaneBatchResult
+      : await pending;
+    const outcomes = ran.outcomes;
+    assert(outcomes.length === runs.length, "one outcome per task run");
+    let next = 0;
+    for (let i = 0; i < replies.length; i++) {
+      let reply = replies[i];
+      if (reply === undefined) {
+        reply = settle(tick, runs[next] as RunMessage, outcomes[next] as (typeof outcomes)[0]);
+        next++;
+      }
+      into.results[reply.result.name] = reply.result;
+      append(into.trace, reply.event);
+    }
+    return { context: ran.context, remaining: state.remaining };
+  }
+
+  #relay(state: LaneState, message: LaneMessage): ReturnType<typeof laneStep> {
+    this.#hook?.(state.lane, message);
+    return laneStep(state, message);
   }
 }

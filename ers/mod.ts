@@ -22,6 +22,7 @@ export * from "./canonical_json.ts";
 export * from "./invariance.ts";
 export * from "./pipeline.ts";
 export * from "./promotion.ts";
+export * from "./placement.ts";
 export * from "./scheduler.ts";
 export * from "./trace.ts";
 export * from "./types.ts";

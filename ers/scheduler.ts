@@ -6,10 +6,10 @@
 
 import type { Budget, BudgetInit } from "./budget.ts";
 import { ensureTaskSpec } from "./_task_spec.ts";
-import { readonlyView } from "./_readonly_view.ts";
 import { type RunMessage, RunOrder } from "./_run_order.ts";
 import { TickSupervisor } from "./_supervisor.ts";
 import { applyLaneOverrides, checkLaneOverrides } from "./_lane_override.ts";
+import { inProcessPlacement, type LanePlacement } from "./placement.ts";
 import type { Lane, LaneMessage, TaskContext, TaskResult, TaskSpec, TraceEvent } from "./types.ts";
 import { budgetFrom } from "./_budget_from.ts";
 import {
@@ -57,15 +57,22 @@ export const DEFAULT_MAX_TASKS = 1_048_576;
  */
 export interface DeterministicSchedulerOptions {
   /**
-   * Most tasks the scheduler may hold, a positive integer; it also bounds each
-   * lane's mailbox (that many `lane.run` messages plus the `lane.begin`).
+   * Most tasks the scheduler may hold, a positive integer.
    *
    * @default {1048576}
    */
   maxTasks?: number;
   /**
+   * Where each lane's task bodies run. `openPipeline()` (in `./runtime`)
+   * places them in workers; a lane left out runs in this realm.
+   *
+   * Defaults to both lanes in this realm ({@linkcode inProcessPlacement}).
+   */
+  placement?: { readonly forecast?: LanePlacement; readonly shadow?: LanePlacement };
+  /**
    * Called with every message the tick supervisor relays, in relay order,
    * just before the lane actor receives it: a tracing hook for diagnostics.
+   * A lane's messages are relayed before its batch of task bodies runs.
    * It must not throw and must not depend on the wall clock if its output
    * feeds anything hashed.
    */
@@ -105,7 +112,8 @@ export interface RunTickOptions {
   /** The shadow lane's budget for this tick. */
   budgetShadow: Budget | BudgetInit;
   /**
-   * Passed to forecast tasks as is and to shadow tasks as a read-only view.
+   * Passed to forecast tasks as is and to shadow tasks as a read-only view
+   * (of the context as the forecast lane left it).
    *
    * Defaults to `{}`.
    */
@@ -179,8 +187,10 @@ export interface TickOutput {
  * budget; a task that runs is charged, a skipped one is not. No wall clock, no
  * randomness: the same tasks and inputs give the same trace.
  *
- * Internally each lane is an actor that owns its budget; a tick supervisor
- * relays their messages one at a time. The sorted order is kept between ticks;
+ * Internally each lane is an actor whose logic is a pure transition (its
+ * budget and a message give the next budget and a reply); a tick supervisor
+ * relays every message through it and hands the tasks that fit to the lane's
+ * placement, which runs their bodies one after another. The sorted order is kept between ticks;
  * tasks added since the last tick are sorted alone and merged into it.
  *
  * @example One forecast and one shadow task
@@ -227,8 +237,15 @@ export class DeterministicScheduler {
     if (onRelay !== undefined && typeof onRelay !== "function") {
       typeError("create scheduler", "onRelay", "a function", onRelay);
     }
+    const placement = orDefault(options.placement, {});
+    if (!isPlainObject(placement)) {
+      typeError("create scheduler", "placement", "an object", placement);
+    }
     this.#supervisor = new TickSupervisor(
-      maxTasks,
+      {
+        forecast: checkPlacement("forecast", placement.forecast),
+        shadow: checkPlacement("shadow", placement.shadow),
+      },
       onRelay as DeterministicSchedulerOptions["onRelay"],
     );
   }
@@ -338,11 +355,22 @@ export class DeterministicScheduler {
         moves === undefined ? order : applyLaneOverrides(order, moves),
         tick,
         { forecast: budgetForecast, shadow: budgetShadow },
-        { forecast: context, shadow: readonlyView(context) },
+        context,
       );
       return { tick, ...outcome };
     } finally {
       this.#running = false;
     }
   }
+}
+
+function checkPlacement(lane: Lane, placement: unknown): LanePlacement {
+  if (placement === undefined) return inProcessPlacement;
+  if (
+    (typeof placement !== "object" && typeof placement !== "function") || placement === null ||
+    typeof (placement as { run?: unknown }).run !== "function"
+  ) {
+    typeError("create scheduler", `placement.${lane}`, "an object with a run() method", placement);
+  }
+  return placement as LanePlacement;
 }

@@ -216,8 +216,12 @@ export function ersTraceToTrendpack(options: TrendpackOptions): TrendPack {
   const timeline: TrendPack["timeline"] = [];
   const errors: TrendPack["errors"] = [];
   const skipped: TrendPack["skipped"] = [];
-  for (const e of trace) {
-    timeline.push({
+  // An index loop and `append`, never `for...of` or `push`: in inline lanes,
+  // a task may have replaced the array iterator's `next` or
+  // `Array.prototype.push` to reach these lists.
+  for (let i = 0; i < trace.length; i++) {
+    const e = trace[i] as TraceEvent;
+    append(timeline, {
       task: e.task,
       lane: e.lane,
       status: e.status,
@@ -229,7 +233,7 @@ export function ersTraceToTrendpack(options: TrendpackOptions): TrendPack {
     if (e.lane === "shadow") stats.shadow_events++;
     if (e.status === "ok") stats.ok_events++;
     if (e.status === "skipped_budget") {
-      skipped.push({
+      append(skipped, {
         task: e.task,
         lane: e.lane,
         cost_ops: e.cost_ops,
@@ -238,7 +242,7 @@ export function ersTraceToTrendpack(options: TrendpackOptions): TrendPack {
       continue;
     }
     if (e.status === "error") {
-      errors.push({ task: e.task, lane: e.lane, cost_ops: e.cost_ops, meta: e.meta });
+      append(errors, { task: e.task, lane: e.lane, cost_ops: e.cost_ops, meta: e.meta });
     }
     const lane = e.lane === "forecast"
       ? spend.forecast
@@ -263,4 +267,19 @@ export function ersTraceToTrendpack(options: TrendpackOptions): TrendPack {
     skipped,
     stats,
   };
+}
+
+// `Reflect.defineProperty`, captured when this module loads, before any task.
+const defineProperty = Reflect.defineProperty;
+
+// Appends `value` as an own property: no `Array.prototype.push` and no setter
+// a task put on `Array.prototype` runs.
+function append<T>(list: T[], value: T): void {
+  defineProperty(list, list.length, {
+    __proto__: null,
+    value,
+    writable: true,
+    enumerable: true,
+    configurable: true,
+  } as PropertyDescriptor);
 }
