@@ -14,7 +14,6 @@ import { append, promiseResolve, promiseThen } from "./_intrinsics.ts";
 import { readonlyView } from "./_readonly_view.ts";
 import type { Lane, LaneMessage, TaskContext } from "./types.ts";
 
-/** The message that runs one task. */
 type RunMessage = Extract<LaneMessage, { type: "lane.run" }>;
 
 /**
@@ -71,7 +70,7 @@ export interface LaneBatch {
    */
   readonly context: TaskContext;
   /** The tasks to run, in order; each runs once the one before has settled. */
-  readonly runs: readonly RunMessage[];
+  readonly runs: readonly Extract<LaneMessage, { type: "lane.run" }>[];
 }
 
 /**
