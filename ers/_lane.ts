@@ -85,7 +85,7 @@ export function settle(tick: number, message: RunMessage, outcome: TaskOutcome):
   const task = message.task;
   const value = outcome.value;
   return {
-    result: freeze({
+    result: {
       name: task.name,
       lane: task.lane,
       status: outcome.status,
@@ -93,8 +93,8 @@ export function settle(tick: number, message: RunMessage, outcome: TaskOutcome):
       error: outcome.error,
       cost_ops: task.costOps,
       cost_entropy: task.costEntropy,
-    }),
-    event: freeze({
+    },
+    event: {
       tick,
       task: task.name,
       lane: task.lane,
@@ -102,13 +102,13 @@ export function settle(tick: number, message: RunMessage, outcome: TaskOutcome):
       cost_ops: task.costOps,
       cost_entropy: task.costEntropy,
       meta: message.meta,
-    }),
+    },
   };
 }
 
 function skipReply(tick: number, task: TaskSpec): LaneReply {
   return {
-    result: freeze({
+    result: {
       name: task.name,
       lane: task.lane,
       status: "skipped_budget",
@@ -116,8 +116,8 @@ function skipReply(tick: number, task: TaskSpec): LaneReply {
       error: null,
       cost_ops: 0,
       cost_entropy: 0,
-    }),
-    event: freeze({
+    },
+    event: {
       tick,
       task: task.name,
       lane: task.lane,
@@ -125,7 +125,7 @@ function skipReply(tick: number, task: TaskSpec): LaneReply {
       cost_ops: task.costOps,
       cost_entropy: task.costEntropy,
       meta: SKIP_META,
-    }),
+    },
   };
 }
 

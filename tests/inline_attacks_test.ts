@@ -149,13 +149,16 @@ const ATTACKS: Attack[] = [
     name: "Object.prototype.get and .value",
     install(seen) {
       for (const key of ["get", "value", "set"]) {
+        // A descriptor with no prototype: the `get` defined first must not
+        // make the next definitions inherit it.
         Object.defineProperty(Object.prototype, key, {
+          __proto__: null,
           configurable: true,
           get(this: unknown) {
             seen.add(this);
             return undefined;
           },
-        });
+        } as PropertyDescriptor);
       }
       return () => {
         for (const key of ["get", "value", "set"]) delete (Object.prototype as Any)[key];
