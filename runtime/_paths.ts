@@ -45,3 +45,8 @@ export function isSafeRelPath(path: string): boolean {
 export function tempName(name: string): string {
   return `.${name}.tmp`;
 }
+
+/** The seal chain of a run, relative to the artifacts root. */
+export function sealRelPath(runId: string): string {
+  return `manifests/${runId}.seal.json`;
+}

@@ -119,3 +119,36 @@ export class ManifestError extends Error {
     this.problem = problem;
   }
 }
+
+/**
+ * Raised when a run cannot be sealed, or a seal key file cannot be used: the
+ * message names the file and what is wrong with it.
+ *
+ * @example The file is named
+ * ```ts
+ * import { SealError } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new SealError("keys/ci.key", "Cannot use seal key file keys/ci.key: it does not exist");
+ * assert.equal(error.name, "SealError");
+ * assert.equal(error.path, "keys/ci.key");
+ * assert.match(error.message, /keys\/ci\.key/);
+ * ```
+ */
+export class SealError extends Error {
+  /** Always `"SealError"`. */
+  override name = "SealError";
+  /** The file concerned: a key file, a seal file, or an artifact. */
+  readonly path: string;
+
+  /**
+   * Creates the error.
+   *
+   * @param path The file concerned.
+   * @param message The whole message, naming `path`.
+   */
+  constructor(path: string, message: string) {
+    super(message);
+    this.path = path;
+  }
+}

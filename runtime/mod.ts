@@ -31,3 +31,5 @@ export * from "./tick.ts";
 export * from "./verify.ts";
 export * from "./run_reader.ts";
 export * from "./run_report.ts";
+export * from "./seal.ts";
+export * from "./seal_key.ts";

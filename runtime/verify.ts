@@ -10,9 +10,11 @@ import { ManifestError } from "./errors.ts";
 import { requireAccess, withPermissionHint } from "./_fs.ts";
 import { readManifestFiles, readRecordedFile, requireDirectory } from "./_read.ts";
 import { ManifestModel, type ManifestRecord } from "./_manifest.ts";
-import { checkRunId } from "./_paths.ts";
+import { checkRunId, RUN_ID_PATTERN, sealRelPath } from "./_paths.ts";
 import { ARTIFACT_LAYOUT, artifactPath } from "./layout.ts";
 import { parseJson } from "./_json.ts";
+import { type Chain, checkPublicKey, checkRunSeal, readChain } from "./_seal_chain.ts";
+import type { SealPublicKey } from "./seal_key.ts";
 
 /**
  * One problem, naming the file it concerns.
@@ -56,7 +58,7 @@ export interface VerifyIssue {
  *     tick: 0, runId: "R", mode: "demo", artifactsDir: dir, runSignal: step, runCompress: step, runOverlay: step,
  *   });
  *   const report: VerifyReport = await verifyArtifacts(dir);
- *   assert.deepEqual(report, { ok: true, runs: ["R"], records: 2, errors: [], warnings: [] });
+ *   assert.deepEqual(report, { ok: true, runs: ["R"], records: 2, seals: 0, errors: [], warnings: [] });
  * } finally {
  *   await Deno.remove(dir, { recursive: true });
  * }
@@ -69,6 +71,8 @@ export interface VerifyReport {
   runs: string[];
   /** How many manifest records were checked. */
   records: number;
+  /** How many seals were checked (see `sealRun()`). */
+  seals: number;
   /** Recorded artifacts that are missing or differ; RunIndexes that disagree with their TrendPack; bad manifests. */
   errors: VerifyIssue[];
   /** Files no record names, such as temporary files left by a killed writer. */
@@ -102,8 +106,14 @@ export interface VerifyReport {
  * ```
  */
 export interface VerifyOptions {
-  /** Check only this run (its manifest must exist). */
+  /** Check only this run (its manifest, or its seal, must exist). */
   runId?: string;
+  /**
+   * Check every seal's signature with this key (from `readSealPublicKey()`);
+   * every run checked must then be sealed. Without it, seals are still
+   * checked, all but their signatures.
+   */
+  publicKey?: SealPublicKey;
 }
 
 /**
@@ -115,13 +125,21 @@ export interface VerifyOptions {
  * warning; a pending journal of an interrupted update is applied in memory and
  * warned of.
  *
+ * A sealed run's seals are checked too (see `verifySeal()`): the chain, that
+ * every artifact a seal names still matches it, and that the manifest still
+ * holds every record a seal names (so a deleted or emptied manifest is an
+ * error); with `publicKey`, every seal's signature, and an unsealed run is an
+ * error.
+ *
  * Needs only read access.
  *
  * @param artifactsDir The artifacts directory.
  * @param options Limit the check to one run.
  * @returns Errors and warnings, each naming its path.
- * @throws {TypeError | RangeError} When `options.runId` is not a valid run id.
- * @throws {Deno.errors.NotFound} When the directory, or the run's manifest, does not exist.
+ * @throws {TypeError | RangeError} When `options.runId` is not a valid run id,
+ * or `options.publicKey` not a public key.
+ * @throws {Deno.errors.NotFound} When the directory, or the run's manifest and
+ * seal, do not exist.
  * @throws {ArtifactPermissionError} When read access is missing; the message
  * names the `--allow-read` flag.
  *
@@ -159,14 +177,19 @@ export async function verifyArtifacts(
     const runId = options.runId === undefined
       ? undefined
       : checkRunId("verify artifacts", options.runId);
-    const manifests = await readManifestFiles(artifactsDir, runId);
+    const publicKey = checkPublicKey("verify artifacts", options.publicKey);
+    const chains = await readSealChains(artifactsDir, runId); // before the manifests
+    const manifests = await readManifestFilesOfSealed(artifactsDir, runId, chains);
     const report: VerifyReport = {
       ok: true,
-      runs: [...manifests.keys()].sort(),
+      runs: [...new Set([...manifests.keys(), ...chains.keys()])].sort(),
       records: 0,
+      seals: 0,
       errors: [],
       warnings: [],
     };
+    const models = new Map<string, ManifestModel | null>();
+    const hashes = new Map<string, string | undefined>();
     const recorded = new Set<string>();
     for (const [run, bytes] of manifests) {
       const manifestPath = artifactPath("manifest", run);
@@ -178,11 +201,14 @@ export async function verifyArtifacts(
       } catch (error) {
         const problem = error instanceof ManifestError ? error.problem : (error as Error).message;
         report.errors.push({ path: manifestPath, message: `invalid manifest: ${problem}` });
+        models.set(run, null);
         continue;
       }
-      await checkRecords(artifactsDir, model.records(), report);
+      models.set(run, model);
+      await checkRecords(artifactsDir, model.records(), report, hashes);
       for (const record of model.records()) recorded.add(record.path);
     }
+    await checkSeals(artifactsDir, report, { chains, models, hashes, publicKey, recorded });
     await findUnrecorded(artifactsDir, runId, recorded, report);
     report.errors.sort(byPath);
     report.warnings.sort(byPath);
@@ -199,12 +225,14 @@ async function checkRecords(
   root: string,
   records: readonly ManifestRecord[],
   report: VerifyReport,
+  hashes: Map<string, string | undefined>,
 ): Promise<void> {
   const actual = new Map<string, string>(); // path -> sha256 of the file as it is
   for (const record of records) {
     report.records++;
     const file = await readRecordedFile(root, record);
     if (file.sha256 !== undefined) actual.set(record.path, file.sha256);
+    hashes.set(record.path, file.sha256);
     if (file.problem !== undefined) {
       report.errors.push({ path: record.path, message: file.problem });
     }
@@ -317,4 +345,83 @@ function unrecordedMessage(entry: Deno.DirEntry): string {
 
 function toPosix(root: string, path: string): string {
   return relative(root, join(root, path)).split(sep).join("/");
+}
+
+// ---------------------------------------------------------------------------
+// Seals (see seal.ts): read before the manifests, so that a seal never names
+// more than the manifest read after it (a manifest only grows).
+
+const SEAL_FILE = /^(.+)\.seal\.json$/;
+
+// The seal chain of `runId`, or of every run with a seal file; a chain that
+// cannot be read is its message. An absent seal of `runId` is an empty chain.
+async function readSealChains(
+  root: string,
+  runId: string | undefined,
+): Promise<Map<string, Chain | string>> {
+  const chains = new Map<string, Chain | string>();
+  const runs: string[] = [];
+  if (runId !== undefined) {
+    runs.push(runId);
+  } else {
+    try {
+      for await (const entry of Deno.readDir(join(root, "manifests"))) {
+        const run = SEAL_FILE.exec(entry.name)?.[1];
+        if (run !== undefined && RUN_ID_PATTERN.regexp.test(run)) runs.push(run);
+      }
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+  }
+  for (const run of runs.sort()) {
+    const chain = await readChain(root, run);
+    if (typeof chain === "string" || chain.entries.length > 0) chains.set(run, chain);
+  }
+  return chains;
+}
+
+// The manifests as `readManifestFiles()` reads them, except that a sealed
+// run asked for by id whose manifest is gone is a finding, not a NotFound.
+async function readManifestFilesOfSealed(
+  root: string,
+  runId: string | undefined,
+  chains: Map<string, Chain | string>,
+): Promise<Map<string, Uint8Array | ManifestError>> {
+  try {
+    return await readManifestFiles(root, runId);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound && runId !== undefined && chains.has(runId)) {
+      return new Map();
+    }
+    throw error;
+  }
+}
+
+async function checkSeals(
+  root: string,
+  report: VerifyReport,
+  read: {
+    chains: Map<string, Chain | string>;
+    models: Map<string, ManifestModel | null>;
+    hashes: Map<string, string | undefined>;
+    publicKey: SealPublicKey | undefined;
+    recorded: Set<string>;
+  },
+): Promise<void> {
+  for (const runId of report.runs) {
+    const chain = read.chains.get(runId) ?? { raw: [], entries: [] };
+    if (read.chains.has(runId)) read.recorded.add(sealRelPath(runId));
+    report.seals += await checkRunSeal(
+      {
+        root,
+        runId,
+        chain,
+        model: read.models.get(runId),
+        hashes: read.hashes,
+        publicKey: read.publicKey,
+      },
+      report.errors,
+      report.warnings,
+    );
+  }
 }

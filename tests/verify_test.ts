@@ -26,7 +26,14 @@ async function withRun(ticks: number, fn: (dir: string) => Promise<void>): Promi
 Deno.test("verifyArtifacts() passes a clean run and counts its records", async () => {
   await withRun(3, async (dir) => {
     const report = await verifyArtifacts(dir);
-    assert.deepEqual(report, { ok: true, runs: ["RUN-V"], records: 6, errors: [], warnings: [] });
+    assert.deepEqual(report, {
+      ok: true,
+      runs: ["RUN-V"],
+      records: 6,
+      seals: 0,
+      errors: [],
+      warnings: [],
+    });
     assert.deepEqual(await verifyArtifacts(dir, { runId: "RUN-V" }), report);
   });
 });
