@@ -317,6 +317,7 @@ export async function checkSubjects(
   const seal = `run ${runId}: seal ${index}`;
   const named: ManifestRecord[] = [];
   const unrecorded: string[] = [];
+  let rerecorded = false; // a record's SHA-256 differs: the manifest digest cannot match either
   for (const { name, digest } of artifacts) {
     const record = model.find(name);
     if (record === undefined) {
@@ -324,6 +325,7 @@ export async function checkSubjects(
       continue;
     }
     named.push(record);
+    if (record.sha256 !== digest.sha256) rerecorded = true;
     if (reported.has(name)) continue;
     const actual = await fileSha256(context, name);
     const problem = record.sha256 !== digest.sha256
@@ -355,7 +357,10 @@ export async function checkSubjects(
   const sealed = new ManifestModel(runId);
   if (named.length > 0) sealed.insertAll(named);
   const rebuilt = await sha256Hex(encoder.encode(sealed.toText()));
-  if (manifest !== undefined && rebuilt !== manifest.digest.sha256 && !reported.has(manifestPath)) {
+  if (
+    !rerecorded && manifest !== undefined && rebuilt !== manifest.digest.sha256 &&
+    !reported.has(manifestPath)
+  ) {
     reported.add(manifestPath);
     issues.push({
       path: manifestPath,

@@ -191,10 +191,7 @@ export async function generateSealKey(
   if (!overwrite) {
     for (const path of [keyPath, pubPath]) {
       if (await exists(path)) {
-        throw new SealError(
-          path,
-          `Cannot generate seal key as ${path} exists: remove it, or overwrite it on purpose`,
-        );
+        throw keyExistsError(path);
       }
     }
   }
@@ -288,6 +285,13 @@ async function publicKeyOf(
   return { keyid, publicKey };
 }
 
+function keyExistsError(path: string): SealError {
+  return new SealError(
+    path,
+    `Cannot generate seal key as ${path} exists: remove it, or replace it on purpose (overwrite: true; ers keygen --force)`,
+  );
+}
+
 function keyFileError(path: string, problem: string): never {
   throw new SealError(path, `Cannot use seal key file ${path}: ${problem}`);
 }
@@ -330,13 +334,6 @@ async function readKeyFile(
   if (info.size > MAX_KEY_FILE_BYTES) {
     keyFileError(path, `it holds ${info.size} bytes, more than a key file's ${MAX_KEY_FILE_BYTES}`);
   }
-  if (secret && info.mode !== null && (info.mode & 0o077) !== 0) {
-    keyFileError(
-      path,
-      `its mode is 0${(info.mode & 0o777).toString(8)}, so others may read the private key: ` +
-        "chmod 600 it (and consider the key leaked)",
-    );
-  }
   let value: unknown;
   try {
     value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(await Deno.readFile(path)));
@@ -351,6 +348,13 @@ async function readKeyFile(
       ? " (it is a public key file; give the .key)"
       : "";
     keyFileError(path, `its 'schema' is not "${schema}"${other}`);
+  }
+  if (secret && info.mode !== null && (info.mode & 0o077) !== 0) {
+    keyFileError(
+      path,
+      `its mode is 0${(info.mode & 0o777).toString(8)}, so others may read the private key: ` +
+        "chmod 600 it (and consider the key leaked)",
+    );
   }
   if (value.algorithm !== "Ed25519") keyFileError(path, `its 'algorithm' is not "Ed25519"`);
   return value;
@@ -393,10 +397,7 @@ async function writeKeyFile(
     else await Deno.link(temp, path);
   } catch (error) {
     if (error instanceof Deno.errors.AlreadyExists) {
-      throw new SealError(
-        path,
-        `Cannot generate seal key as ${path} exists: remove it, or overwrite it on purpose`,
-      );
+      throw keyExistsError(path);
     }
     if (error instanceof Deno.errors.NotFound) {
       throw new SealError(path, `Cannot write seal key file ${path}: its directory does not exist`);

@@ -30,6 +30,7 @@ const USER_FACING = new Set([
   "ManifestError",
   "RunReadError",
   "DamagedRunError",
+  "SealError",
 ]);
 
 // deno-lint-ignore no-control-regex

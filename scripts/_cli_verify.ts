@@ -1,6 +1,11 @@
-// `ers verify`: re-hashes artifacts against their manifests.
+// `ers verify`: re-hashes artifacts against their manifests, and checks seals.
 
-import { verifyArtifacts, type VerifyIssue } from "../runtime/mod.ts";
+import {
+  readSealPublicKey,
+  type SealPublicKey,
+  verifyArtifacts,
+  type VerifyIssue,
+} from "../runtime/mod.ts";
 import {
   type Command,
   type CommandSpec,
@@ -8,7 +13,7 @@ import {
   type ParsedArgs,
   runIdFlag,
 } from "./_cli_args.ts";
-import { requestDirAccess } from "./_cli_access.ts";
+import { requestDirAccess, requestFileRead } from "./_cli_access.ts";
 import { cell, plural } from "./_cli_table.ts";
 
 const spec = {
@@ -17,15 +22,23 @@ const spec = {
   description: [
     "Re-hashes every artifact the manifests under DIR record. A recorded file that",
     "is missing or differs, a RunIndex that disagrees with its TrendPack, or a bad",
-    "manifest is an error; a file no record names is a warning. Exits 0 when",
-    "there are no errors, 1 otherwise.",
+    "manifest is an error; a file no record names is a warning. A sealed run's",
+    "seals are checked too: the chain, every artifact they name, and that the",
+    "manifest still holds what they name. With --pub, every run checked must be",
+    "sealed and every seal signed by that key. Exits 0 when there are no errors,",
+    "1 otherwise.",
   ],
   positionals: [{ name: "DIR", help: "The artifacts directory" }],
   flags: {
     run: runIdFlag("Check only this run", false),
+    pub: {
+      kind: "string",
+      value: "FILE",
+      help: "Check seal signatures with this public key (PREFIX.pub)",
+    },
     json: { kind: "boolean", help: "Print the report as JSON" },
   },
-  permissions: "read DIR.",
+  permissions: "read DIR (and the --pub FILE).",
 } as const satisfies CommandSpec;
 
 /**
@@ -37,15 +50,16 @@ const spec = {
  * import { verifyCommand } from "./_cli_verify.ts";
  * import assert from "node:assert/strict";
  *
- * assert.equal(verifyCommand.spec.permissions, "read DIR.");
+ * assert.equal(verifyCommand.spec.permissions, "read DIR (and the --pub FILE).");
  * ```
  */
 export const verifyCommand: Command = defineCommand(spec, main);
 
 async function main(args: ParsedArgs<typeof spec.flags>): Promise<number> {
   const dir = args.positionals[0] as string;
+  const publicKey = await readPublicKey(args.flags.pub);
   await requestDirAccess("read", dir);
-  const report = await verifyArtifacts(dir, { runId: args.flags.run });
+  const report = await verifyArtifacts(dir, { runId: args.flags.run, publicKey });
   if (args.flags.json) {
     console.log(JSON.stringify(report, null, 2));
     return report.ok ? 0 : 1;
@@ -57,9 +71,16 @@ async function main(args: ParsedArgs<typeof spec.flags>): Promise<number> {
   const counts = [
     plural(report.runs.length, "run"),
     plural(report.records, "record"),
+    ...(report.seals > 0 || publicKey !== undefined ? [plural(report.seals, "seal")] : []),
     plural(report.errors.length, "error"),
     plural(report.warnings.length, "warning"),
   ];
   console.log(`${report.ok ? "OK" : "FAIL"}: ${counts.join(", ")} in ${cell(dir)}`);
   return report.ok ? 0 : 1;
+}
+
+async function readPublicKey(file: string | undefined): Promise<SealPublicKey | undefined> {
+  if (file === undefined) return undefined;
+  await requestFileRead(file, "public key file");
+  return await readSealPublicKey(file);
 }

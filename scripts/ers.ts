@@ -11,6 +11,9 @@
  * deno task ers show ./out --run DEMO --tick 5
  * deno task ers report ./out --run DEMO --out demo.html
  * deno task ers export ./out --run DEMO --format chrome-trace --out demo.trace.json
+ * deno task ers keygen --out ./keys/ci
+ * deno task ers seal ./out --run DEMO --key ./keys/ci.key
+ * deno task ers verify ./out --pub ./keys/ci.pub
  * ```
  *
  * The task grants no permissions up front: each command asks Deno for
@@ -28,7 +31,9 @@ import { errorLine } from "./_cli_errors.ts";
 import { indexCommand } from "./_cli_index.ts";
 import { exportCommand, reportCommand } from "./_cli_report.ts";
 import { invarianceCommand } from "./_cli_invariance.ts";
+import { keygenCommand } from "./_cli_keygen.ts";
 import { runCommand } from "./_cli_run.ts";
+import { sealCommand } from "./_cli_seal.ts";
 import { showCommand } from "./_cli_show.ts";
 import { verifyCommand } from "./_cli_verify.ts";
 
@@ -40,6 +45,8 @@ const COMMANDS: readonly Command[] = [
   showCommand,
   reportCommand,
   exportCommand,
+  keygenCommand,
+  sealCommand,
 ];
 
 function mainHelp(): string {
