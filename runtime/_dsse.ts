@@ -16,7 +16,29 @@ export const IN_TOTO_STATEMENT_V1 = "https://in-toto.io/Statement/v1";
 const encoder = new TextEncoder();
 const SHA256 = /^[0-9a-f]{64}$/;
 
-/** One signature of a DSSE envelope. */
+/**
+ * One signature of a DSSE envelope.
+ *
+ * @example Signed with the seal key
+ * ```ts
+ * import { abraxasTick, generateSealKey, readSealChain, readSealKey, sealRun, type DsseSignature } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const step = () => ({ ok: true });
+ *   await abraxasTick({ tick: 0, runId: "R", mode: "demo", artifactsDir: dir, runSignal: step, runCompress: step, runOverlay: step });
+ *   const key = await readSealKey((await generateSealKey(`${dir}/k`)).keyPath);
+ *   await sealRun(dir, "R", key);
+ *   const [seal] = await readSealChain(dir, "R");
+ *   const signature: DsseSignature = seal!.envelope.signatures[0]!;
+ *   assert.equal(signature.keyid, key.keyid);
+ *   assert.equal(Uint8Array.fromBase64(signature.sig).length, 64); // Ed25519
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface DsseSignature {
   /** An unauthenticated hint naming the key: ERS uses the key's id. */
   keyid: string;
@@ -24,7 +46,30 @@ export interface DsseSignature {
   sig: string;
 }
 
-/** A DSSE JSON envelope. */
+/**
+ * A DSSE JSON envelope (DSSE v1.0.0): a typed payload and signatures over its pre-authentication encoding.
+ *
+ * @example An in-toto payload
+ * ```ts
+ * import { abraxasTick, generateSealKey, readSealChain, readSealKey, sealRun, type DsseEnvelope } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const step = () => ({ ok: true });
+ *   await abraxasTick({ tick: 0, runId: "R", mode: "demo", artifactsDir: dir, runSignal: step, runCompress: step, runOverlay: step });
+ *   const key = await readSealKey((await generateSealKey(`${dir}/k`)).keyPath);
+ *   await sealRun(dir, "R", key);
+ *   const [seal] = await readSealChain(dir, "R");
+ *   const envelope: DsseEnvelope = seal!.envelope;
+ *   assert.equal(envelope.payloadType, "application/vnd.in-toto+json");
+ *   const statement = JSON.parse(new TextDecoder().decode(Uint8Array.fromBase64(envelope.payload)));
+ *   assert.equal(statement._type, "https://in-toto.io/Statement/v1");
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface DsseEnvelope {
   /** Base64 of the serialized body. */
   payload: string;
@@ -34,17 +79,67 @@ export interface DsseEnvelope {
   signatures: DsseSignature[];
 }
 
-/** One subject of an in-toto Statement (a ResourceDescriptor with a name and a digest). */
-export interface StatementSubject {
+/**
+ * One subject of an in-toto Statement: a ResourceDescriptor with a name and a SHA-256 digest.
+ *
+ * @example The manifest comes first
+ * ```ts
+ * import { abraxasTick, generateSealKey, readSealChain, readSealKey, sealRun, type InTotoSubject } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const step = () => ({ ok: true });
+ *   await abraxasTick({ tick: 0, runId: "R", mode: "demo", artifactsDir: dir, runSignal: step, runCompress: step, runOverlay: step });
+ *   const key = await readSealKey((await generateSealKey(`${dir}/k`)).keyPath);
+ *   await sealRun(dir, "R", key);
+ *   const [seal] = await readSealChain(dir, "R");
+ *   const subject: InTotoSubject = seal!.statement.subject[0]!;
+ *   assert.equal(subject.name, "manifests/R.manifest.json");
+ *   assert.match(subject.digest.sha256, /^[0-9a-f]{64}$/);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export interface InTotoSubject {
+  /** The artifact's path relative to the artifacts root. */
   name: string;
+  /** Its SHA-256, lowercase hex. */
   digest: { sha256: string };
 }
 
-/** An in-toto Statement v1 with a predicate of type `P`. */
-export interface Statement<P> {
-  _type: typeof IN_TOTO_STATEMENT_V1;
-  subject: StatementSubject[];
+/**
+ * An in-toto Statement v1 with a predicate of type `P`.
+ *
+ * @example A run seal's Statement
+ * ```ts
+ * import { abraxasTick, generateSealKey, readSealChain, readSealKey, sealRun, type InTotoStatement, type RunSealPredicate } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const step = () => ({ ok: true });
+ *   await abraxasTick({ tick: 0, runId: "R", mode: "demo", artifactsDir: dir, runSignal: step, runCompress: step, runOverlay: step });
+ *   const key = await readSealKey((await generateSealKey(`${dir}/k`)).keyPath);
+ *   await sealRun(dir, "R", key);
+ *   const [seal] = await readSealChain(dir, "R");
+ *   const statement: InTotoStatement<RunSealPredicate> = seal!.statement;
+ *   assert.equal(statement.predicateType, "https://jsr.io/@abraxas/ers/RunSeal/v1");
+ *   assert.equal(statement.subject.length, 3); // the manifest, a TrendPack, a RunIndex
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export interface InTotoStatement<P> {
+  /** Always `"https://in-toto.io/Statement/v1"`. */
+  _type: "https://in-toto.io/Statement/v1";
+  /** The artifacts the Statement is about, each with its digest. */
+  subject: InTotoSubject[];
+  /** A URI naming the predicate's type. */
   predicateType: string;
+  /** What the Statement says about its subjects. */
   predicate: P;
 }
 
@@ -115,7 +210,7 @@ export function parseStatement(
   envelope: DsseEnvelope,
   predicateType: string,
   at: string,
-): { statement: Statement<Record<string, unknown>>; payload: Uint8Array<ArrayBuffer> } {
+): { statement: InTotoStatement<Record<string, unknown>>; payload: Uint8Array<ArrayBuffer> } {
   if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
     throw new Error(`${at}.payloadType is not "${IN_TOTO_PAYLOAD_TYPE}"`);
   }
@@ -137,7 +232,7 @@ export function parseStatement(
   }
   if (!isPlainObject(value.predicate)) throw new Error(`${where}.predicate is not an object`);
   if (!Array.isArray(value.subject)) throw new Error(`${where}.subject is not an array`);
-  const subject = value.subject.map((item: unknown, i: number): StatementSubject => {
+  const subject = value.subject.map((item: unknown, i: number): InTotoSubject => {
     const digest = isPlainObject(item) && isPlainObject(item.digest) ? item.digest : undefined;
     const name = isPlainObject(item) ? item.name : undefined;
     if (typeof name !== "string" || typeof digest?.sha256 !== "string") {
@@ -148,7 +243,7 @@ export function parseStatement(
     }
     return { name, digest: { sha256: digest.sha256 } };
   });
-  const statement: Statement<Record<string, unknown>> = {
+  const statement: InTotoStatement<Record<string, unknown>> = {
     _type: IN_TOTO_STATEMENT_V1,
     subject,
     predicateType,

@@ -10,10 +10,10 @@ import { lstatIfExists } from "./_fs.ts";
 import {
   type DsseEnvelope,
   fromBase64,
+  type InTotoStatement,
   pae,
   parseEnvelope,
   parseStatement,
-  type Statement,
 } from "./_dsse.ts";
 import { ManifestModel, type ManifestRecord } from "./_manifest.ts";
 import { readManifestFiles } from "./_read.ts";
@@ -110,7 +110,7 @@ export interface RunSealEntry {
   /** The DSSE envelope as stored. */
   envelope: DsseEnvelope;
   /** The in-toto Statement the envelope carries. */
-  statement: Statement<RunSealPredicate>;
+  statement: InTotoStatement<RunSealPredicate>;
   /** SHA-256 of the canonical JSON of the envelope: what the next seal chains to. */
   sha256: string;
 }

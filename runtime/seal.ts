@@ -35,8 +35,8 @@ import {
   type DsseEnvelope,
   IN_TOTO_PAYLOAD_TYPE,
   IN_TOTO_STATEMENT_V1,
+  type InTotoStatement,
   pae,
-  type Statement,
   toBase64,
 } from "./_dsse.ts";
 import type { ManifestModel, ManifestRecord } from "./_manifest.ts";
@@ -66,6 +66,7 @@ import {
 import type { SealPublicKey, SealSigningKey } from "./seal_key.ts";
 import type { VerifyIssue } from "./verify.ts";
 
+export type { DsseEnvelope, DsseSignature, InTotoStatement, InTotoSubject } from "./_dsse.ts";
 export {
   RUN_SEAL_PREDICATE_TYPE,
   type RunSealEntry,
@@ -403,7 +404,7 @@ function runStatement(
   records: readonly ManifestRecord[],
   manifestSha256: string,
   chain: Pick<RunSealPredicate, "seal_index" | "previous_seal_sha256" | "run_header_sha256">,
-): Statement<RunSealPredicate> {
+): InTotoStatement<RunSealPredicate> {
   let first = Infinity;
   let last = -Infinity;
   for (const record of records) {
@@ -429,7 +430,7 @@ function runStatement(
 }
 
 async function signStatement(
-  statement: Statement<RunSealPredicate>,
+  statement: InTotoStatement<RunSealPredicate>,
   key: SealSigningKey,
 ): Promise<DsseEnvelope> {
   const payload = encoder.encode(canonicalJsonString(statement));
