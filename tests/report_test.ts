@@ -162,9 +162,12 @@ Deno.test("renderRunReport() groups error ticks into clusters of consecutive tic
   assert.match(errors, /2 clusters .*, 4 errors in all/);
   assert.match(
     errors,
-    /<tr><td>forecast<\/td><td><code>a<\/code><\/td><td class="n">ticks 2\.\.4<\/td><td class="n">3<\/td><td><div><code>RangeError: dropout<\/code><\/div><\/td><\/tr>/,
+    /<tr><td>forecast<\/td><td><code>a<\/code><\/td><td class="n">ticks 2\.\.4<\/td><td class="n">3<\/td><td class="msg"><div><code>RangeError: dropout<\/code><\/div><\/td><\/tr>/,
   );
-  assert.match(errors, /tick 9<\/td><td class="n">1<\/td><td><div><code>Error: late<\/code>/);
+  assert.match(
+    errors,
+    /tick 9<\/td><td class="n">1<\/td><td class="msg"><div><code>Error: late<\/code>/,
+  );
   // Without ResultsPacks the report says so rather than inventing a text.
   const bare = renderRunReport({ runId: "R", trendpacks: run(12, [2]), verdict: OK });
   assert.match(bare, /no ResultsPack/);

@@ -9,13 +9,16 @@ const ESCAPES: Record<string, string> = {
   "'": "&#39;",
 };
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
 /**
  * Text made safe for HTML and SVG, in element content and in quoted
  * attributes. Control characters (which XML forbids) become U+FFFD, and so do
  * lone surrogates, so that the bytes are valid UTF-8.
  */
 export function esc(text: string): string {
-  return text.toWellFormed()
+  return text
+    .replace(LONE_SURROGATE, "\ufffd")
     // deno-lint-ignore no-control-regex
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, "\ufffd")
     .replace(/[&<>"']/g, (c) => ESCAPES[c] as string);

@@ -298,12 +298,12 @@ function page(model: ReportModel, input: RunReportInput): string {
       heatCaption(model, input.header),
       scroll(heatMap(model, input.header?.budgets)),
     ),
-    section("errors", "Error clusters", clusterCaption(model), clusterTable(model, input)),
+    section("errors", "Error clusters", clusterCaption(model), tables(clusterTable(model, input))),
     section(
       "costs",
       "Cost per task",
       "Ops and entropy spent (costs of tasks that ran, ok or error; a skipped task spends nothing). Bars are shares of the run total.",
-      scroll(costChart(model)) + costTable(model),
+      scroll(costChart(model)) + tables(costTable(model)),
     ),
     section(
       "stats",
@@ -316,7 +316,7 @@ function page(model: ReportModel, input: RunReportInput): string {
         "promotions",
         "Promotions",
         "Decisions recorded in the range, in tick order.",
-        promotionTable(model),
+        tables(promotionTable(model)),
       )
       : "",
     `<footer>Written by <code>ers report</code> from ${
@@ -338,6 +338,10 @@ function section(id: string, title: string, caption: string, body: string): stri
   return `<section id="${id}"><h2>${esc(title)}</h2><p class="cap">${
     esc(caption)
   }</p>${body}</section>\n`;
+}
+
+function tables(html: string): string {
+  return html === "" ? "" : `<div class="tables">${html}</div>`;
 }
 
 function scroll(svg: string): string {
@@ -464,7 +468,7 @@ function clusterTable(model: ReportModel, input: RunReportInput): string {
     ).join("");
     return `<tr><td>${c.lane}</td><td><code>${esc(c.task)}</code></td><td class="n">${
       esc(tickRange(c.from, c.to))
-    }</td><td class="n">${int(c.to - c.from + 1)}</td><td>${texts}</td></tr>`;
+    }</td><td class="n">${int(c.to - c.from + 1)}</td><td class="msg">${texts}</td></tr>`;
   });
   const more = model.clusters.length > shown.length
     ? `<p class="dim">The first ${int(shown.length)} clusters by tick are listed; ${
@@ -503,11 +507,12 @@ const CSS = [
   "body{margin:0 auto;max-width:1180px;padding:24px 20px 40px;font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:var(--ink);background:#fff}",
   "h1{font-size:22px;margin:0 0 12px}h1 code{font-size:20px}h2{font-size:17px;margin:0 0 4px}",
   "code{font:12.5px/1.3 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}",
-  "header{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:12px 24px;align-items:start;border-bottom:1px solid var(--line);padding-bottom:16px}",
+  "header{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(320px,100%),1fr));gap:12px 24px;align-items:start;border-bottom:1px solid var(--line);padding-bottom:16px}",
   "header h1{grid-column:1/-1}",
   ".facts{display:grid;grid-template-columns:max-content 1fr;gap:4px 14px;margin:0}",
   ".facts dt{color:var(--dim)}.facts dd{margin:0}",
-  ".verdict,.identity{border:1px solid var(--line);border-radius:6px;padding:8px 12px;font-size:13px}",
+  ".verdict,.identity{border:1px solid var(--line);border-radius:6px;padding:8px 12px;font-size:13px;overflow-wrap:anywhere;min-width:0}",
+  ".tables{overflow-x:auto;max-width:100%}td code{white-space:nowrap}td.msg{min-width:16em}td.msg code{white-space:normal;overflow-wrap:anywhere}",
   ".verdict p,.identity p{margin:2px 0}.verdict ul{margin:2px 0 4px;padding-left:18px}",
   ".verdict.pass{border-color:#9ccfb1;background:#f2faf5}.verdict.fail{border-color:#e3a29d;background:#fdf3f2}",
   ".verdict.pass strong{color:#25764a}.verdict.fail strong{color:#a8271f}",
