@@ -111,7 +111,7 @@ export interface RunViewWritten {
  *
  * const error = new DamagedRunError("R", [{ path: "viz/R/000000.trendpack.json", message: "SHA-256 differs" }]);
  * assert.equal(error.name, "DamagedRunError");
- * assert.match(error.message, /run R as the run is damaged: viz\/R\/000000\.trendpack\.json: SHA-256 differs/);
+ * assert.match(error.message, /run R as verify finds an error in it: viz\/R\/000000\.trendpack\.json: SHA-256 differs/);
  * ```
  */
 export class DamagedRunError extends Error {
@@ -130,9 +130,10 @@ export class DamagedRunError extends Error {
    */
   constructor(runId: string, issues: readonly { path: string; message: string }[]) {
     const first = issues[0];
-    const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : "";
+    const count = issues.length === 1 ? "an error" : `${issues.length} errors`;
+    const which = issues.length === 1 ? "" : ", the first";
     super(
-      `Cannot show run ${runId} as the run is damaged: ${first?.path}: ${first?.message}${more}`,
+      `Cannot show run ${runId} as verify finds ${count} in it${which}: ${first?.path}: ${first?.message}`,
     );
     this.runId = runId;
     this.issues = issues;
@@ -189,11 +190,17 @@ export async function loadRunView(
 ): Promise<RunView> {
   checkRunId(ACTION, runId);
   const { from, to } = checkOptions(options);
-  const report = await verifyArtifacts(artifactsDir, { runId });
+  // Verify and read side by side (both wait on the disk); verify's verdict
+  // decides first, so a damaged run is refused as damaged.
+  const [verified, read] = await Promise.allSettled([
+    verifyArtifacts(artifactsDir, { runId }),
+    readRange(artifactsDir, runId, from, to),
+  ]);
+  if (verified.status === "rejected") throw verified.reason;
+  const report = verified.value;
   if (!report.ok) throw new DamagedRunError(runId, report.errors);
-  const manifest = await readRunManifest(artifactsDir, runId);
-  const inRange = manifest.records.filter((r) => r.tick >= from && r.tick <= to);
-  const ticks = await readRunTicks(artifactsDir, { ...manifest, records: inRange });
+  if (read.status === "rejected") throw read.reason;
+  const { manifest, ticks } = read.value;
   if (ticks.length === 0) {
     throw new Deno.errors.NotFound(
       `Run ${runId} records no TrendPack in ticks ${from}..${
@@ -202,6 +209,12 @@ export async function loadRunView(
     );
   }
   return { runId, manifest, ticks, verdict: verdictOf(report, manifest, ticks) };
+}
+
+async function readRange(artifactsDir: string, runId: string, from: number, to: number) {
+  const manifest = await readRunManifest(artifactsDir, runId);
+  const inRange = manifest.records.filter((r) => r.tick >= from && r.tick <= to);
+  return { manifest, ticks: await readRunTicks(artifactsDir, { ...manifest, records: inRange }) };
 }
 
 // Exactly what was checked, one sentence each.

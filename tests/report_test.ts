@@ -412,7 +412,7 @@ Deno.test("ers report refuses a damaged run and writes nothing", async () => {
     assert.equal(result.code, 1);
     assert.match(
       result.stderr,
-      /^ers: Cannot show run DEMO as the run is damaged: .*viz\/DEMO\/000002\.trendpack\.json/,
+      /^ers: Cannot show run DEMO as verify finds 2 errors in it, the first: run_index\/DEMO\/000002\.runindex\.json: .*viz\/DEMO\/000002\.trendpack\.json/,
     );
     assert.equal(result.stderr.trimEnd().split("\n").length, 1);
     await assert.rejects(Deno.stat(join(dir, "r.html")), Deno.errors.NotFound);

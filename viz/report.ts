@@ -530,8 +530,8 @@ const CSS = [
   "svg .lane{font-weight:600;fill:var(--dim)}svg .ax{fill:var(--dim)}",
   "rect.bg{fill:var(--no)}rect.ok{fill:var(--ok)}rect.er{fill:var(--er)}rect.sk{fill:var(--sk)}",
   "path.pr{fill:#2456b8}path.de{fill:#7c3aad}",
-  ".h0{fill:#eef1f5}.h1{fill:#dbe8f6}.h2{fill:#c2d8ee}.h3{fill:#9ec2e3}.h4{fill:#75a7d4}.h5{fill:#4f8bc4}.h6{fill:#2f6eb0}.h7{fill:#19528f}.h8{fill:#0b3768}",
-  ".k1{fill:#fde3c6}.k2{fill:#fcc996}.k3{fill:#f9a965}.k4{fill:#f3873d}.k5{fill:#e3661f}.k6{fill:#c94c10}.k7{fill:#a5390b}.k8{fill:#7e2a06}",
+  ".h0{fill:#eef1f5}.h1{fill:#e0ebf7}.h2{fill:#cadcf0}.h3{fill:#aecae7}.h4{fill:#8cb4dc}.h5{fill:#6a9dd0}.h6{fill:#4c86c2}.h7{fill:#3470b0}.h8{fill:#245c9a}",
+  ".k1{fill:#fde3c6}.k2{fill:#fcd0a1}.k3{fill:#fbb77a}.k4{fill:#f89c55}.k5{fill:#f08236}.k6{fill:#e0691f}.k7{fill:#c95512}.k8{fill:#ad440b}",
   "rect.hot{stroke:#5c1a00;stroke-width:1}",
   "rect.bo{fill:#4f8bc4}rect.be{fill:#8a6fc9}line.grid{stroke:var(--line)}",
 ].join("");
