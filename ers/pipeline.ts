@@ -10,7 +10,7 @@ import { Budget, type BudgetInit } from "./budget.ts";
 import { budgetFrom } from "./_budget_from.ts";
 import { makeTaskSpec } from "./_task_spec.ts";
 import { DeterministicScheduler, type TickOutput } from "./scheduler.ts";
-import type { TaskContext, TaskSpec } from "./types.ts";
+import type { Lane, TaskContext, TaskSpec } from "./types.ts";
 import { isPlainObject, orDefault, typeError } from "./_validate.ts";
 
 /**
@@ -107,9 +107,14 @@ export interface PreparedPipeline {
    *
    * @param tick The tick number.
    * @param context The tick's context; `context(tick)` when omitted.
+   * @param lanes Lane overrides for this tick (see `RunTickOptions.lanes`).
    * @returns What the tick produced.
    */
-  runTick(tick: number, context?: TaskContext): Promise<TickOutput>;
+  runTick(
+    tick: number,
+    context?: TaskContext,
+    lanes?: Readonly<Record<string, Lane>>,
+  ): Promise<TickOutput>;
 }
 
 // Pipelines prepared here are returned as they are when prepared again.
@@ -178,7 +183,11 @@ export function preparePipeline(pipeline: Pipeline): PreparedPipeline {
     budgets: laneBudgets,
     context,
     scheduler,
-    async runTick(tick: number, tickContext?: TaskContext): Promise<TickOutput> {
+    async runTick(
+      tick: number,
+      tickContext?: TaskContext,
+      lanes?: Readonly<Record<string, Lane>>,
+    ): Promise<TickOutput> {
       const s = idle.pop() ?? scheduler();
       try {
         return await s.runTick({
@@ -186,6 +195,7 @@ export function preparePipeline(pipeline: Pipeline): PreparedPipeline {
           budgetForecast: laneBudgets.forecast,
           budgetShadow: laneBudgets.shadow,
           context: tickContext === undefined ? context(tick) : tickContext,
+          lanes,
         });
       } finally {
         if (idle.length < MAX_IDLE_SCHEDULERS) idle.push(s);

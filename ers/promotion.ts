@@ -550,6 +550,22 @@ export function promotionLanes(
 }
 
 /**
+ * What {@linkcode advancePromotions} reads of a trace event: a TraceEvent or a
+ * TrendPack timeline entry will do.
+ *
+ * @example A timeline entry is enough
+ * ```ts
+ * import { advancePromotions, type PromotionEvent } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const events: PromotionEvent[] = [{ task: "m", lane: "shadow", status: "ok" }];
+ * const candidates = new Map([["m", { settings: { window: 1, maxErrors: 0, maxSkips: 0 }, definition: "d" }]]);
+ * assert.equal(advancePromotions(new Map(), 0, candidates, events).states.get("m")?.lane, "forecast");
+ * ```
+ */
+export type PromotionEvent = Pick<TraceEvent, "task" | "lane" | "status">;
+
+/**
  * What {@linkcode advancePromotions} returns.
  *
  * @example The decisions of a tick, in task order
@@ -608,7 +624,7 @@ export function advancePromotions(
   states: ReadonlyMap<string, PromotionState>,
   tick: number,
   candidates: ReadonlyMap<string, CandidateDefinition>,
-  trace: readonly TraceEvent[],
+  trace: readonly PromotionEvent[],
 ): PromotionAdvance {
   const next = new Map(states);
   const made: { key: string; decisions: PromotionDecision[] }[] = [];

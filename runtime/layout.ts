@@ -8,6 +8,7 @@
  * manifests/<run>.manifest.json           Manifest.v0    (one per run)
  * viz/<run>/<tick:06>.trendpack.json      TrendPack.v0   (one per tick)
  * run_index/<run>/<tick:06>.runindex.json RunIndex.v0    (one per tick)
+ * promotions/<run>/<tick:06>.promotion.json PromotionDecision.v0 (ticks with a decision)
  * ```
  *
  * @module
@@ -66,6 +67,7 @@ export const ARTIFACT_LAYOUT: {
   manifest: place("manifests", ".manifest.json", "Manifest.v0", false),
   trendpack: place("viz", ".trendpack.json", "TrendPack.v0", true),
   runindex: place("run_index", ".runindex.json", "RunIndex.v0", true),
+  promotion: place("promotions", ".promotion.json", "PromotionDecision.v0", true),
 });
 
 /**
@@ -80,7 +82,7 @@ export const ARTIFACT_LAYOUT: {
  * assert.equal(ARTIFACT_LAYOUT[kind].dir, "run_index");
  * ```
  */
-export type ArtifactKind = "manifest" | "trendpack" | "runindex";
+export type ArtifactKind = "manifest" | "trendpack" | "runindex" | "promotion";
 
 /**
  * One entry of {@linkcode ARTIFACT_LAYOUT}.

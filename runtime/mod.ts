@@ -27,6 +27,7 @@ export * from "./artifact_writer.ts";
 export * from "./errors.ts";
 export * from "./abraxas_tick.ts";
 export * from "./layout.ts";
+export * from "./promotion.ts";
 export * from "./tick.ts";
 export * from "./verify.ts";
 export * from "./run_reader.ts";

@@ -13,7 +13,10 @@ import { checkName, checkNonNegativeInteger, isPlainObject, typeError } from "..
 import { ersTraceToTrendpack } from "../viz/trendpack.ts";
 import type { ArtifactRecord, ArtifactWriter } from "./artifact_writer.ts";
 import { ARTIFACT_LAYOUT, artifactPath, buildRunIndex, ERS_PROVENANCE_VERSION } from "./layout.ts";
+import { resolve } from "node:path";
 import { checkRunId } from "./_paths.ts";
+import type { PromotionDecision } from "../ers/promotion.ts";
+import { buildPromotionRecord, openTickPromotion } from "./_promotion_book.ts";
 import { writerFor } from "./_writer_cache.ts";
 
 /**
@@ -169,8 +172,17 @@ export async function pipelineTick(options: PipelineTickOptions): Promise<Record
   const pipeline = preparePipeline(options.pipeline as Pipeline);
   const writer = writerFor(options.artifactsDir);
   writer.checkAccess();
-  const out = await pipeline.runTick(tick, options.context);
-  const records = await emitArtifacts(writer, out.trace, tick, runId, mode);
+  const promotion = await openTickPromotion(
+    resolve(options.artifactsDir),
+    options.artifactsDir,
+    runId,
+    tick,
+    pipeline.tasks,
+  );
+  const out = await pipeline.runTick(tick, options.context, promotion.lanes);
+  const judged = promotion.judge(out.trace);
+  const records = await emitArtifacts(writer, out.trace, tick, runId, mode, judged.decisions);
+  judged.remember();
   return {
     tick,
     run_id: runId,
@@ -198,6 +210,7 @@ async function emitArtifacts(
   tick: number,
   runId: string,
   mode: string,
+  decisions: PromotionDecision[],
 ): Promise<{ trendpack: ArtifactRecord; runindex: ArtifactRecord }> {
   const trendpack = await writer.prepareJson({
     runId,
@@ -222,7 +235,21 @@ async function emitArtifacts(
     relPath: artifactPath("runindex", runId, tick),
     extra: { mode },
   });
-  const [trendpackRecord, runindexRecord] = await writer.writeAll([trendpack, runindex]);
+  const promotion = decisions.length === 0 ? [] : [
+    await writer.prepareJson({
+      runId,
+      tick,
+      kind: "promotion",
+      schema: ARTIFACT_LAYOUT.promotion.schema,
+      obj: buildPromotionRecord(runId, tick, decisions),
+      relPath: artifactPath("promotion", runId, tick),
+    }),
+  ];
+  const [trendpackRecord, runindexRecord] = await writer.writeAll([
+    trendpack,
+    runindex,
+    ...promotion,
+  ]);
   return {
     trendpack: trendpackRecord as ArtifactRecord,
     runindex: runindexRecord as ArtifactRecord,

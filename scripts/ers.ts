@@ -32,6 +32,7 @@ import { indexCommand } from "./_cli_index.ts";
 import { exportCommand, reportCommand } from "./_cli_report.ts";
 import { invarianceCommand } from "./_cli_invariance.ts";
 import { keygenCommand } from "./_cli_keygen.ts";
+import { promoteCommand } from "./_cli_promote.ts";
 import { runCommand } from "./_cli_run.ts";
 import { sealCommand } from "./_cli_seal.ts";
 import { showCommand } from "./_cli_show.ts";
@@ -43,6 +44,7 @@ const COMMANDS: readonly Command[] = [
   verifyCommand,
   indexCommand,
   showCommand,
+  promoteCommand,
   reportCommand,
   exportCommand,
   keygenCommand,

@@ -1,0 +1,222 @@
+// Promotion through the runtime: the records a promoting run writes, the
+// status and history read back from them, and resumes that reproduce them.
+
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import {
+  ArtifactWriter,
+  type Pipeline,
+  pipelineTick,
+  PromotionHistoryError,
+  readPromotionHistory,
+  readPromotionStatus,
+  readRunManifest,
+  readRunTicks,
+  verifyArtifacts,
+} from "../mod.ts";
+import promoting from "./fixtures/promoting_pipeline.ts";
+import { denoRun, snapshot } from "./_tree.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const FIXTURE = "tests/fixtures/promoting_pipeline.ts";
+const PIPELINE = promoting as unknown as Pipeline;
+
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir();
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function runTicks(pipeline: Pipeline, dir: string, ticks: number, from = 0): Promise<void> {
+  for (let tick = from; tick < from + ticks; tick++) {
+    await pipelineTick({ pipeline, tick, runId: "R", mode: "test", artifactsDir: dir });
+  }
+}
+
+Deno.test("pipelineTick() moves a promoted task to the forecast lane and records each decision at its tick", async () => {
+  await withDir(async (dir) => {
+    await runTicks(PIPELINE, dir, 12);
+    const history = await readPromotionHistory(dir, "R");
+    assert.deepEqual(history.map((d) => `${d.tick} ${d.task} ${d.decision} ${d.from}->${d.to}`), [
+      "0 flaky enrolled shadow->shadow",
+      "0 fragile enrolled shadow->shadow",
+      "0 steady enrolled shadow->shadow",
+      "1 fragile promoted shadow->forecast",
+      "3 steady promoted shadow->forecast",
+      "6 fragile demoted forecast->shadow",
+      "8 fragile promoted shadow->forecast",
+    ]);
+    const manifest = await readRunManifest(dir, "R");
+    const promotions = manifest.records.filter((r) => r.kind === "promotion");
+    assert.deepEqual(promotions.map((r) => [r.tick, r.path, r.schema]), [
+      [0, "promotions/R/000000.promotion.json", "PromotionDecision.v0"],
+      [1, "promotions/R/000001.promotion.json", "PromotionDecision.v0"],
+      [3, "promotions/R/000003.promotion.json", "PromotionDecision.v0"],
+      [6, "promotions/R/000006.promotion.json", "PromotionDecision.v0"],
+      [8, "promotions/R/000008.promotion.json", "PromotionDecision.v0"],
+    ]);
+    // The TrendPacks show the move: steady runs in the shadow lane up to
+    // tick 3 and in the forecast lane, after signal, from tick 4 on.
+    const ticks = await readRunTicks(dir, manifest);
+    const laneOf = (tick: number, task: string) =>
+      ticks[tick]?.trendpack.timeline.find((e) => e.task === task)?.lane;
+    assert.deepEqual([3, 4].map((t) => laneOf(t, "steady")), ["shadow", "forecast"]);
+    assert.deepEqual(
+      ticks[4]?.trendpack.timeline.map((e) => `${e.lane}:${e.task}`),
+      ["forecast:signal", "forecast:steady", "forecast:fragile", "shadow:watch", "shadow:flaky"],
+    );
+    assert.deepEqual([6, 7].map((t) => laneOf(t, "fragile")), ["forecast", "shadow"]);
+    const report = await verifyArtifacts(dir);
+    assert.equal(report.ok, true, JSON.stringify(report));
+    assert.equal(report.records, 12 * 2 + 5);
+  });
+});
+
+Deno.test("readPromotionStatus() gives each candidate's state, lane, window and last decision", async () => {
+  await withDir(async (dir) => {
+    await runTicks(PIPELINE, dir, 10);
+    const report = await readPromotionStatus(dir, "R");
+    assert.equal(report.next_tick, 10);
+    assert.deepEqual(
+      report.candidates.map((c) => [
+        c.task,
+        c.status,
+        c.lane,
+        `${c.window.ok}/${c.settings.window}`,
+        c.window.errors,
+        c.last_decision_tick,
+      ]),
+      [
+        ["flaky", "candidate", "shadow", "2/3", 1, null],
+        ["fragile", "promoted", "forecast", "1/2", 0, 8],
+        ["steady", "promoted", "forecast", "4/4", 0, 3],
+      ],
+    );
+    await runTicks(PIPELINE, dir, 1, 10);
+    const flaky = (await readPromotionStatus(dir, "R")).candidates[0];
+    assert.deepEqual(flaky?.window.ticks, [8, 9, 10]);
+    assert.equal(flaky?.window.errors, 1);
+  });
+});
+
+Deno.test("pipelineTick() writes no promotion record for a run without promote", async () => {
+  await withDir(async (dir) => {
+    const plain: Pipeline = {
+      tasks: PIPELINE.tasks.map(({ promote: _, ...task }) => task as Pipeline["tasks"][number]),
+      budgets: PIPELINE.budgets,
+      context: PIPELINE.context,
+    };
+    await runTicks(plain, dir, 5);
+    const files = [...(await snapshot(dir)).keys()];
+    assert.ok(files.every((path) => !path.startsWith("promotions/")), files.join("\n"));
+    assert.equal((await readRunManifest(dir, "R")).records.length, 10);
+    assert.deepEqual(await readPromotionHistory(dir, "R"), []);
+    assert.deepEqual((await readPromotionStatus(dir, "R")).candidates, []);
+  });
+});
+
+Deno.test("pipelineTick() restarts a window when the definition changes mid-run, and a resume follows", async () => {
+  await withDir(async (dir) => {
+    const withSteady = (costOps: number): Pipeline => ({
+      ...PIPELINE,
+      tasks: PIPELINE.tasks.map((t) => (t.name === "steady" ? { ...t, costOps } : t)),
+    });
+    await runTicks(withSteady(2), dir, 3);
+    await runTicks(withSteady(1), dir, 5, 3);
+    const steady = await readPromotionHistory(dir, "R", { task: "steady" });
+    assert.deepEqual(steady.map((d) => `${d.tick} ${d.decision} ${d.rule}`), [
+      "0 enrolled declared_candidate",
+      "3 reset definition_changed",
+      "6 promoted clean_shadow_window",
+    ]);
+    assert.deepEqual(steady[1]?.window.ticks, [0, 1, 2]);
+    assert.equal(steady[1]?.previous_definition_sha256, steady[0]?.definition_sha256);
+    assert.equal(steady[2]?.definition_sha256, steady[1]?.definition_sha256);
+    // A new process (run through the CLI) replays the records, reset included.
+    const result = await denoRun(
+      [`--allow-read=${dir},${ROOT}`, `--allow-write=${dir}`],
+      new URL("../scripts/ers.ts", import.meta.url),
+      ["promote", "history", dir, "--run", "R", "--task", "steady", "--json"],
+      { cwd: ROOT },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(JSON.parse(result.stdout), steady);
+  });
+});
+
+Deno.test("A promoting run resumed in a new process at every tick boundary equals a run in one go, byte for byte", async () => {
+  await withDir(async (dir) => {
+    const ers = (out: string, ...args: string[]) =>
+      denoRun(
+        [`--allow-read=${out},${ROOT}`, `--allow-write=${out}`],
+        new URL("../scripts/ers.ts", import.meta.url),
+        ["run", "--out", out, "--run-id", "R", "--pipeline", FIXTURE, ...args],
+        { cwd: ROOT },
+      );
+    const once = `${dir}/once`;
+    const resumed = `${dir}/resumed`;
+    await Deno.mkdir(once);
+    await Deno.mkdir(resumed);
+    const all = await ers(once, "--ticks", "12");
+    assert.equal(all.code, 0, all.stderr);
+    for (let tick = 0; tick < 12; tick++) {
+      const step = await ers(resumed, "--ticks", "1", "--from", String(tick));
+      assert.equal(step.code, 0, step.stderr);
+    }
+    const a = await snapshot(once);
+    assert.ok([...a.keys()].includes("promotions/R/000008.promotion.json"));
+    assert.deepEqual(await snapshot(resumed), a);
+  });
+});
+
+Deno.test("Promotion records that do not follow from the recorded ticks are refused, naming the tick", async () => {
+  await withDir(async (dir) => {
+    const plain: Pipeline = {
+      tasks: [{ name: "m", lane: "shadow", priority: 0, costOps: 1, fn: () => 1 }],
+    };
+    await runTicks(plain, dir, 2);
+    const settings = { window: 3, max_errors: 0, max_skips: 0 };
+    const window = { lane: "shadow", ticks: [], ok: 0, errors: 0, skips: 0 };
+    const decision = (kind: string, to: string, rule: string) => ({
+      task: "m",
+      decision: kind,
+      from: "shadow",
+      to,
+      rule,
+      window,
+      settings,
+      definition_sha256: "0".repeat(64),
+    });
+    await new ArtifactWriter(dir).writeJson({
+      runId: "R",
+      tick: 1,
+      kind: "promotion",
+      schema: "PromotionDecision.v0",
+      relPath: "promotions/R/000001.promotion.json",
+      obj: {
+        schema: "PromotionDecision.v0",
+        run_id: "R",
+        tick: 1,
+        decisions: [
+          decision("enrolled", "shadow", "declared_candidate"),
+          decision("promoted", "forecast", "clean_shadow_window"),
+        ],
+      },
+    });
+    await assert.rejects(readPromotionStatus(dir, "R"), (error: unknown) => {
+      assert.ok(error instanceof PromotionHistoryError);
+      assert.equal(error.tick, 1);
+      assert.match(error.message, /^Cannot follow the promotions of run R at tick 1: /);
+      return true;
+    });
+    // A tick other than the next one this process wrote replays the records
+    // too, and refuses to build on them.
+    await assert.rejects(
+      pipelineTick({ pipeline: plain, tick: 3, runId: "R", mode: "test", artifactsDir: dir }),
+      PromotionHistoryError,
+    );
+  });
+});
