@@ -109,7 +109,10 @@ function checkTags(action: string, field: string, tags: unknown): readonly strin
       `Cannot ${action} as '${field}' must hold at most ${MAX_TASK_TAGS} tags: current length is ${tags.length}`,
     );
   }
-  return Object.freeze(tags.map((tag, i) => checkTag(action, `${field}[${i}]`, tag)));
+  // A loop, not map(): map() skips the holes of a sparse array.
+  const checked = new Array<string>(tags.length);
+  for (let i = 0; i < tags.length; i++) checked[i] = checkTag(action, `${field}[${i}]`, tags[i]);
+  return Object.freeze(checked);
 }
 
 function checkTag(action: string, field: string, tag: unknown): string {

@@ -2,6 +2,7 @@
 // the missing flag, a cross-process run lock, and writes that a killed process
 // cannot tear.
 
+import { constants, type FileHandle, open } from "node:fs/promises";
 import { dirname, join, sep } from "node:path";
 import { ArtifactPermissionError } from "./errors.ts";
 import { tempName } from "./_paths.ts";
@@ -68,6 +69,84 @@ export async function lstatIfExists(path: string): Promise<Deno.FileInfo | undef
   }
 }
 
+/**
+ * An entry ERS reads or updates is not a file it could have made: a symbolic
+ * link, a FIFO, a directory, a device, or a file with more than one hard link
+ * (which would let an update reach a file outside the root). The message says
+ * which, without the path.
+ */
+export class UntrustedFileError extends Error {
+  override name = "UntrustedFileError";
+}
+
+// Never follows a final symbolic link and never waits for a FIFO's writer.
+const OPEN_FLAGS = constants.O_NONBLOCK | constants.O_NOFOLLOW;
+
+/**
+ * Opens the regular file at `path` for reading (or reading and writing when
+ * `update`), checking its type and link count on the open handle, so that
+ * what is checked is what is read. A FIFO, a directory, a symbolic link or a
+ * file with more than one link throws {@linkcode UntrustedFileError} at once,
+ * never blocking; a missing file throws `Deno.errors.NotFound`.
+ */
+export async function openRegularFile(
+  path: string,
+  update = false,
+): Promise<{ handle: FileHandle; size: number }> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, OPEN_FLAGS | (update ? constants.O_RDWR : constants.O_RDONLY));
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === "ENOENT") throw new Deno.errors.NotFound(`No such file: ${path}`);
+    if (code === "ELOOP") {
+      throw new UntrustedFileError(
+        "it is a symbolic link, not a regular file (ERS never links it)",
+      );
+    }
+    if (code === "EISDIR") throw new UntrustedFileError("it is not a regular file (a directory)");
+    throw error;
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) {
+      throw new UntrustedFileError(`it is not a regular file (${fileKind(info)})`);
+    }
+    if (info.nlink > 1) {
+      throw new UntrustedFileError(`it has ${info.nlink} hard links; ERS never links its files`);
+    }
+    return { handle, size: info.size };
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
+
+function fileKind(
+  info: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean },
+): string {
+  if (info.isDirectory()) return "a directory";
+  if (info.isFIFO()) return "a FIFO";
+  if (info.isSocket()) return "a socket";
+  return "a device";
+}
+
+/**
+ * The bytes of the regular file at `path` (see {@linkcode openRegularFile}),
+ * or an {@linkcode UntrustedFileError} when it holds more than `maxBytes`.
+ */
+export async function readRegularFile(path: string, maxBytes = Infinity): Promise<Uint8Array> {
+  const { handle, size } = await openRegularFile(path);
+  try {
+    if (size > maxBytes) {
+      throw new UntrustedFileError(`it holds ${size} bytes, more than ${maxBytes}`);
+    }
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Whether two byte arrays are equal. */
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -97,17 +176,24 @@ export async function writeFileAtomic(
   });
   const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o644 });
   try {
-    await writeAll(file, bytes);
-    if (durable) await file.syncData();
-  } finally {
-    file.close();
+    try {
+      await writeAll(file, bytes);
+      if (durable) await file.syncData();
+    } finally {
+      file.close();
+    }
+    await Deno.rename(temp, path);
+  } catch (error) {
+    // Disk full, a directory at `path`: leave no temporary file behind.
+    await Deno.remove(temp).catch(() => {});
+    throw error;
   }
-  await Deno.rename(temp, path);
 }
 
 /**
- * Writes `bytes` at `offset` of an existing file (looping only if the kernel
- * writes less), and syncs when `durable`.
+ * Writes `bytes` at `offset` of an existing regular file with one link
+ * (see {@linkcode openRegularFile}; looping only if the kernel writes less),
+ * and syncs when `durable`.
  */
 export async function writeAt(
   path: string,
@@ -115,13 +201,21 @@ export async function writeAt(
   bytes: Uint8Array,
   durable: boolean,
 ): Promise<void> {
-  const file = await Deno.open(path, { read: true, write: true });
+  const { handle } = await openRegularFile(path, true);
   try {
-    await file.seek(offset, Deno.SeekMode.Start);
-    await writeAll(file, bytes);
-    if (durable) await file.syncData();
+    let written = 0;
+    while (written < bytes.length) {
+      const { bytesWritten } = await handle.write(
+        bytes,
+        written,
+        bytes.length - written,
+        offset + written,
+      );
+      written += bytesWritten;
+    }
+    if (durable) await handle.datasync();
   } finally {
-    file.close();
+    await handle.close();
   }
 }
 

@@ -11,7 +11,7 @@
 //
 // Format: `ERSJ1 <offset> <length>\n` then exactly `length` bytes.
 
-import { lstatIfExists } from "./_fs.ts";
+import { readRegularFile, UntrustedFileError } from "./_fs.ts";
 
 const MAGIC = "ERSJ1";
 const encoder = new TextEncoder();
@@ -73,9 +73,13 @@ export function applyJournal(manifest: Uint8Array, entry: JournalEntry): Uint8Ar
  * none. A journal that is a symbolic link is refused: ERS never makes one.
  */
 export async function readJournal(manifestPath: string): Promise<JournalEntry | undefined> {
-  const path = journalPath(manifestPath);
-  const info = await lstatIfExists(path);
-  if (info === undefined) return undefined;
-  if (!info.isFile) throw new Error("its journal is not a regular file");
-  return decodeJournal(await Deno.readFile(path));
+  let bytes: Uint8Array;
+  try {
+    bytes = await readRegularFile(journalPath(manifestPath));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    if (error instanceof UntrustedFileError) throw new Error(`its journal: ${error.message}`);
+    throw error;
+  }
+  return decodeJournal(bytes);
 }

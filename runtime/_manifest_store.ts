@@ -10,7 +10,15 @@
 
 import { dirname } from "node:path";
 import { ManifestError } from "./errors.ts";
-import { lstatIfExists, sameBytes, syncDirectory, writeAt, writeFileAtomic } from "./_fs.ts";
+import {
+  lstatIfExists,
+  readRegularFile,
+  sameBytes,
+  syncDirectory,
+  UntrustedFileError,
+  writeAt,
+  writeFileAtomic,
+} from "./_fs.ts";
 import { applyJournal, encodeJournal, journalPath, readJournal } from "./_journal.ts";
 import { ManifestModel, type ManifestRecord } from "./_manifest.ts";
 import { artifactPath } from "./layout.ts";
@@ -47,11 +55,9 @@ export async function loadManifest(
     cache.delete(path);
     return { model: new ManifestModel(runId), fingerprint: null };
   }
-  if (!info.isFile) {
-    throw new ManifestError(
-      artifactPath("manifest", runId),
-      "it is not a regular file (ERS never links it)",
-    );
+  // The cheap check on every batch; the read below checks the open file again.
+  if (!info.isFile || (info.nlink ?? 1) > 1) {
+    throw new ManifestError(artifactPath("manifest", runId), untrusted(info));
   }
   const cached = cache.get(path);
   if (cached !== undefined && cached.fingerprint === fingerprint(info)) {
@@ -59,11 +65,34 @@ export async function loadManifest(
     return cached;
   }
   const state = {
-    model: parseManifest(runId, await Deno.readFile(path)),
+    model: parseManifest(runId, await readManifest(path, runId)),
     fingerprint: fingerprint(info),
   };
   remember(path, state);
   return state;
+}
+
+function untrusted(info: Deno.FileInfo): string {
+  if (info.isFile) return `it has ${info.nlink} hard links; ERS never links its files`;
+  if (info.isSymlink) return "it is a symbolic link, not a regular file (ERS never links it)";
+  const kind = info.isDirectory
+    ? "a directory"
+    : info.isFifo
+    ? "a FIFO"
+    : info.isSocket
+    ? "a socket"
+    : "a device";
+  return `it is not a regular file (${kind})`;
+}
+
+// The manifest's bytes, from a regular file with one link, never blocking.
+async function readManifest(path: string, runId: string): Promise<Uint8Array> {
+  try {
+    return await readRegularFile(path);
+  } catch (error) {
+    if (!(error instanceof UntrustedFileError)) throw error;
+    throw new ManifestError(artifactPath("manifest", runId), error.message);
+  }
 }
 
 function parseManifest(runId: string, bytes: Uint8Array): ManifestModel {
@@ -88,8 +117,8 @@ async function replayJournal(path: string, runId: string, durable: boolean): Pro
   if (entry === undefined) return;
   cache.delete(path);
   const info = await lstatIfExists(path);
-  if (info?.isFile) {
-    const manifest = await Deno.readFile(path);
+  if (info !== undefined) {
+    const manifest = await readManifest(path, runId);
     let replayed: Uint8Array;
     try {
       replayed = applyJournal(manifest, entry);
@@ -123,7 +152,12 @@ export async function commitRecords(
       const journal = journalPath(path);
       await writeFileAtomic(journal, encodeJournal(write), durable);
       if (durable) await syncDirectory(dirname(path)); // the journal exists before the write begins
-      await writeAt(path, write.offset, write.bytes, durable);
+      try {
+        await writeAt(path, write.offset, write.bytes, durable);
+      } catch (error) {
+        if (!(error instanceof UntrustedFileError)) throw error;
+        throw new ManifestError(artifactPath("manifest", state.model.runId), error.message);
+      }
       await Deno.remove(journal);
       state.fingerprint = fingerprint(await Deno.stat(path));
     }

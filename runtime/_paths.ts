@@ -6,6 +6,8 @@ import { rangeError, typeError } from "../ers/_validate.ts";
 export const MAX_RUN_ID_LENGTH = 128;
 /** Longest relative artifact path accepted. */
 export const MAX_REL_PATH_LENGTH = 1024;
+/** Longest name (path segment) accepted, in UTF-8 bytes: 255, what common file systems allow, less room for the temporary `.<name>.tmp`. */
+export const MAX_NAME_BYTES = 250;
 
 /** A run id's pattern and the rule it states, shared with the command line. */
 export const RUN_ID_PATTERN: { readonly regexp: RegExp; readonly rule: string } = Object.freeze({
@@ -27,7 +29,8 @@ export function checkRunId(action: string, runId: unknown): string {
  * control characters.
  */
 export function checkRelPath(action: string, relPath: unknown): string {
-  const rule = "a relative POSIX path inside the artifacts directory";
+  const rule =
+    `a relative POSIX path inside the artifacts directory, each name at most ${MAX_NAME_BYTES} bytes`;
   if (typeof relPath !== "string") typeError(action, "relPath", rule, relPath);
   if (!isSafeRelPath(relPath)) rangeError(action, "relPath", rule, relPath);
   return relPath;
@@ -38,8 +41,13 @@ export function isSafeRelPath(path: string): boolean {
   return path.length > 0 && path.length <= MAX_REL_PATH_LENGTH && path.isWellFormed() &&
     // deno-lint-ignore no-control-regex
     !/[\\\u0000-\u001f\u007f]/.test(path) && !/^[A-Za-z]:/.test(path) &&
-    !path.split("/").some((segment) => segment === "" || segment === "." || segment === "..");
+    !path.split("/").some((segment) =>
+      segment === "" || segment === "." || segment === ".." ||
+      (segment.length > MAX_NAME_BYTES / 3 && utf8.encode(segment).length > MAX_NAME_BYTES)
+    );
 }
+
+const utf8 = new TextEncoder();
 
 /** The name of the temporary file written beside `name` before it is renamed into place. */
 export function tempName(name: string): string {

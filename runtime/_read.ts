@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import { sha256Hex } from "../ers/_sha256.ts";
 import { ManifestError } from "./errors.ts";
-import { withRootLock } from "./_fs.ts";
+import { readRegularFile, UntrustedFileError, withRootLock } from "./_fs.ts";
 import { applyJournal, readJournal } from "./_journal.ts";
 import type { ManifestRecord } from "./_manifest.ts";
 import { ARTIFACT_LAYOUT, artifactPath, runOfPath } from "./layout.ts";
@@ -36,7 +36,9 @@ async function isDirectory(path: string): Promise<boolean> {
 /**
  * The manifest bytes of `runId` (which must exist), or of every run when
  * `runId` is undefined, read under the shared lock so that none is read
- * mid-update.
+ * mid-update. Every entry named like a manifest counts, whatever its type: a
+ * FIFO, a directory, a link or a hard-linked file in its place is a
+ * {@linkcode ManifestError}, found without ever blocking on it.
  */
 export async function readManifestFiles(
   root: string,
@@ -53,19 +55,16 @@ export async function readManifestFiles(
   await withRootLock(dir, false, async () => {
     for (const run of runs ?? await listRuns(dir)) {
       const path = join(root, artifactPath("manifest", run));
-      const info = await Deno.stat(path).catch((error) => {
+      let bytes: Uint8Array;
+      try {
+        bytes = await readRegularFile(path, MAX_MANIFEST_BYTES);
+      } catch (error) {
         if (error instanceof Deno.errors.NotFound && runId !== undefined) throw missing();
-        throw error;
-      });
-      found.set(
-        run,
-        info.size > MAX_MANIFEST_BYTES
-          ? new ManifestError(
-            artifactPath("manifest", run),
-            `it holds ${info.size} bytes, more than ${MAX_MANIFEST_BYTES}`,
-          )
-          : await withPendingJournal(path, run, await Deno.readFile(path)),
-      );
+        if (!(error instanceof UntrustedFileError)) throw error;
+        found.set(run, new ManifestError(artifactPath("manifest", run), error.message));
+        continue;
+      }
+      found.set(run, await withPendingJournal(path, run, bytes));
     }
   }, await Deno.realPath(dir));
   return found;
@@ -91,9 +90,8 @@ async function listRuns(dir: string): Promise<string[]> {
   const runs: string[] = [];
   for await (const entry of Deno.readDir(dir)) {
     const { dir, suffix } = ARTIFACT_LAYOUT.manifest;
-    const run = entry.isFile && entry.name.endsWith(suffix)
-      ? runOfPath(`${dir}/${entry.name}`)
-      : undefined;
+    // An entry of any type counts: a FIFO or a directory there is an error, not a lost run.
+    const run = entry.name.endsWith(suffix) ? runOfPath(`${dir}/${entry.name}`) : undefined;
     if (run !== undefined) runs.push(run);
   }
   return runs.sort();
@@ -106,7 +104,11 @@ export interface RecordedFile {
   problem?: string;
 }
 
-/** Reads a recorded artifact and compares its length and SHA-256 with the record. */
+/**
+ * Reads a recorded artifact and compares its length and SHA-256 with the
+ * record. A link, a FIFO, a directory or a file with more than one link is
+ * reported, never followed or blocked on.
+ */
 export async function readRecordedFile(
   root: string,
   record: ManifestRecord,
@@ -114,15 +116,17 @@ export async function readRecordedFile(
   const path = join(root, record.path);
   let bytes: Uint8Array;
   try {
-    const info = await Deno.lstat(path);
-    if (info.isSymlink) {
-      return { problem: "recorded path is a symbolic link, not the recorded file" };
-    }
-    if (!info.isFile) return { problem: "recorded path is not a file" };
-    bytes = await Deno.readFile(path);
+    bytes = await readRegularFile(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return { problem: "recorded file is missing" };
     if (error instanceof Deno.errors.NotCapable) throw error;
+    if (error instanceof UntrustedFileError) {
+      return {
+        problem: /symbolic link/.test(error.message)
+          ? "recorded path is a symbolic link, not the recorded file"
+          : `recorded path: ${error.message}`,
+      };
+    }
     return { problem: `recorded file cannot be read: ${(error as Error).message}` };
   }
   const sha256 = await sha256Hex(bytes as Uint8Array<ArrayBuffer>);

@@ -16,13 +16,15 @@ import {
   rangeError,
   typeError,
 } from "../ers/_validate.ts";
-import { DriftError } from "./errors.ts";
+import { ArtifactIoError, DriftError } from "./errors.ts";
 import {
   isInside,
   lstatIfExists,
+  readRegularFile,
   requireAccess,
   sameBytes,
   syncDirectory,
+  UntrustedFileError,
   withPermissionHint,
   withRootLock,
   writeFileAtomic,
@@ -31,6 +33,7 @@ import { type ManifestRecord, recordText } from "./_manifest.ts";
 import { commitRecords, loadManifest } from "./_manifest_store.ts";
 import { checkRelPath, checkRunId } from "./_paths.ts";
 import { ARTIFACT_LAYOUT, artifactPath } from "./layout.ts";
+import { osProblem } from "./_os_error.ts";
 
 /**
  * What {@linkcode ArtifactWriter.prototype.writeJson} (or
@@ -262,15 +265,20 @@ export class ArtifactWriter {
    *
    * @param artifactsDir The directory to write under; created when missing.
    * @param options Durability.
-   * @throws {TypeError} When `artifactsDir` is not a non-empty string.
+   * @throws {TypeError} When `artifactsDir` is not a non-empty string,
+   * `options` is not a plain object or `durable` is not a boolean.
    */
   constructor(artifactsDir: string, options: ArtifactWriterOptions = {}) {
+    const action = "create artifact writer";
     if (typeof artifactsDir !== "string" || artifactsDir.length === 0) {
-      typeError("create artifact writer", "artifactsDir", "a non-empty path string", artifactsDir);
+      typeError(action, "artifactsDir", "a non-empty path string", artifactsDir);
     }
+    if (!isPlainObject(options)) typeError(action, "options", "an object", options);
+    const durable: unknown = orDefault(options.durable, true);
+    if (typeof durable !== "boolean") typeError(action, "durable", "a boolean", durable);
     this.root = artifactsDir;
     this.#ioRoot = resolve(artifactsDir);
-    this.#durable = orDefault(options.durable, true);
+    this.#durable = durable;
   }
 
   /**
@@ -462,16 +470,35 @@ export class ArtifactWriter {
   async writeAll(artifacts: readonly PreparedArtifact[]): Promise<ArtifactRecord[]> {
     const batch = checkBatch(artifacts);
     try {
-      await this.#writeBatch(batch);
+      try {
+        await this.#writeBatch(batch);
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+        // A directory this writer had made is gone: check and make it again,
+        // once. Safe to repeat: drift is checked anew under the lock.
+        this.#realRoot = undefined;
+        this.#madeDirs.clear();
+        await this.#writeBatch(batch);
+      }
     } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-      // A directory this writer had made is gone: check and make it again,
-      // once. Safe to repeat: drift is checked anew under the lock.
-      this.#realRoot = undefined;
-      this.#madeDirs.clear();
-      await this.#writeBatch(batch);
+      throw await this.#explain(error, (batch[0] as Pending).manifest.path);
     }
     return artifacts.map((artifact) => ({ ...artifact.record }));
+  }
+
+  // An operating system error as one line naming the path; other errors as they are.
+  async #explain(error: unknown, relPath: string): Promise<unknown> {
+    const problem = osProblem(error);
+    if (problem === undefined || error instanceof ArtifactIoError) return error;
+    const root = await lstatIfExists(this.#ioRoot).catch(() => undefined);
+    if (root !== undefined && !root.isDirectory) {
+      return new ArtifactIoError(
+        relPath,
+        `the artifacts directory ${this.root} is not a directory`,
+        error,
+      );
+    }
+    return new ArtifactIoError(relPath, problem, error);
   }
 
   async #writeBatch(batch: readonly Pending[]): Promise<void> {
@@ -536,17 +563,24 @@ export class ArtifactWriter {
     for (const relDir of new Set(items.map((item) => dirname(item.manifest.path)))) {
       await this.#ensureDir(realRoot, relDir);
     }
+    const found: (Deno.FileInfo | undefined)[] = [];
+    for (const { manifest } of items) {
+      const info = await lstatIfExists(join(this.#ioRoot, manifest.path));
+      if (info?.isDirectory) throw new ArtifactIoError(manifest.path, "it is a directory");
+      found.push(info);
+    }
     const dirs = new Set<string>();
-    for (const { manifest, bytes } of items) {
+    for (const [i, { manifest, bytes }] of items.entries()) {
       const target = join(this.#ioRoot, manifest.path);
-      // A symbolic link at the target is never followed: the rename replaces it.
-      const info = await lstatIfExists(target);
-      if (
-        info?.isFile && info.size === bytes.length && sameBytes(await Deno.readFile(target), bytes)
-      ) {
-        continue;
+      // A symbolic link at the target is never followed: the rename replaces
+      // it, as it replaces a FIFO or a file with other links.
+      const info = found[i];
+      if (info?.isFile && info.size === bytes.length && await holds(target, bytes)) continue;
+      try {
+        await writeFileAtomic(target, bytes, this.#durable);
+      } catch (error) {
+        throw await this.#explain(error, manifest.path);
       }
-      await writeFileAtomic(target, bytes, this.#durable);
       dirs.add(dirname(target));
     }
     if (!this.#durable) return;
@@ -580,6 +614,16 @@ export class ArtifactWriter {
       this.#madeDirs.add(relDir);
     }
     await this.#checkInside(realRoot, relDir);
+  }
+}
+
+// Whether the regular, singly linked file at `path` holds exactly `bytes`.
+async function holds(path: string, bytes: Uint8Array): Promise<boolean> {
+  try {
+    return sameBytes(await readRegularFile(path, bytes.length), bytes);
+  } catch (error) {
+    if (error instanceof UntrustedFileError) return false;
+    throw error;
   }
 }
 
@@ -629,6 +673,7 @@ function prepareRecord(options: WriteJsonOptions): ManifestRecord {
   checkRunId(ACTION, options.runId);
   const relPath = checkRelPath(ACTION, options.relPath);
   if (
+    relPath.toLowerCase() === ARTIFACT_LAYOUT.manifest.dir ||
     relPath.toLowerCase().startsWith(`${ARTIFACT_LAYOUT.manifest.dir}/`) ||
     relPath.split("/").some((s) => s.startsWith("."))
   ) {

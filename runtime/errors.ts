@@ -152,3 +152,46 @@ export class SealError extends Error {
     this.path = path;
   }
 }
+
+/**
+ * The operating system refused an artifact write: the directory is a file,
+ * the disk is full, a directory stands where the file would go, and the like.
+ * The message is one line naming the path and saying that nothing was
+ * recorded; `cause` holds the system's own error.
+ *
+ * @example A file where the artifacts directory should be
+ * ```ts
+ * import { ArtifactIoError, ArtifactWriter } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await Deno.writeTextFile(`${dir}/out`, "");
+ *   const writer = new ArtifactWriter(`${dir}/out`);
+ *   await assert.rejects(
+ *     writer.writeJson({ runId: "R", tick: 0, kind: "note", schema: "Note.v0", obj: 1, relPath: "notes/R/0.json" }),
+ *     (error: unknown) => error instanceof ArtifactIoError && /out is not a directory/.test(error.message),
+ *   );
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export class ArtifactIoError extends Error {
+  /** Always `"ArtifactIoError"`. */
+  override name = "ArtifactIoError";
+  /** The artifact's path relative to the artifacts root, or the root itself. */
+  readonly path: string;
+
+  /**
+   * Creates the error.
+   *
+   * @param path The artifact's path relative to the artifacts root, or the root.
+   * @param problem What the system said, in words, without the path.
+   * @param cause The system's own error.
+   */
+  constructor(path: string, problem: string, cause?: unknown) {
+    super(`Cannot write artifact ${path}: ${problem}; nothing was recorded`, { cause });
+    this.path = path;
+  }
+}

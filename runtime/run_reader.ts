@@ -9,7 +9,13 @@
 
 import { sha256Hex } from "../ers/_sha256.ts";
 import { compareCodePoints } from "../ers/_code_point.ts";
-import { checkNonNegativeInteger, isPlainObject, orDefault, rangeError } from "../ers/_validate.ts";
+import {
+  checkNonNegativeInteger,
+  isPlainObject,
+  orDefault,
+  rangeError,
+  typeError,
+} from "../ers/_validate.ts";
 import type { Lane, Status } from "../ers/types.ts";
 import type { TrendPack, TrendPackLaneSpend, TrendPackTimelineEntry } from "../viz/trendpack.ts";
 import { ManifestError } from "./errors.ts";
@@ -424,6 +430,10 @@ export async function readRunTicks(
   options: ReadRunTicksOptions = {},
 ): Promise<RunTick[]> {
   const action = "read run ticks";
+  if (!isPlainObject(manifest) || !Array.isArray(manifest.records)) {
+    typeError(action, "manifest", "a RunManifest from readRunManifest()", manifest);
+  }
+  if (!isPlainObject(options)) typeError(action, "options", "an object", options);
   const tick = options.tick === undefined
     ? undefined
     : checkNonNegativeInteger(action, "tick", options.tick);
@@ -578,6 +588,8 @@ function isCount(value: unknown): value is number {
  * ```
  */
 export function runEvents(ticks: readonly RunTick[], filter: RunEventFilter = {}): RunEvent[] {
+  if (!Array.isArray(ticks)) typeError("list run events", "ticks", "an array of RunTicks", ticks);
+  if (!isPlainObject(filter)) typeError("list run events", "filter", "an object", filter);
   const events: RunEvent[] = [];
   for (const { tick, trendpack } of ticks) {
     trendpack.timeline.forEach((entry: TrendPackTimelineEntry, order: number) => {
@@ -650,6 +662,9 @@ function totalsBy(
   events: readonly RunEvent[],
   taskOf: (event: RunEvent) => string | null,
 ): EventTotals[] {
+  if (!Array.isArray(events)) {
+    typeError("total run events", "events", "an array of RunEvents", events);
+  }
   const groups = new Map<string, EventTotals>();
   for (const event of events) {
     const task = taskOf(event);

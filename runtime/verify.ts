@@ -5,13 +5,13 @@
  */
 
 import { join, relative, sep } from "node:path";
-import { isPlainObject } from "../ers/_validate.ts";
+import { isPlainObject, typeError } from "../ers/_validate.ts";
 import { ManifestError } from "./errors.ts";
 import { requireAccess, withPermissionHint } from "./_fs.ts";
 import { readManifestFiles, readRecordedFile, requireDirectory } from "./_read.ts";
 import { ManifestModel, type ManifestRecord } from "./_manifest.ts";
 import { checkRunId, RUN_ID_PATTERN, sealRelPath } from "./_paths.ts";
-import { ARTIFACT_LAYOUT, artifactPath } from "./layout.ts";
+import { ARTIFACT_LAYOUT, artifactPath, runOfPath } from "./layout.ts";
 import { parseJson } from "./_json.ts";
 import { type Chain, checkPublicKey, checkRunSeal, readChain } from "./_seal_chain.ts";
 import type { SealPublicKey } from "./seal_key.ts";
@@ -168,6 +168,7 @@ export async function verifyArtifacts(
   artifactsDir: string,
   options: VerifyOptions = {},
 ): Promise<VerifyReport> {
+  if (!isPlainObject(options)) typeError("verify artifacts", "options", "an object", options);
   requireAccess("read", artifactsDir);
   return await withPermissionHint(artifactsDir, async () => {
     await requireDirectory(
@@ -209,7 +210,7 @@ export async function verifyArtifacts(
       for (const record of model.records()) recorded.add(record.path);
     }
     await checkSeals(artifactsDir, report, { chains, models, hashes, publicKey, recorded });
-    await findUnrecorded(artifactsDir, runId, recorded, report);
+    await findUnrecorded(artifactsDir, runId, recorded, models, report);
     report.errors.sort(byPath);
     report.warnings.sort(byPath);
     report.ok = report.errors.length === 0;
@@ -228,32 +229,37 @@ async function checkRecords(
   hashes: Map<string, string | undefined>,
 ): Promise<void> {
   const actual = new Map<string, string>(); // path -> sha256 of the file as it is
+  const indexes = new Map<string, Uint8Array>(); // RunIndex path -> its bytes, as hashed
   for (const record of records) {
     report.records++;
     const file = await readRecordedFile(root, record);
     if (file.sha256 !== undefined) actual.set(record.path, file.sha256);
     hashes.set(record.path, file.sha256);
+    if (file.bytes !== undefined && record.schema === ARTIFACT_LAYOUT.runindex.schema) {
+      indexes.set(record.path, file.bytes);
+    }
     if (file.problem !== undefined) {
       report.errors.push({ path: record.path, message: file.problem });
     }
   }
   const byPath = new Map(records.map((record) => [record.path, record]));
   for (const record of records) {
-    if (record.schema !== ARTIFACT_LAYOUT.runindex.schema || !actual.has(record.path)) continue;
-    const problem = await runIndexProblem(root, record, byPath, actual);
+    const bytes = indexes.get(record.path);
+    if (bytes === undefined) continue;
+    const problem = runIndexProblem(bytes, byPath, actual);
     if (problem) report.errors.push({ path: record.path, message: problem });
   }
 }
 
-async function runIndexProblem(
-  root: string,
-  record: ManifestRecord,
+// Checks the RunIndex bytes that were hashed, never a second read that could differ.
+function runIndexProblem(
+  bytes: Uint8Array,
   byPath: Map<string, ManifestRecord>,
   actual: Map<string, string>,
-): Promise<string | undefined> {
+): string | undefined {
   let index: unknown;
   try {
-    index = parseJson(await Deno.readTextFile(join(root, record.path)));
+    index = parseJson(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch {
     return "RunIndex is not valid JSON";
   }
@@ -277,11 +283,16 @@ async function runIndexProblem(
 }
 
 // Walks the whole root, or for one run the directories its records live in,
-// and warns of every file no record names.
+// and reports every file no record names. A file in the place of a run
+// (`<kind>/<run>/...`, `<kind>/<run>.<ext>`) that has no manifest, or whose
+// manifest records nothing, is an error: ERS creates a manifest with its first
+// records, so that is lost history. Otherwise it is a warning: a write
+// interrupted between renaming a file into place and recording it leaves one.
 async function findUnrecorded(
   root: string,
   runId: string | undefined,
   recorded: Set<string>,
+  models: Map<string, ManifestModel | null>, // null: the run's manifest is invalid
   report: VerifyReport,
 ): Promise<void> {
   const dirs = new Set<string>();
@@ -294,9 +305,30 @@ async function findUnrecorded(
     }
   }
   const walked = new Set<string>();
+  const unrecorded = (path: string, entry: Deno.DirEntry): void => {
+    const issue = { path: toPosix(root, path), message: unrecordedMessage(entry) };
+    const run = leftByCrash(entry) ? undefined : runOfPath(issue.path);
+    const model = run === undefined ? undefined : models.get(run);
+    const count = model === null ? null : model?.records().length;
+    // An invalid manifest is an error of its own; its files are not repeated as errors.
+    if (run === undefined || count === null || (count !== undefined && count > 0)) {
+      report.warnings.push(issue);
+      return;
+    }
+    issue.message = count === 0
+      ? `it lies in run ${run}'s place, but run ${run}'s manifest records nothing`
+      : `it lies in run ${run}'s place, but run ${run} has no manifest`;
+    report.errors.push(issue);
+  };
   for (const dir of dirs) {
-    await walk(root, dir, runId === undefined, recorded, walked, report, runId);
+    await walk(root, dir, runId === undefined, recorded, walked, unrecorded, runId);
   }
+}
+
+// A temporary file or a journal that an interrupted write leaves behind.
+function leftByCrash(entry: Deno.DirEntry): boolean {
+  return entry.isFile && entry.name.startsWith(".") &&
+    (entry.name.endsWith(".tmp") || entry.name.endsWith(".journal"));
 }
 
 async function walk(
@@ -305,7 +337,7 @@ async function walk(
   recursive: boolean,
   recorded: Set<string>,
   walked: Set<string>,
-  report: VerifyReport,
+  unrecorded: (path: string, entry: Deno.DirEntry) => void,
   runId: string | undefined,
 ): Promise<void> {
   if (walked.has(dir)) return;
@@ -320,12 +352,12 @@ async function walk(
   for (const entry of entries) {
     const path = dir === "" ? entry.name : `${dir}/${entry.name}`;
     if (entry.isDirectory) {
-      if (recursive) await walk(root, path, recursive, recorded, walked, report, runId);
+      if (recursive) await walk(root, path, recursive, recorded, walked, unrecorded, runId);
     } else if (!recorded.has(path)) {
       if (
         runId !== undefined && dir === ARTIFACT_LAYOUT.manifest.dir && !entry.name.includes(runId)
       ) continue;
-      report.warnings.push({ path: toPosix(root, path), message: unrecordedMessage(entry) });
+      unrecorded(path, entry);
     }
   }
 }

@@ -26,6 +26,7 @@ const USER_FACING = new Set([
   "UsageError",
   "NotFound",
   "ArtifactPermissionError",
+  "ArtifactIoError",
   "DriftError",
   "ManifestError",
   "RunReadError",

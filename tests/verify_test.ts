@@ -163,7 +163,10 @@ Deno.test("verifyArtifacts() reports a recorded path that became a directory or 
     );
     const report = await verifyArtifacts(dir);
     const byPath = Object.fromEntries(report.errors.map((e) => [e.path, e.message]));
-    assert.equal(byPath["viz/RUN-V/000000.trendpack.json"], "recorded path is not a file");
+    assert.equal(
+      byPath["viz/RUN-V/000000.trendpack.json"],
+      "recorded path: it is not a regular file (a directory)",
+    );
     assert.equal(
       byPath["viz/RUN-V/000001.trendpack.json"],
       "recorded path is a symbolic link, not the recorded file",
