@@ -79,39 +79,64 @@ export class UntrustedFileError extends Error {
   override name = "UntrustedFileError";
 }
 
-// Never follows a final symbolic link and never waits for a FIFO's writer.
+// Never waits for a FIFO's writer; O_NOFOLLOW refuses a final symbolic link
+// where Deno passes the path on as given (with -A; under scoped permissions
+// Deno resolves links itself, so the identity check below is what counts).
 const OPEN_FLAGS = constants.O_NONBLOCK | constants.O_NOFOLLOW;
 
 /**
+ * Why the entry `info` (from `lstat`) is not a file ERS could have made, or
+ * `undefined` when it is a regular file with one link.
+ */
+export function untrustedEntry(info: Deno.FileInfo): string | undefined {
+  if (info.isSymlink) return "it is a symbolic link, not a regular file (ERS never links it)";
+  if (!info.isFile) {
+    const kind = info.isDirectory
+      ? "a directory"
+      : info.isFifo
+      ? "a FIFO"
+      : info.isSocket
+      ? "a socket"
+      : "a device";
+    return `it is not a regular file (${kind})`;
+  }
+  if ((info.nlink ?? 1) > 1) return `it has ${info.nlink} hard links; ERS never links its files`;
+  return undefined;
+}
+
+/**
  * Opens the regular file at `path` for reading (or reading and writing when
- * `update`), checking its type and link count on the open handle, so that
- * what is checked is what is read. A FIFO, a directory, a symbolic link or a
- * file with more than one link throws {@linkcode UntrustedFileError} at once,
- * never blocking; a missing file throws `Deno.errors.NotFound`.
+ * `update`). The entry is checked with `lstat` first (type, link count), then
+ * the open handle is checked to be that same file (device and inode), so that
+ * a link, FIFO or other file swapped in between is refused, not used. A FIFO,
+ * a directory, a symbolic link or a file with more than one link throws
+ * {@linkcode UntrustedFileError} at once, never blocking; a missing file
+ * throws `Deno.errors.NotFound`.
  */
 export async function openRegularFile(
   path: string,
   update = false,
 ): Promise<{ handle: FileHandle; size: number }> {
+  const entry = await Deno.lstat(path); // NotFound passes through
+  const problem = untrustedEntry(entry);
+  if (problem !== undefined) throw new UntrustedFileError(problem);
   let handle: FileHandle;
   try {
     handle = await open(path, OPEN_FLAGS | (update ? constants.O_RDWR : constants.O_RDONLY));
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     if (code === "ENOENT") throw new Deno.errors.NotFound(`No such file: ${path}`);
-    if (code === "ELOOP") {
-      throw new UntrustedFileError(
-        "it is a symbolic link, not a regular file (ERS never links it)",
-      );
+    if (code === "ELOOP" || code === "EISDIR") {
+      throw new UntrustedFileError("it was replaced while being opened");
     }
-    if (code === "EISDIR") throw new UntrustedFileError("it is not a regular file (a directory)");
     throw error;
   }
   try {
     const info = await handle.stat();
-    if (!info.isFile()) {
-      throw new UntrustedFileError(`it is not a regular file (${fileKind(info)})`);
+    if (info.dev !== entry.dev || info.ino !== entry.ino) {
+      throw new UntrustedFileError("it was replaced while being opened");
     }
+    if (!info.isFile()) throw new UntrustedFileError("it is not a regular file");
     if (info.nlink > 1) {
       throw new UntrustedFileError(`it has ${info.nlink} hard links; ERS never links its files`);
     }
@@ -120,15 +145,6 @@ export async function openRegularFile(
     await handle.close();
     throw error;
   }
-}
-
-function fileKind(
-  info: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean },
-): string {
-  if (info.isDirectory()) return "a directory";
-  if (info.isFIFO()) return "a FIFO";
-  if (info.isSocket()) return "a socket";
-  return "a device";
 }
 
 /**

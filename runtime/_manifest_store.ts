@@ -15,6 +15,7 @@ import {
   readRegularFile,
   sameBytes,
   syncDirectory,
+  untrustedEntry,
   UntrustedFileError,
   writeAt,
   writeFileAtomic,
@@ -56,9 +57,8 @@ export async function loadManifest(
     return { model: new ManifestModel(runId), fingerprint: null };
   }
   // The cheap check on every batch; the read below checks the open file again.
-  if (!info.isFile || (info.nlink ?? 1) > 1) {
-    throw new ManifestError(artifactPath("manifest", runId), untrusted(info));
-  }
+  const problem = untrustedEntry(info);
+  if (problem !== undefined) throw new ManifestError(artifactPath("manifest", runId), problem);
   const cached = cache.get(path);
   if (cached !== undefined && cached.fingerprint === fingerprint(info)) {
     remember(path, cached);
@@ -70,19 +70,6 @@ export async function loadManifest(
   };
   remember(path, state);
   return state;
-}
-
-function untrusted(info: Deno.FileInfo): string {
-  if (info.isFile) return `it has ${info.nlink} hard links; ERS never links its files`;
-  if (info.isSymlink) return "it is a symbolic link, not a regular file (ERS never links it)";
-  const kind = info.isDirectory
-    ? "a directory"
-    : info.isFifo
-    ? "a FIFO"
-    : info.isSocket
-    ? "a socket"
-    : "a device";
-  return `it is not a regular file (${kind})`;
 }
 
 // The manifest's bytes, from a regular file with one link, never blocking.
