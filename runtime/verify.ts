@@ -283,11 +283,11 @@ function runIndexProblem(
 }
 
 // Walks the whole root, or for one run the directories its records live in,
-// and reports every file no record names. A file in the place of a run
-// (`<kind>/<run>/...`, `<kind>/<run>.<ext>`) that has no manifest, or whose
-// manifest records nothing, is an error: ERS creates a manifest with its first
-// records, so that is lost history. Otherwise it is a warning: a write
-// interrupted between renaming a file into place and recording it leaves one.
+// and warns of every file no record names (a write interrupted between
+// renaming a file into place and recording it leaves one). Files in the place
+// of a run (`<kind>/<run>/...`, `<kind>/<run>.<ext>`) that has no manifest, or
+// whose manifest records nothing, are also one error for the run: ERS creates
+// a manifest with its first records, so that is lost history.
 async function findUnrecorded(
   root: string,
   runId: string | undefined,
@@ -305,23 +305,30 @@ async function findUnrecorded(
     }
   }
   const walked = new Set<string>();
+  const orphans = new Map<string, string[]>(); // run with no records -> files in its place
   const unrecorded = (path: string, entry: Deno.DirEntry): void => {
     const issue = { path: toPosix(root, path), message: unrecordedMessage(entry) };
+    report.warnings.push(issue);
     const run = leftByCrash(entry) ? undefined : runOfPath(issue.path);
-    const model = run === undefined ? undefined : models.get(run);
-    const count = model === null ? null : model?.records().length;
-    // An invalid manifest is an error of its own; its files are not repeated as errors.
-    if (run === undefined || count === null || (count !== undefined && count > 0)) {
-      report.warnings.push(issue);
-      return;
-    }
-    issue.message = count === 0
-      ? `it lies in run ${run}'s place, but run ${run}'s manifest records nothing`
-      : `it lies in run ${run}'s place, but run ${run} has no manifest`;
-    report.errors.push(issue);
+    // A run with records, or with an invalid manifest (an error of its own), is left out.
+    if (run === undefined || models.get(run) === null) return;
+    if ((models.get(run)?.records().length ?? 0) > 0) return;
+    orphans.set(run, [...orphans.get(run) ?? [], issue.path]);
   };
   for (const dir of dirs) {
     await walk(root, dir, runId === undefined, recorded, walked, unrecorded, runId);
+  }
+  for (const [run, paths] of orphans) {
+    const path = artifactPath("manifest", run);
+    if (report.errors.some((error) => error.path === path)) continue; // already failing, by seal
+    const what = models.has(run)
+      ? `run ${run}'s manifest records nothing`
+      : `run ${run} has no manifest`;
+    const more = paths.length > 1 ? ` and ${paths.length - 1} more` : "";
+    report.errors.push({
+      path,
+      message: `${what}, but files lie in its place: ${paths.sort()[0]}${more}`,
+    });
   }
 }
 

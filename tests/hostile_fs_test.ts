@@ -172,11 +172,12 @@ Deno.test("verifyArtifacts() fails when a run's manifest is deleted or emptied",
     await Deno.remove(join(dir, MANIFEST));
     const deleted = await verifyArtifacts(dir);
     assert.equal(deleted.ok, false);
-    assert.match(
-      deleted.errors.find((e) => e.path === TRENDPACK)?.message ?? "",
-      /run R has no manifest/,
-    );
-    assert.equal(deleted.errors.length, 4);
+    assert.deepEqual(deleted.errors, [{
+      path: MANIFEST,
+      message:
+        "run R has no manifest, but files lie in its place: run_index/R/000000.runindex.json and 3 more",
+    }]);
+    assert.equal(deleted.warnings.length, 4);
     await Deno.writeTextFile(
       join(dir, MANIFEST),
       manifest.replace(/"records":\[.*\],"run_id"/, '"records":[],"run_id"'),
@@ -184,8 +185,8 @@ Deno.test("verifyArtifacts() fails when a run's manifest is deleted or emptied",
     const emptied = await verifyArtifacts(dir, { runId: "R" });
     assert.equal(emptied.ok, false);
     assert.match(
-      emptied.errors.find((e) => e.path === TRENDPACK)?.message ?? "",
-      /run R's manifest records nothing/,
+      emptied.errors.find((e) => e.path === MANIFEST)?.message ?? "",
+      /^run R's manifest records nothing, but files lie in its place: /,
     );
     assert.equal((await verifyArtifacts(dir)).ok, false);
   });
