@@ -228,6 +228,9 @@ function verdictOf(report: VerifyReport, manifest: RunManifest, ticks: RunTick[]
       `${report.records} recorded artifacts re-hashed: each file's length and SHA-256 as its record says`,
       "each RunIndex's refs and trendpack_sha256 checked against its TrendPack",
       "files no record names reported as warnings",
+      report.seals === 0
+        ? "no seal: the run is not sealed (see ers seal)"
+        : `${report.seals} seals checked: the chain, every artifact each names, the manifest holding every sealed record; signatures not checked (no public key given)`,
       `${ticks.length} TrendPacks shown (ticks ${first.tick}..${last.tick}) read back through the checked reader: length, SHA-256, run, tick and shape`,
     ],
     errors: report.errors,

@@ -121,6 +121,7 @@ function timelineCells(model: ReportModel, row: Row, y: number, w: number): stri
 
 function promotionMarks(model: ReportModel, rowY: Map<string, number>, w: number): string {
   return model.promotions.map((p) => {
+    if (p.decision !== "promoted" && p.decision !== "demoted") return "";
     const y = rowY.get(`${p.to}\u0000${p.task}`) ?? rowY.get(`${p.from}\u0000${p.task}`);
     if (y === undefined) return "";
     const b = Math.floor((p.tick - model.fromTick) / model.bucketSize);

@@ -43,11 +43,14 @@ export interface ModelInput {
   maxBuckets: number;
 }
 
+/** The decisions of the promotion lifecycle. */
+export type PromotionKind = "enrolled" | "promoted" | "demoted" | "reset" | "withdrawn";
+
 /** A promotion decision, reduced to what the timeline marks. */
 export interface PromotionMark {
   tick: number;
   task: string;
-  decision: "promoted" | "demoted";
+  decision: PromotionKind;
   from: Lane;
   to: Lane;
   rule: string | null;

@@ -106,7 +106,8 @@ export interface ReportTickResults {
 }
 
 /**
- * A promotion decision: a task moved between lanes at the end of a tick.
+ * A promotion decision recorded at the end of a tick (a PromotionDecision
+ * entry); a `promoted` or `demoted` task runs in its new lane from the next tick.
  *
  * @example A shadow metric promoted at the end of tick 5
  * ```ts
@@ -124,8 +125,8 @@ export interface ReportPromotion {
   tick: number;
   /** The task. */
   task: string;
-  /** What happened. */
-  decision: "promoted" | "demoted";
+  /** What happened: only `promoted` and `demoted` move the task between lanes. */
+  decision: "enrolled" | "promoted" | "demoted" | "reset" | "withdrawn";
   /** The lane it left. */
   from: Lane;
   /** The lane it runs in from the next tick. */
@@ -286,10 +287,12 @@ function page(model: ReportModel, input: RunReportInput): string {
       `Each row is a task in a lane; each column ${
         bucketWords(model)
       }, coloured by its worst status.`,
-      legend([["ok", "ok"], ["skipped_budget", "sk"], ["error", "er"], ["not scheduled", "no"]]) +
-        (model.promotions.length > 0
-          ? '<span class="key"><svg width="12" height="12"><path class="pr" d="M6 1L11 11H1Z"/></svg>promoted</span><span class="key"><svg width="12" height="12"><path class="de" d="M6 11L11 1H1Z"/></svg>demoted</span>'
-          : "") +
+      legend(
+        [["ok", "ok"], ["skipped_budget", "sk"], ["error", "er"], ["not scheduled", "no"]],
+        model.promotions.some((p) => p.decision === "promoted" || p.decision === "demoted")
+          ? PROMOTION_KEYS
+          : "",
+      ) +
         scroll(timeline(model)),
     ),
     section(
@@ -315,7 +318,7 @@ function page(model: ReportModel, input: RunReportInput): string {
       ? section(
         "promotions",
         "Promotions",
-        "Decisions recorded in the range, in tick order.",
+        "Promotion decisions recorded in the range, in tick order; a promoted or demoted task runs in its new lane from the next tick.",
         tables(promotionTable(model)),
       )
       : "",
@@ -348,11 +351,15 @@ function scroll(svg: string): string {
   return `<div class="scroll">${svg}</div>`;
 }
 
-function legend(items: [string, string][]): string {
+const PROMOTION_KEYS =
+  '<span class="key"><svg width="12" height="12"><path class="pr" d="M6 1L11 11H1Z"/></svg>promoted</span>' +
+  '<span class="key"><svg width="12" height="12"><path class="de" d="M6 11L11 1H1Z"/></svg>demoted</span>';
+
+function legend(items: [string, string][], extra: string): string {
   return `<div class="legend">${
     items.map(([label, cls]) => `<span class="key"><i class="${cls}"></i>${esc(label)}</span>`)
       .join("")
-  }</div>`;
+  }${extra}</div>`;
 }
 
 function provenanceValue(model: ReportModel, key: string): string {
@@ -530,6 +537,7 @@ const CSS = [
   "svg .lane{font-weight:600;fill:var(--dim)}svg .ax{fill:var(--dim)}",
   "rect.bg{fill:var(--no)}rect.ok{fill:var(--ok)}rect.er{fill:var(--er)}rect.sk{fill:var(--sk)}",
   "path.pr{fill:#2456b8}path.de{fill:#7c3aad}",
+  "path.pr,path.de{stroke:#fff;stroke-width:1}",
   ".h0{fill:#eef1f5}.h1{fill:#e0ebf7}.h2{fill:#cadcf0}.h3{fill:#aecae7}.h4{fill:#8cb4dc}.h5{fill:#6a9dd0}.h6{fill:#4c86c2}.h7{fill:#3470b0}.h8{fill:#245c9a}",
   ".k1{fill:#fde3c6}.k2{fill:#fcd0a1}.k3{fill:#fbb77a}.k4{fill:#f89c55}.k5{fill:#f08236}.k6{fill:#e0691f}.k7{fill:#c95512}.k8{fill:#ad440b}",
   "rect.hot{stroke:#5c1a00;stroke-width:1}",
