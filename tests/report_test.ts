@@ -248,6 +248,14 @@ Deno.test("renderRunReport() marks promotions on the timeline and lists them", (
       {
         tick: 0,
         task: "m",
+        decision: "enrolled",
+        from: "shadow",
+        to: "shadow",
+        rule: "declared_candidate",
+      },
+      {
+        tick: 0,
+        task: "m",
         decision: "promoted",
         from: "shadow",
         to: "forecast",
@@ -267,6 +275,9 @@ Deno.test("renderRunReport() marks promotions on the timeline and lists them", (
   // The task has a row in each lane it ran in.
   timelineRow(html, "forecast", "m");
   timelineRow(html, "shadow", "m");
+  // Only the moves are marked; every decision is listed.
+  assert.equal(count(html, /<path class="(pr|de)" d="[^"]*"><title>/), 2);
+  assert.match(html, /<td>enrolled<\/td><td>shadow → shadow<\/td><td>declared_candidate<\/td>/);
   assert.match(html, /<section id="promotions">/);
   assert.match(html, /<td>promoted<\/td><td>shadow → forecast<\/td><td>1 clean tick<\/td>/);
 });
