@@ -9,7 +9,14 @@
 
 import { checkNonNegativeInteger, isPlainObject, rangeError, typeError } from "../ers/_validate.ts";
 import { renderChromeTrace } from "../viz/chrome_trace.ts";
-import { renderRunReport, type ReportVerdict } from "../viz/report.ts";
+import {
+  renderRunReport,
+  type ReportPromotion,
+  type ReportRunHeader,
+  type ReportTickResults,
+  type ReportVerdict,
+} from "../viz/report.ts";
+import { readRunExtras, type RunExtras } from "./_run_extras.ts";
 import { requireAccess, withPermissionHint, writeFileAtomic } from "./_fs.ts";
 import { checkRunId } from "./_paths.ts";
 import { readRunManifest, readRunTicks, type RunManifest, type RunTick } from "./run_reader.ts";
@@ -73,6 +80,12 @@ export interface RunView {
   ticks: RunTick[];
   /** The verify verdict, with what was checked. */
   verdict: ReportVerdict;
+  /** The run's RunHeader, when it has one. */
+  header?: ReportRunHeader;
+  /** The ResultsPacks of the ticks in the range that hold errors (their error entries). */
+  results: ReportTickResults[];
+  /** The promotion decisions recorded in the range. */
+  promotions: ReportPromotion[];
 }
 
 /**
@@ -201,6 +214,7 @@ export async function loadRunView(
   if (!report.ok) throw new DamagedRunError(runId, report.errors);
   if (read.status === "rejected") throw read.reason;
   const { manifest, ticks } = read.value;
+  const extras = await readRunExtras(artifactsDir, manifest, ticks);
   if (ticks.length === 0) {
     throw new Deno.errors.NotFound(
       `Run ${runId} records no TrendPack in ticks ${from}..${
@@ -208,7 +222,15 @@ export async function loadRunView(
       }`,
     );
   }
-  return { runId, manifest, ticks, verdict: verdictOf(report, manifest, ticks) };
+  return {
+    runId,
+    manifest,
+    ticks,
+    verdict: verdictOf(report, manifest, ticks, extras),
+    ...(extras.header === undefined ? {} : { header: extras.header }),
+    results: extras.results,
+    promotions: extras.promotions,
+  };
 }
 
 async function readRange(artifactsDir: string, runId: string, from: number, to: number) {
@@ -218,7 +240,19 @@ async function readRange(artifactsDir: string, runId: string, from: number, to: 
 }
 
 // Exactly what was checked, one sentence each.
-function verdictOf(report: VerifyReport, manifest: RunManifest, ticks: RunTick[]): ReportVerdict {
+function verdictOf(
+  report: VerifyReport,
+  manifest: RunManifest,
+  ticks: RunTick[],
+  extras: RunExtras,
+): ReportVerdict {
+  const also = [
+    extras.header === undefined ? "" : `the RunHeader ${extras.header.path}`,
+    extras.results.length === 0
+      ? ""
+      : `${extras.results.length} ResultsPacks (the ticks with errors)`,
+    extras.promotions.length === 0 ? "" : "the PromotionDecision records in the range",
+  ].filter((s) => s !== "");
   const first = ticks[0] as RunTick;
   const last = ticks[ticks.length - 1] as RunTick;
   return {
@@ -232,6 +266,9 @@ function verdictOf(report: VerifyReport, manifest: RunManifest, ticks: RunTick[]
         ? "no seal: the run is not sealed (see ers seal)"
         : `${report.seals} seals checked: the chain, every artifact each names, the manifest holding every sealed record; signatures not checked (no public key given)`,
       `${ticks.length} TrendPacks shown (ticks ${first.tick}..${last.tick}) read back through the checked reader: length, SHA-256, run, tick and shape`,
+      ...(also.length === 0 ? [] : [
+        `${also.join(", ")} read back through their records: length, SHA-256, run, tick and shape`,
+      ]),
     ],
     errors: report.errors,
     warnings: report.warnings,
@@ -284,6 +321,9 @@ export async function writeRunReport(
     runId,
     trendpacks: view.ticks.map((t) => t.trendpack),
     verdict: view.verdict,
+    results: view.results,
+    promotions: view.promotions,
+    ...(view.header === undefined ? {} : { header: view.header }),
   });
   return await writeOut(outFile, html, view);
 }
@@ -326,7 +366,12 @@ export async function writeRunChromeTrace(
 ): Promise<RunViewWritten> {
   checkOutFile(outFile);
   const view = await loadRunView(artifactsDir, runId, options);
-  const json = renderChromeTrace({ runId, trendpacks: view.ticks.map((t) => t.trendpack) });
+  const json = renderChromeTrace({
+    runId,
+    trendpacks: view.ticks.map((t) => t.trendpack),
+    results: view.results,
+    promotions: view.promotions,
+  });
   return await writeOut(outFile, json, view);
 }
 

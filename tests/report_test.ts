@@ -5,11 +5,13 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
+  ArtifactWriter,
   DamagedRunError,
   ersTraceToTrendpack,
   loadRunView,
   renderRunReport,
   type ReportVerdict,
+  RunReadError,
   type RunReportInput,
   type TraceEvent,
   type TrendPack,
@@ -442,4 +444,103 @@ Deno.test("writeRunReport() replaces an existing file atomically and needs write
     await assert.rejects(writeRunReport(out, "DEMO", ""), TypeError);
     await assert.rejects(writeRunReport(out, "DEMO", file, { fromTick: 3, toTick: 1 }), RangeError);
   });
+});
+
+Deno.test("writeRunReport() draws the RunHeader, ResultsPack error texts and promotion records", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ers_report_extras_" });
+  try {
+    const writer = new ArtifactWriter(dir, { durable: false });
+    const write = (tick: number, kind: string, schema: string, obj: unknown, relPath: string) =>
+      writer.writeJson({ runId: "R", tick, kind, schema, obj, relPath });
+    for (const tick of [0, 1]) {
+      const trendpack = pack(tick, [["a", "forecast", tick === 1 ? "error" : "ok", 3], [
+        "s",
+        "shadow",
+        "ok",
+        2,
+      ]]);
+      await write(
+        tick,
+        "trendpack",
+        "TrendPack.v0",
+        trendpack,
+        `viz/R/00000${tick}.trendpack.json`,
+      );
+      await write(tick, "resultspack", "ResultsPack.v0", {
+        schema: "ResultsPack.v0",
+        run_id: "R",
+        tick,
+        results: [
+          {
+            task: "a",
+            lane: "forecast",
+            status: tick === 1 ? "error" : "ok",
+            value: null,
+            error: tick === 1 ? "RangeError: sensor dropout" : null,
+          },
+          { task: "s", lane: "shadow", status: "ok", value: 1, error: null },
+        ],
+      }, `results/R/00000${tick}.resultspack.json`);
+    }
+    await write(0, "runheader", "RunHeader.v0", {
+      schema: "RunHeader.v0",
+      run_id: "R",
+      identity: {
+        ers: "v0.2",
+        mode: "test",
+        budgets: { forecast: { ops: 6, entropy: 2 }, shadow: { ops: 4, entropy: 0 } },
+      },
+    }, "runs/R.runheader.json");
+    await write(0, "promotion", "PromotionDecision.v0", {
+      schema: "PromotionDecision.v0",
+      run_id: "R",
+      tick: 0,
+      decisions: [{
+        task: "s",
+        decision: "promoted",
+        from: "shadow",
+        to: "forecast",
+        rule: "clean_shadow_window",
+      }],
+    }, "promotions/R/000000.promotion.json");
+    const file = join(dir, "r.html");
+    await writeRunReport(dir, "R", file);
+    const html = await Deno.readTextFile(file);
+    assert.match(html, /<td class="msg"><div><code>RangeError: sensor dropout<\/code>/);
+    assert.match(html, /RunHeader identity<\/strong> <code>runs\/R\.runheader\.json<\/code>/);
+    assert.match(html, /<th>budgets\.forecast\.ops<\/th><td><code>6<\/code>/);
+    assert.match(html, /3 per tick of a budget of 6/);
+    assert.match(
+      html,
+      /<td>promoted<\/td><td>shadow → forecast<\/td><td>clean_shadow_window<\/td>/,
+    );
+    assert.match(
+      html,
+      /the RunHeader runs\/R\.runheader\.json, 1 ResultsPacks \(the ticks with errors\), the PromotionDecision records in the range read back/,
+    );
+    // A record whose bytes match its hash but not its schema is refused, not drawn.
+    await write(
+      2,
+      "trendpack",
+      "TrendPack.v0",
+      pack(2, [["a", "forecast", "error", 3]]),
+      "viz/R/000002.trendpack.json",
+    );
+    await write(2, "resultspack", "ResultsPack.v0", {
+      schema: "ResultsPack.v0",
+      run_id: "R",
+      tick: 2,
+      results: {},
+    }, "results/R/000002.resultspack.json");
+    await assert.rejects(writeRunReport(dir, "R", file), (error: unknown) => {
+      assert.ok(error instanceof RunReadError);
+      assert.match(
+        error.message,
+        /results\/R\/000002\.resultspack\.json: 'results' is not an array/,
+      );
+      return true;
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
