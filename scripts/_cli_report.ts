@@ -123,6 +123,13 @@ function summary(runId: string, written: RunViewWritten): string {
   return cell(
     `wrote ${written.path}: run ${runId}, ${
       plural(written.ticks, "tick")
-    } (${written.fromTick}..${written.toTick}), ${plural(written.bytes, "byte")}; verify OK`,
+    } (${written.fromTick}..${written.toTick}), ${sizeText(written.bytes)}; verify OK`,
   );
+}
+
+// A size for people: bytes under 10 KiB, else whole KiB or MiB with one decimal.
+function sizeText(bytes: number): string {
+  if (bytes < 10 * 1024) return plural(bytes, "byte");
+  if (bytes < 10 * 1024 * 1024) return `${Math.round(bytes / 1024)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }

@@ -293,7 +293,7 @@ Deno.test("ers export writes the demo run as Trace Event JSON that conforms", as
     assert.equal(result.code, 0, result.stderr);
     assert.match(
       result.stdout,
-      /^wrote .*trace\.json: run DEMO, 6 ticks \(0\.\.5\), \d+ bytes; verify OK\n$/,
+      /^wrote .*trace\.json: run DEMO, 6 ticks \(0\.\.5\), \d+ (bytes|KiB); verify OK\n$/,
     );
     const text = await Deno.readTextFile(file);
     const doc = JSON.parse(text);

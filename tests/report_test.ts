@@ -347,8 +347,8 @@ Deno.test("ers report writes one HTML page of the demo run, the same bytes every
     assert.equal(
       first.stdout,
       `wrote ${join(dir, "a.html")}: run DEMO, 12 ticks (0..11), ${
-        new TextEncoder().encode(html).length
-      } bytes; verify OK\n`,
+        Math.round(new TextEncoder().encode(html).length / 1024)
+      } KiB; verify OK\n`,
     );
     const again = await ers(dir, "report", out, "--run", "DEMO", "--out", join(dir, "b.html"));
     assert.equal(again.code, 0, again.stderr);
