@@ -95,7 +95,9 @@ export const promoteCommand: Command = {
     }
     const command = action === undefined ? undefined : ACTIONS[action];
     if (command === undefined || !Object.hasOwn(ACTIONS, action as string)) {
-      const given = action === undefined ? "missing action" : `unknown action ${JSON.stringify(action)}`;
+      const given = action === undefined
+        ? "missing action"
+        : `unknown action ${JSON.stringify(action)}`;
       throw new UsageError(`${given}: ers promote takes status or history`, "promote");
     }
     try {
