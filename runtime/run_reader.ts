@@ -471,6 +471,81 @@ export async function readRunTicks(
   });
 }
 
+/** A recorded artifact that is not on disk as its manifest records it. */
+export interface DamagedArtifact {
+  /** Its path relative to the artifacts root. */
+  path: string;
+  /** What is wrong: missing, another length or SHA-256, not a file. */
+  problem: string;
+}
+
+/**
+ * Reads the given recorded artifacts back and compares each with its record
+ * (length and SHA-256), a bounded number of files at a time. Needs only read
+ * access.
+ *
+ * @param artifactsDir The artifacts directory the records come from.
+ * @param records Records of a manifest, from {@linkcode readRunManifest}.
+ * @returns The damaged ones, in the order of `records`; empty when all match.
+ * @throws {ArtifactPermissionError} When read access is missing, naming the flag.
+ *
+ * @example A changed TrendPack is named
+ * ```ts
+ * import { abraxasTick, checkRecordedArtifacts, readRunManifest } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const step = () => ({ ok: true });
+ *   await abraxasTick({ tick: 0, runId: "R", mode: "demo", artifactsDir: dir, runSignal: step, runCompress: step, runOverlay: step });
+ *   const { records } = await readRunManifest(dir, "R");
+ *   assert.deepEqual(await checkRecordedArtifacts(dir, records), []);
+ *   await Deno.writeTextFile(`${dir}/viz/R/000000.trendpack.json`, " ", { append: true });
+ *   const [damaged] = await checkRecordedArtifacts(dir, records);
+ *   assert.equal(damaged?.path, "viz/R/000000.trendpack.json");
+ *   assert.match(damaged?.problem ?? "", /^length is \d+ bytes, the manifest records \d+$/);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export async function checkRecordedArtifacts(
+  artifactsDir: string,
+  records: readonly RunManifestRecord[],
+): Promise<DamagedArtifact[]> {
+  if (records.length === 0) return [];
+  requireAccess("read", artifactsDir);
+  return await withPermissionHint(artifactsDir, async () => {
+    const problems = await mapBounded(records, READ_CONCURRENCY, async (record) => {
+      const { problem } = await readRecordedFile(artifactsDir, record);
+      return problem === undefined ? undefined : { path: record.path, problem };
+    });
+    return problems.filter((p): p is DamagedArtifact => p !== undefined);
+  });
+}
+
+// Files read at once: enough to keep the disk and the hashing busy, few
+// enough to bound memory (each read holds one whole file).
+const READ_CONCURRENCY = 16;
+
+// `fn` over `items` with at most `limit` calls in flight; results in item order.
+async function mapBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
 // The artifact's bytes, parsed as JSON, once they match the record exactly.
 async function readRecorded(root: string, record: RunManifestRecord): Promise<unknown> {
   if (record.bytes > MAX_TRENDPACK_BYTES) {

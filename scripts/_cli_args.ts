@@ -442,7 +442,7 @@ function parseInteger(command: string, shown: string, flag: IntegerFlag, value: 
   const number = /^(0|[1-9][0-9]*)$/.test(value) ? Number(value) : NaN;
   if (!Number.isSafeInteger(number) || number < flag.min || number > flag.max) {
     throw new UsageError(
-      `Cannot ${command} as '${shown}' must be an integer from ${flag.min} to ${flag.max}: current value is ${
+      `Cannot run 'ers ${command}' as '${shown}' must be an integer from ${flag.min} to ${flag.max}: current value is ${
         printableArg(value)
       }`,
       command,
@@ -461,7 +461,9 @@ function checkString(command: string, shown: string, flag: StringFlag, value: st
     : undefined;
   if (rule !== undefined) {
     throw new UsageError(
-      `Cannot ${command} as '${shown}' must be ${rule}: current value is ${printableArg(value)}`,
+      `Cannot run 'ers ${command}' as '${shown}' must be ${rule}: current value is ${
+        printableArg(value)
+      }`,
       command,
     );
   }

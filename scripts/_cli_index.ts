@@ -2,6 +2,7 @@
 
 import {
   type EventTotals,
+  laneTotals,
   readRunManifest,
   readRunTicks,
   type RunEvent,
@@ -14,19 +15,22 @@ import {
   type CommandSpec,
   defineCommand,
   type ParsedArgs,
+  printableArg,
   runIdFlag,
 } from "./_cli_args.ts";
 import { requestDirAccess } from "./_cli_access.ts";
+import { CliError } from "./_cli_errors.ts";
 import { plural, renderTable } from "./_cli_table.ts";
 
 const spec = {
   name: "index",
-  summary: "List a run's events across ticks, or totals per task",
+  summary: "List a run's events across ticks, or totals per task or lane",
   description: [
     "Reads the run's manifest and every TrendPack it records (each checked against",
     "its SHA-256) and lists one row per event: tick, event order, task, lane,",
-    "status and costs. Filters combine. With --by task, prints per-task totals:",
-    "runs (times scheduled), ok, errors, skipped, and the ops and entropy spent.",
+    "status and costs. Filters combine; a --task no event has is an error. With",
+    "--by task or --by lane, prints totals per task or per lane: runs (times",
+    "scheduled), ok, errors, skipped, and the ops and entropy spent.",
   ],
   positionals: [{ name: "DIR", help: "The artifacts directory" }],
   flags: {
@@ -41,9 +45,9 @@ const spec = {
     task: { kind: "string", value: "NAME", help: "Only the task of exactly this name" },
     by: {
       kind: "string",
-      value: "task",
-      help: "Totals per task instead of events",
-      choices: ["task"],
+      value: "KEY",
+      help: "Totals per task or per lane instead of events",
+      choices: ["task", "lane"],
     },
     json: { kind: "boolean", help: "Print JSON instead of a table" },
   },
@@ -52,7 +56,7 @@ const spec = {
 
 /**
  * The `index` command: one row per matching event (tick, task, lane, status,
- * costs), or per-task totals with `--by task`; a table, or JSON with `--json`.
+ * costs), or totals with `--by task` or `--by lane`; a table, or JSON with `--json`.
  *
  * @example Its filters take only known values
  * ```ts
@@ -76,15 +80,27 @@ async function main(args: ParsedArgs<typeof spec.flags>): Promise<number> {
   if (args.flags.task !== undefined) filter.task = args.flags.task;
   await requestDirAccess("read", dir);
   const ticks = await readRunTicks(dir, await readRunManifest(dir, runId));
+  if (filter.task !== undefined && !runEvents(ticks, { task: filter.task }).length) {
+    throw new CliError(`Run ${runId} has no task named ${printableArg(filter.task)}`);
+  }
   const events = runEvents(ticks, filter);
-  const tasks = args.flags.by === "task" ? taskTotals(events) : undefined;
+  const by = args.flags.by;
+  const totals = by === "task"
+    ? taskTotals(events)
+    : by === "lane"
+    ? laneTotals(events)
+    : undefined;
   if (args.flags.json) {
-    const rows = tasks === undefined ? { events } : { tasks };
+    const rows = totals === undefined
+      ? { events }
+      : by === "task"
+      ? { tasks: totals }
+      : { lanes: totals };
     console.log(JSON.stringify({ run_id: runId, ticks: ticks.length, filter, ...rows }, null, 2));
-  } else if (tasks === undefined) {
+  } else if (totals === undefined) {
     printEvents(events, ticks.length);
   } else {
-    printTotals(tasks, ticks.length);
+    printTotals(totals, ticks.length, by === "task");
   }
   return 0;
 }
@@ -106,10 +122,10 @@ function printEvents(events: readonly RunEvent[], ticks: number): void {
   console.log(`${plural(events.length, "event")} in ${plural(ticks, "tick")}`);
 }
 
-function printTotals(tasks: readonly EventTotals[], ticks: number): void {
+function printTotals(totals: readonly EventTotals[], ticks: number, byTask: boolean): void {
   const lines = renderTable(
     [
-      { header: "task" },
+      ...(byTask ? [{ header: "task" }] : []),
       { header: "lane" },
       { header: "runs", right: true },
       { header: "ok", right: true },
@@ -118,10 +134,17 @@ function printTotals(tasks: readonly EventTotals[], ticks: number): void {
       { header: "spent_ops", right: true },
       { header: "spent_entropy", right: true },
     ],
-    tasks.map((
-      t,
-    ) => [t.task ?? "", t.lane, t.runs, t.ok, t.errors, t.skipped, t.spent_ops, t.spent_entropy]),
+    totals.map((t) => [
+      ...(byTask ? [t.task ?? ""] : []),
+      t.lane,
+      t.runs,
+      t.ok,
+      t.errors,
+      t.skipped,
+      t.spent_ops,
+      t.spent_entropy,
+    ]),
   );
   for (const line of lines) console.log(line);
-  console.log(`${plural(tasks.length, "task")} in ${plural(ticks, "tick")}`);
+  console.log(`${plural(totals.length, byTask ? "task" : "lane")} in ${plural(ticks, "tick")}`);
 }

@@ -7,8 +7,8 @@
 // it compiles, so a compiled `ers` can import a pipeline file only if it was
 // embedded with `deno compile --include FILE`.
 
-import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { relative, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { type PreparedPipeline, preparePipeline } from "../ers/mod.ts";
 import { requestFileRead } from "./_cli_access.ts";
 import { CliError, errorLine, messageLine } from "./_cli_errors.ts";
@@ -52,7 +52,7 @@ export async function loadPipeline(file: string): Promise<PreparedPipeline> {
   try {
     module = await import(pathToFileURL(resolve(file)).href);
   } catch (error) {
-    throw new CliError(`Cannot load pipeline ${file}: ${importProblem(file, error)}`);
+    throw importError(file, error);
   }
   if (module.default === undefined) {
     throw new CliError(`Cannot load pipeline ${file} as it has no default export`);
@@ -65,6 +65,31 @@ export async function loadPipeline(file: string): Promise<PreparedPipeline> {
       `Invalid pipeline ${file}: ${validation ? messageLine(error) : errorLine(error)}`,
     );
   }
+}
+
+// A syntax error as Deno reports it: the message, a code frame, and the
+// place, `    at file:///…/x.ts:3:35`.
+const SYNTAX_ERROR =
+  /^(?:TypeError: )?(SyntaxError: [^\n]*)\n([\s\S]*?)\n\s*at (file:\/\/\S+?):(\d+):(\d+)\s*$/;
+
+// The import failure as a CliError: a syntax error shows file:line:col (the
+// path as the user gave it when it is the pipeline file) and the code frame.
+function importError(file: string, error: unknown): CliError {
+  const message = error instanceof Error ? error.message : String(error);
+  const syntax = SYNTAX_ERROR.exec(
+    message.replace(/^(TypeError|SyntaxError): (?=SyntaxError)/, ""),
+  );
+  if (syntax === null) {
+    return new CliError(`Cannot load pipeline ${file}: ${importProblem(file, error)}`);
+  }
+  const [, what, frame, url, line, column] = syntax as unknown as string[];
+  const where = url === pathToFileURL(resolve(file)).href
+    ? file
+    : relative(Deno.cwd(), fileURLToPath(url as string));
+  return new CliError(
+    `Cannot load pipeline ${file}: ${where}:${line}:${column}: ${what}`,
+    (frame as string).split("\n"),
+  );
 }
 
 function importProblem(file: string, error: unknown): string {

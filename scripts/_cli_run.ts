@@ -3,7 +3,11 @@
 
 import { type PreparedPipeline, preparePipeline } from "../ers/mod.ts";
 import { pipelineTick } from "../runtime/mod.ts";
-import { readRunManifest } from "../runtime/run_reader.ts";
+import {
+  checkRecordedArtifacts,
+  readRunManifest,
+  type RunManifest,
+} from "../runtime/run_reader.ts";
 import {
   type Command,
   type CommandSpec,
@@ -12,9 +16,11 @@ import {
   runIdFlag,
   UsageError,
 } from "./_cli_args.ts";
-import { requestDirAccess } from "./_cli_access.ts";
+import { requireAccess } from "./_cli_access.ts";
+import { CliError } from "./_cli_errors.ts";
+import { progressLine } from "./_cli_progress.ts";
 import { loadPipeline } from "./_cli_pipeline.ts";
-import { plural } from "./_cli_table.ts";
+import { cell, plural } from "./_cli_table.ts";
 import demoPipeline from "./_demo_pipeline.ts";
 
 // Most ticks one `ers run` may run.
@@ -73,6 +79,11 @@ const spec = {
       value: "FILE",
       help: "A module whose default export is a Pipeline (default: the demo)",
     },
+    "allow-gap": {
+      kind: "boolean",
+      help: "Allow --from past the run's next tick, leaving ticks unrecorded",
+    },
+    json: { kind: "boolean", help: "Print the summary as one JSON object" },
   },
   permissions: "read and write DIR; with --pipeline, read FILE (and the local modules it imports).",
 } as const satisfies CommandSpec;
@@ -95,23 +106,91 @@ export const runCommand: Command = defineCommand(spec, main);
 type RunArgs = ParsedArgs<typeof spec.flags>;
 
 async function main(args: RunArgs): Promise<number> {
-  const { out, run: runId, ticks: count, from, mode, pipeline: file } = args.flags;
+  const { out, run: runId, ticks: count, from, mode, pipeline: file, json } = args.flags;
   if (from > Number.MAX_SAFE_INTEGER - count + 1) {
     throw new UsageError(`--from ${from} plus --ticks ${count} passes the largest tick`, "run");
   }
-  await requestDirAccess("write", out);
-  await requestDirAccess("read", out);
+  await requireAccess([
+    { access: "read", path: out, what: "artifacts directory" },
+    { access: "write", path: out, what: "artifacts directory" },
+    ...(file === undefined ? [] : [{ access: "read" as const, path: file, what: "pipeline file" }]),
+  ]);
+  const before = await existingRun(out, runId);
+  if (before !== undefined && !args.flags["allow-gap"]) refuseGap(runId, before, from);
+  const rerun = before?.records.filter((r) => r.tick >= from && r.tick < from + count) ?? [];
+  const damagedBefore = await checkRecordedArtifacts(out, rerun);
   const pipeline = file === undefined ? preparePipeline(demoPipeline) : await loadPipeline(file);
-  const totals = await runTicks(pipeline, { out, runId, mode, from, count });
-  const manifest = await readRunManifest(out, runId);
-  console.log(
-    `run ${runId}: ${plural(count, "tick")} (${from}..${from + count - 1}), ${
-      plural(totals.errors, "error")
-    }, ${totals.skipped} skipped, ${
-      plural(manifest.records.length, "artifact")
-    } recorded, manifest sha256 ${manifest.sha256}`,
+  const totals = await runTicks(pipeline, { out, runId, mode, from, count }, !json);
+  const damagedBeforePaths = new Set(damagedBefore.map((d) => d.path));
+  const damaged = await checkRecordedArtifacts(
+    out,
+    rerun.filter((r) => damagedBeforePaths.has(r.path)),
   );
-  return 0;
+  const restored = damagedBefore.filter((d) => !damaged.some((left) => left.path === d.path));
+  const manifest = await readRunManifest(out, runId);
+  const last = from + totals.ticks - 1;
+  if (json) {
+    console.log(JSON.stringify(
+      {
+        run_id: runId,
+        from,
+        ticks: totals.ticks,
+        interrupted: totals.interrupted,
+        errors: totals.errors,
+        skipped: totals.skipped,
+        records: manifest.records.length,
+        manifest_sha256: manifest.sha256,
+        restored: restored.map((r) => r.path),
+        damaged,
+      },
+      null,
+      2,
+    ));
+  } else {
+    const range = totals.ticks === 0 ? "none" : `${from}..${last}`;
+    console.log(
+      `run ${runId}: ${plural(totals.ticks, "tick")} (${range}), ${
+        plural(totals.errors, "error")
+      }, ${totals.skipped} skipped, ${
+        plural(manifest.records.length, "artifact")
+      } recorded, manifest sha256 ${manifest.sha256}`,
+    );
+    for (const r of restored) console.log(`restored ${cell(r.path)} (${cell(r.problem)})`);
+    if (totals.interrupted) console.log(`interrupted: ticks ${last + 1}.. were not run`);
+  }
+  if (damaged.length > 0) {
+    throw new CliError(
+      `run ${runId} has ${
+        plural(damaged.length, "damaged artifact")
+      } that running again cannot repair; 'ers verify' lists every problem:`,
+      damaged.map((d) => `  ${d.path}: ${d.problem}`),
+    );
+  }
+  return totals.interrupted ? 130 : 0;
+}
+
+// The run's manifest as it is before this command, or undefined for a new run.
+async function existingRun(out: string, runId: string): Promise<RunManifest | undefined> {
+  try {
+    return await readRunManifest(out, runId);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}
+
+// Refuses to start past the tick after the run's last, which would leave
+// ticks no record covers.
+function refuseGap(runId: string, before: RunManifest, from: number): void {
+  const lastTick = before.records.reduce((max, r) => Math.max(max, r.tick), -1);
+  if (from > lastTick + 1) {
+    throw new UsageError(
+      `run ${runId} records ticks up to ${lastTick}: --from ${from} would leave ticks ${
+        lastTick + 1
+      }..${from - 1} unrecorded (pass --allow-gap if that is meant)`,
+      "run",
+    );
+  }
 }
 
 interface RunPlan {
@@ -122,14 +201,32 @@ interface RunPlan {
   count: number;
 }
 
+interface RunTotals {
+  /** Ticks run and recorded. */
+  ticks: number;
+  errors: number;
+  skipped: number;
+  /** Whether Ctrl-C stopped the run before its last tick. */
+  interrupted: boolean;
+}
+
+// Runs the ticks one after another. Ctrl-C (SIGINT) is taken between ticks:
+// the tick in flight is finished and recorded, then the run stops.
 async function runTicks(
   pipeline: PreparedPipeline,
   plan: RunPlan,
-): Promise<{ errors: number; skipped: number }> {
-  const totals = { errors: 0, skipped: 0 };
-  const progress = Deno.stderr.isTerminal() ? progressBar(plan.count) : undefined;
+  showProgress: boolean,
+): Promise<RunTotals> {
+  const totals: RunTotals = { ticks: 0, errors: 0, skipped: 0, interrupted: false };
+  const progress = showProgress && Deno.stderr.isTerminal()
+    ? progressLine(plan.count, "ticks")
+    : undefined;
+  const stop = () => {
+    totals.interrupted = true;
+  };
+  Deno.addSignalListener("SIGINT", stop);
   try {
-    for (let i = 0; i < plan.count; i++) {
+    for (let i = 0; i < plan.count && !totals.interrupted; i++) {
       const out = await pipelineTick({
         pipeline,
         tick: plan.from + i,
@@ -137,33 +234,17 @@ async function runTicks(
         mode: plan.mode,
         artifactsDir: plan.out,
       });
+      totals.ticks++;
       for (const result of Object.values(out.results)) {
         if (result.status === "error") totals.errors++;
         if (result.status === "skipped_budget") totals.skipped++;
       }
       progress?.update(i + 1);
     }
+    if (totals.ticks === plan.count) totals.interrupted = false;
   } finally {
+    Deno.removeSignalListener("SIGINT", stop);
     progress?.clear();
   }
   return totals;
-}
-
-// A progress bar on one line of stderr, redrawn about a hundred times per run
-// at most. Display only: it never reaches an artifact.
-function progressBar(total: number): { update(done: number): void; clear(): void } {
-  const encoder = new TextEncoder();
-  const width = 30;
-  const step = Math.max(1, Math.floor(total / 100));
-  const write = (text: string) => Deno.stderr.writeSync(encoder.encode(text));
-  return {
-    update(done: number) {
-      if (done % step !== 0 && done !== total) return;
-      const filled = Math.floor((done * width) / total);
-      write(`\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total} ticks`);
-    },
-    clear() {
-      write("\r\u001b[2K");
-    },
-  };
 }

@@ -62,14 +62,9 @@ async function main(args: ParsedArgs<typeof spec.flags>): Promise<number> {
   const tick = args.flags.tick;
   await requestDirAccess("read", dir);
   const ticks = await readRunTicks(dir, await readRunManifest(dir, runId), { tick });
-  if (args.flags.json) {
-    console.log(JSON.stringify(ticks.map(tickJson), null, 2));
-    return 0;
-  }
-  ticks.forEach((t, i) => {
-    if (i > 0) console.log("");
-    for (const line of tickLines(t)) console.log(line);
-  });
+  const shown = ticks[0] as RunTick; // one TrendPack per tick: the layout allows no other
+  if (args.flags.json) console.log(JSON.stringify(tickJson(shown), null, 2));
+  else for (const line of tickLines(shown)) console.log(line);
   return 0;
 }
 

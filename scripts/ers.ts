@@ -27,7 +27,7 @@
 
 import denoJson from "../deno.json" with { type: "json" };
 import { type Command, UsageError, usageLine } from "./_cli_args.ts";
-import { errorLine } from "./_cli_errors.ts";
+import { detailLines, errorLine } from "./_cli_errors.ts";
 import { indexCommand } from "./_cli_index.ts";
 import { exportCommand, reportCommand } from "./_cli_report.ts";
 import { invarianceCommand } from "./_cli_invariance.ts";
@@ -94,6 +94,7 @@ async function main(args: readonly string[]): Promise<number> {
 
 function report(error: unknown): number {
   console.error(`ers: ${errorLine(error)}`);
+  for (const line of detailLines(error)) console.error(line);
   if (!(error instanceof UsageError)) return 1;
   const command = COMMANDS.find((c) => c.spec.name === error.command);
   console.error("");

@@ -33,9 +33,28 @@ function assertOneLineError(result: CliResult, code: number, pattern: RegExp): v
   assert.doesNotMatch(result.stderr, /^\s+at /m);
 }
 
+/**
+ * Asserts a refused permission reported as one line naming every refused
+ * access, then the `deno run` line and the `deno task` form that grant them.
+ */
+function assertPermissionError(result: CliResult, flags: string, named: RegExp): void {
+  assert.equal(result.code, 1, result.stderr);
+  const lines = result.stderr.trimEnd().split("\n");
+  assert.equal(lines.length, 3, result.stderr);
+  assert.match(lines[0]!, /^ers: Deno has not granted /);
+  assert.match(lines[0]!, named);
+  assert.match(lines[1]!, new RegExp(`^  deno run ${flags} \\S*scripts/ers\\.ts `));
+  assert.match(lines[2]!, new RegExp(`^  ERS_DENO_FLAGS='${flags}' deno task ers `));
+}
+
 /** Read and write `dir`, and read `alsoRead` (such as a pipeline file). */
 function readWrite(dir: string, ...alsoRead: string[]): string[] {
   return [`--allow-read=${[dir, ...alsoRead].join(",")}`, `--allow-write=${dir}`];
+}
+
+function denoDirEnv(): Record<string, string> {
+  const dir = Deno.env.get("DENO_DIR");
+  return dir === undefined ? {} : { DENO_DIR: dir };
 }
 
 async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
@@ -63,8 +82,8 @@ Deno.test("ers --version prints the version from deno.json, --help lists every c
   }
 });
 
-Deno.test("deno task ers grants no permissions up front; deno task compile bakes in read and write", async () => {
-  assert.equal(denoJson.tasks.ers, "deno run scripts/ers.ts");
+Deno.test("deno task ers grants no permissions up front but ERS_DENO_FLAGS; deno task compile bakes in read and write", async () => {
+  assert.match(denoJson.tasks.ers, /deno run \$ERS_DENO_FLAGS "\$ERS_HOME\/scripts\/ers\.ts"$/);
   assert.match(
     denoJson.tasks.compile,
     /^deno compile --allow-read --allow-write --output bin\/ers scripts\/ers\.ts$/,
@@ -72,11 +91,32 @@ Deno.test("deno task ers grants no permissions up front; deno task compile bakes
   await withTempDir(async (dir) => {
     const task = (...args: string[]) => deno(["task", "--quiet", "ers", ...args], { cwd: ROOT });
     assert.equal((await task("invariance")).code, 0);
-    assertOneLineError(
-      { ...(await task("verify", dir)), stdout: "" },
-      1,
-      new RegExp(`run again with --allow-read=${dir}$`),
-    );
+    assertPermissionError(await task("verify", dir), `--allow-read=${dir}`, /read access/);
+  });
+});
+
+Deno.test("deno task ers resolves relative paths from where it was started, and passes ERS_DENO_FLAGS to Deno", async () => {
+  await withTempDir(async (dir) => {
+    const config = join(ROOT, "deno.json");
+    const task = (env: Record<string, string>, ...args: string[]) =>
+      new Deno.Command(Deno.execPath(), {
+        args: ["task", "--quiet", "--config", config, "ers", ...args],
+        cwd: dir,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+        // A fresh environment: under `deno task test`, INIT_CWD is already set,
+        // and a nested `deno task` keeps it.
+        clearEnv: true,
+        env: { NO_COLOR: "1", HOME: Deno.env.get("HOME") ?? "", ...denoDirEnv(), ...env },
+      }).output();
+    const flags = { ERS_DENO_FLAGS: "--allow-read=. --allow-write=." };
+    const ran = await task(flags, "run", "--out", "out", "--run", "R", "--ticks", "1");
+    assert.equal(ran.code, 0, new TextDecoder().decode(ran.stderr));
+    assert.ok((await Deno.stat(join(dir, "out", "manifests", "R.manifest.json"))).isFile);
+    const denied = await task({ ERS_DENO_FLAGS: "" }, "verify", "out");
+    assert.equal(denied.code, 1);
+    assert.match(new TextDecoder().decode(denied.stderr), /--allow-read=out /);
   });
 });
 
@@ -94,7 +134,8 @@ Deno.test("ers with an unknown command or flag, or a bad value, prints usage on 
   const cases: [string[], RegExp][] = [
     [[], /missing command/],
     [["frobnicate"], /unknown command "frobnicate"/],
-    [["run", "--tick", "3"], /unknown flag --tick/],
+    [["run", "--tick", "3"], /unknown flag --tick; did you mean --ticks\?/],
+    [["run", "--output", "x"], /unknown flag --output; did you mean --out\?/],
     [["run", "--run-id", "R", "--ticks", "3"], /missing --out DIR/],
     [["run", "--out", "--run-id", "R", "--ticks", "3"], /--out needs a value DIR/],
     [["run", "--out", "x", "--out", "y", "--run-id", "R", "--ticks", "3"], /--out given twice/],
@@ -104,7 +145,8 @@ Deno.test("ers with an unknown command or flag, or a bad value, prints usage on 
       ["index", "out", "--run", "R", "--lane", "sideways"],
       /'--lane' must be one of forecast, shadow/,
     ],
-    [["index", "out", "--run", "R", "--by", "lane"], /'--by' must be one of task/],
+    [["index", "out", "--run", "R", "--by", "tick"], /'--by' must be one of task, lane/],
+    [["invariance", "--runs", "0"], /^ers: Cannot run 'ers invariance' as '--runs' must be/m],
     [["show", "out", "--run", "R"], /missing --tick N/],
     [["verify"], /missing DIR/],
     [["verify", "a", "b"], /unexpected argument "b"/],
@@ -158,10 +200,10 @@ Deno.test("ers invariance --pipeline fails a drifting pipeline with the run, eve
 });
 
 Deno.test("ers invariance --pipeline reports an unreadable, missing or invalid pipeline file in one line", async () => {
-  assertOneLineError(
+  assertPermissionError(
     await ers([], "invariance", "--pipeline", STEADY),
-    1,
-    new RegExp(`--allow-read=${STEADY}$`),
+    `--allow-read=${STEADY}`,
+    /read access to the pipeline file/,
   );
   const fixtures = ["--allow-read=tests/fixtures"];
   assertOneLineError(
@@ -385,14 +427,15 @@ Deno.test("ers run, verify, index and show read back a known demo run", async (t
           .stdout,
       );
       const pack = await readTrendPack(out, "DEMO", 5);
-      assert.equal(json[0].tick, 5);
-      assert.deepEqual(json[0].provenance, pack.provenance);
+      assert.ok(!Array.isArray(json), "one object, not an array");
+      assert.equal(json.tick, 5);
+      assert.deepEqual(json.provenance, pack.provenance);
       assert.deepEqual(
-        json[0].events.map((e: TraceEvent) => e.status),
+        json.events.map((e: TraceEvent) => e.status),
         pack.timeline.map((e: TraceEvent) => e.status),
       );
       assert.deepEqual(
-        json[0].lanes.map((l: Record<string, number>) => [l.spent_ops, l.spent_entropy]),
+        json.lanes.map((l: Record<string, number>) => [l.spent_ops, l.spent_entropy]),
         [[pack.budget.forecast.spent_ops, pack.budget.forecast.spent_entropy], [
           pack.budget.shadow.spent_ops,
           pack.budget.shadow.spent_entropy,
@@ -470,20 +513,22 @@ Deno.test("ers verify names each tampered or missing file on its own line and ex
   });
 });
 
-Deno.test("ers run refuses a write it was not granted and names the --allow-write flag", async () => {
+Deno.test("ers run names every permission it was refused in one message, with the line to copy", async () => {
   await withTempDir(async (dir) => {
     const allowed = join(dir, "allowed");
     const elsewhere = join(dir, "elsewhere");
     const scoped = [`--allow-read=${dir}`, `--allow-write=${allowed}`];
-    assertOneLineError(
+    assertPermissionError(
       await ers(scoped, "run", "--out", elsewhere, "--run-id", "R", "--ticks", "1"),
-      1,
-      new RegExp(`run again with --allow-write=${elsewhere}$`),
+      `--allow-write=${elsewhere}`,
+      new RegExp(
+        `^ers: Deno has not granted write access to the artifacts directory ${elsewhere};`,
+      ),
     );
-    assertOneLineError(
-      await ers([], "run", "--out", allowed, "--run-id", "R", "--ticks", "1"),
-      1,
-      new RegExp(`--allow-write=${allowed}$`),
+    assertPermissionError(
+      await ers([], "run", "--out", allowed, "--run-id", "R", "--ticks", "1", "--pipeline", STEADY),
+      `--allow-read=${allowed},${STEADY} --allow-write=${allowed}`,
+      /read and write access to the artifacts directory .*, nor read access to the pipeline file/,
     );
     assert.deepEqual(await Array.fromAsync(Deno.readDir(dir)), [], "nothing was written");
     const granted = await ers(scoped, "run", "--out", allowed, "--run-id", "R", "--ticks", "1");
@@ -503,7 +548,7 @@ Deno.test("ers verify, index and show name the --allow-read flag when read acces
         "0",
       ]]
     ) {
-      assertOneLineError(await ers([], ...args), 1, new RegExp(`--allow-read=${dir}$`));
+      assertPermissionError(await ers([], ...args), `--allow-read=${dir}`, /read access/);
     }
   });
 });

@@ -6,7 +6,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import denoJson from "../deno.json" with { type: "json" };
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const README = await Deno.readTextFile(join(ROOT, "README.md"));
@@ -19,12 +18,29 @@ interface Step {
   output: string[];
 }
 
-/** The steps of every fenced block without a language whose lines start with `$ `. */
+/** The fenced code blocks of a Markdown text: info string and lines. */
+function fencedBlocks(markdown: string): { info: string; lines: string[] }[] {
+  const blocks: { info: string; lines: string[] }[] = [];
+  let open: { info: string; lines: string[] } | undefined;
+  for (const line of markdown.split("\n")) {
+    if (open === undefined) {
+      if (line.startsWith("```")) open = { info: line.slice(3).trim(), lines: [] };
+    } else if (line === "```") {
+      blocks.push(open);
+      open = undefined;
+    } else {
+      open.lines.push(line);
+    }
+  }
+  assert.equal(open, undefined, "README has an unclosed code block");
+  return blocks;
+}
+
+/** The steps of every fenced block without a language whose first line starts with `$ `. */
 function walkthrough(markdown: string): Step[] {
   const steps: Step[] = [];
-  for (const block of markdown.matchAll(/^```\n([\s\S]*?)^```$/gm)) {
-    const lines = (block[1] ?? "").trimEnd().split("\n");
-    if (!lines[0]?.startsWith("$ ")) continue;
+  for (const { info, lines } of fencedBlocks(markdown)) {
+    if (info !== "" || !lines[0]?.startsWith("$ ")) continue;
     for (const line of lines) {
       if (line.startsWith("$ ")) steps.push({ command: line.slice(2), output: [] });
       else steps.at(-1)?.output.push(line);
@@ -36,20 +52,8 @@ function walkthrough(markdown: string): Step[] {
   return steps;
 }
 
-// `deno task NAME ARGS` as the command the task runs; `ers` commands get read
-// and write access, as a user who allows Deno's prompts does, unless stdin is
-// /dev/null (no one to answer, as shown). Other commands run as they are.
-function shellLine(command: string): string {
-  const task = /^deno task ([a-z:]+)(.*)$/.exec(command);
-  if (task === null) return command;
-  const [, name, rest] = task as unknown as [string, string, string];
-  const line = (denoJson.tasks as Record<string, string>)[name];
-  assert.ok(line !== undefined, `README runs an unknown task ${name}`);
-  const grants = name === "ers" && !rest.includes("< /dev/null")
-    ? "--allow-read --allow-write "
-    : "";
-  return `${line.replace(/^deno run /, `deno run ${grants}`)}${rest}`;
-}
+// `export NAME=VALUE` (VALUE bare or in double quotes) sets NAME for the steps after it.
+const EXPORT = /^export ([A-Z_]+)=(?:"([^"]*)"|(\S*))$/;
 
 async function copyTree(from: string, to: string): Promise<void> {
   const info = await Deno.stat(from);
@@ -77,17 +81,32 @@ Deno.test("README walkthrough prints what it shows, run top to bottom in a fresh
       await Deno.mkdir(join(clone, entry, ".."), { recursive: true });
       await copyTree(join(ROOT, entry), join(clone, entry));
     }
-    const path = Deno.env.get("PATH") ?? "";
-    const denoDir = join(Deno.execPath(), "..");
+    const env: Record<string, string> = {
+      NO_COLOR: "1",
+      PATH: `${join(Deno.execPath(), "..")}:${Deno.env.get("PATH") ?? ""}`,
+    };
+    for (const name of ["HOME", "DENO_DIR", "XDG_CACHE_HOME"]) {
+      const value = Deno.env.get(name);
+      if (value !== undefined) env[name] = value;
+    }
     for (const step of steps) {
+      const exported = EXPORT.exec(step.command);
+      if (exported !== null) {
+        env[exported[1] as string] = exported[2] ?? exported[3] ?? "";
+        assert.deepEqual(step.output, [], `$ ${step.command} shows no output`);
+        continue;
+      }
       const output = await new Deno.Command("sh", {
-        args: ["-c", `${shellLine(step.command)} 2>&1`],
+        args: ["-c", `${step.command} 2>&1`],
         cwd: clone,
         stdin: "null",
         stdout: "piped",
-        env: { NO_COLOR: "1", PATH: `${denoDir}:${path}` },
+        env,
+        clearEnv: true,
       }).output();
-      const shown = new TextDecoder().decode(output.stdout).trimEnd().split("\n");
+      // `deno task` first prints the task it runs (`Task ers …`); the README leaves it out.
+      const shown = new TextDecoder().decode(output.stdout).trimEnd().split("\n")
+        .filter((line, i) => !(i === 0 && line.startsWith("Task ")));
       assert.deepEqual(
         shown.filter((line, i) => line !== "" || i < shown.length - 1),
         step.output,
