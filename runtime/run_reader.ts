@@ -471,7 +471,18 @@ export async function readRunTicks(
   });
 }
 
-/** A recorded artifact that is not on disk as its manifest records it. */
+/**
+ * A recorded artifact that is not on disk as its manifest records it.
+ *
+ * @example A deleted file
+ * ```ts
+ * import type { DamagedArtifact } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const damaged: DamagedArtifact = { path: "viz/R/000000.trendpack.json", problem: "recorded file is missing" };
+ * assert.match(damaged.path, /^viz\//);
+ * ```
+ */
 export interface DamagedArtifact {
   /** Its path relative to the artifacts root. */
   path: string;
