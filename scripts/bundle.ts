@@ -7,7 +7,7 @@
 //   deno task bundle            # writes dist/
 //   deno task bundle --out DIR  # writes DIR/
 
-import { resolve } from "node:path";
+import { relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
 /** The pure core's entry points, bundled one file each under the output directory. */
@@ -53,5 +53,5 @@ if (import.meta.main) {
     options: { out: { type: "string", default: "dist" } },
     strict: true,
   });
-  for (const file of await bundleCore(values.out)) console.log(`wrote ${file}`);
+  for (const file of await bundleCore(values.out)) console.log(`wrote ${relative(".", file)}`);
 }
