@@ -5,7 +5,7 @@
 // Prints a Markdown table of medians and the Node/Deno ratio (the median of
 // the per-turn ratios). A figure, not a target.
 //
-//   deno run -A bench/node_vs_deno.ts [--turns 3] [--rounds 15] [--count 100000]
+//   deno run -A bench/node_vs_deno.ts [--turns 8] [--rounds 7] [--count 100000]
 
 import { parseArgs } from "node:util";
 import { bundleCore } from "../scripts/bundle.ts";
@@ -14,8 +14,8 @@ import type { EngineFigures } from "./_engine_work.ts";
 const { values } = parseArgs({
   args: Deno.args,
   options: {
-    turns: { type: "string", default: "3" },
-    rounds: { type: "string", default: "15" },
+    turns: { type: "string", default: "8" },
+    rounds: { type: "string", default: "7" },
     count: { type: "string", default: "100000" },
   },
   strict: true,

@@ -38,6 +38,9 @@ const CHROMIUM_FLAGS = [
 // bundle loads in the "legacy" Node run: the core must load and give the same
 // bytes without them.
 const STRIP_MODERN_BUILTINS = `
+const iteratorPrototype = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]()));
+for (const key of ["map", "filter", "take", "drop", "flatMap", "reduce", "toArray", "forEach",
+  "some", "every", "find"]) delete iteratorPrototype[key];
 delete globalThis.Iterator;
 delete globalThis.Float16Array;
 for (const key of ["isWellFormed", "toWellFormed"]) delete String.prototype[key];
@@ -50,7 +53,8 @@ delete Promise.withResolvers;
 delete Object.groupBy;
 delete Map.groupBy;
 delete Array.fromAsync;
-if (typeof String.prototype.isWellFormed === "function" || typeof globalThis.Iterator !== "undefined") {
+if (typeof String.prototype.isWellFormed === "function" || typeof globalThis.Iterator !== "undefined" ||
+  typeof iteratorPrototype.map === "function") {
   throw new Error("the modern built-ins could not be removed");
 }
 `;
