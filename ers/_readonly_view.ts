@@ -194,7 +194,11 @@ function mapIterator(
   mapper: (value: unknown, index: number) => unknown,
 ): IterableIterator<unknown> {
   if (ITERATOR_MAP !== undefined) return apply(ITERATOR_MAP, source, [mapper]);
-  const next = source.next;
+  const next: unknown = source.next;
+  // As the native helper does, refuse a source without a callable `next` at once.
+  if (typeof next !== "function") {
+    throw new TypeError("Cannot map an iterator without a next method");
+  }
   return (function* mapped() {
     let done = false;
     try {
