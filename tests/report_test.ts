@@ -120,18 +120,29 @@ Deno.test("renderRunReport() bins 5,000 ticks into at most maxBuckets, each show
     maxBuckets: 100,
   });
   const a = timelineRow(html, "forecast", "a");
-  assert.equal(count(a, /<rect class="(ok|er|sk)"/), 100);
-  assert.equal(count(a, /<rect class="er"/), 1);
+  assert.equal(count(a, /<rect class="(ok|er\d|sk\d)"/), 100);
+  assert.equal(count(a, /<rect class="er\d"/), 1);
   assert.match(
     a,
-    /<rect class="er"[^>]*><title>a ticks 1200\.\.1249: 49 ok, 1 error; ops 150, entropy 50<\/title>/,
+    /<rect class="er1"[^>]*><title>a ticks 1200\.\.1249: 49 ok, 1 error; ops 150, entropy 50<\/title>/,
   );
   const s = timelineRow(html, "shadow", "s");
   assert.match(
     s,
-    /<rect class="sk"[^>]*><title>s ticks 0\.\.49: 49 ok, 1 skipped_budget; ops 98, entropy 49/,
+    /<rect class="sk1"[^>]*><title>s ticks 0\.\.49: 49 ok, 1 skipped_budget; ops 98, entropy 49/,
   );
   assert.match(html, /a bucket of 50 ticks \(100 buckets\)/);
+  // The shade says how much of the bucket had the worst status.
+  const heavy = renderRunReport({
+    runId: "R",
+    trendpacks: run(40, Array.from({ length: 15 }, (_, i) => i)),
+    verdict: OK,
+    maxBuckets: 4,
+  });
+  assert.deepEqual(
+    [...timelineRow(heavy, "forecast", "a").matchAll(/<rect class="(\w+)"/g)].map((m) => m[1]),
+    ["bg", "er4", "er3", "ok", "ok"], // the row, then 10 of 10 and 5 of 10 errors
+  );
 });
 
 Deno.test("renderRunReport() never draws more than 1,000 buckets by default", () => {

@@ -41,7 +41,7 @@ function axis(model: ReportModel, y: number): string {
     const x = LABEL_W + b * w;
     parts.push(
       `<line class="grid" x1="${px(x)}" y1="${px(y - 4)}" x2="${px(x)}" y2="${px(y)}"/>`,
-      `<text class="ax" x="${px(x)}" y="${px(y + 12)}">${bucketRange(model, b)[0]}</text>`,
+      `<text class="ax" x="${px(x)}" y="${px(y + 12)}">${int(bucketRange(model, b)[0])}</text>`,
     );
   }
   parts.push(
@@ -101,7 +101,12 @@ function timelineCells(model: ReportModel, row: Row, y: number, w: number): stri
     const error = row.error[b] as number;
     const skipped = row.skipped[b] as number;
     if (ok + error + skipped === 0) continue;
-    const cls = error > 0 ? "er" : skipped > 0 ? "sk" : "ok";
+    const all = ok + error + skipped;
+    const cls = error > 0
+      ? `er${share(error, all)}`
+      : skipped > 0
+      ? `sk${share(skipped, all)}`
+      : "ok";
     const [from, to] = bucketRange(model, b);
     const counts = [
       ok > 0 ? `${int(ok)} ok` : "",
@@ -117,6 +122,13 @@ function timelineCells(model: ReportModel, row: Row, y: number, w: number): stri
     );
   }
   return cells.join("");
+}
+
+// 1 to 4: how much of a bucket's events had its worst status (up to an
+// eighth, a quarter, a half, more); a one-tick bucket is always 4.
+function share(count: number, all: number): number {
+  const f = count / all;
+  return f > 0.5 ? 4 : f > 0.25 ? 3 : f > 0.125 ? 2 : 1;
 }
 
 function promotionMarks(model: ReportModel, rowY: Map<string, number>, w: number): string {
@@ -227,9 +239,9 @@ function skipRow(model: ReportModel, heat: LaneHeat, y: number, w: number): stri
     if (skips === 0) continue;
     const [from, to] = bucketRange(model, b);
     cells.push(
-      `<rect class="k${shade(skips, most)} hot" x="${px(LABEL_W + b * w)}" y="${px(y)}" width="${
-        px(w)
-      }" height="${ROW_H}"><title>${heat.lane} ${tickRange(from, to)}: ${
+      `<rect class="k${shade(skips, most)}${w >= 6 ? " hot" : ""}" x="${px(LABEL_W + b * w)}" y="${
+        px(y)
+      }" width="${px(w)}" height="${ROW_H}"><title>${heat.lane} ${tickRange(from, to)}: ${
         int(skips)
       } skipped_budget (${int(heat.skippedOps[b] as number)} ops not run)</title></rect>`,
     );

@@ -286,7 +286,9 @@ function page(model: ReportModel, input: RunReportInput): string {
       "Lane timeline",
       `Each row is a task in a lane; each column ${
         bucketWords(model)
-      }, coloured by its worst status.`,
+      }, coloured by its worst status${
+        model.bucketSize > 1 ? " (lighter when fewer of the bucket's events had it)" : ""
+      }.`,
       legend(
         [["ok", "ok"], ["skipped_budget", "sk"], ["error", "er"], ["not scheduled", "no"]],
         model.promotions.some((p) => p.decision === "promoted" || p.decision === "demoted")
@@ -535,7 +537,9 @@ const CSS = [
   ".dim{color:var(--dim)}footer{margin-top:30px;color:var(--dim);font-size:12px}",
   "svg text{font:11px system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;fill:var(--ink)}",
   "svg .lane{font-weight:600;fill:var(--dim)}svg .ax{fill:var(--dim)}",
-  "rect.bg{fill:var(--no)}rect.ok{fill:var(--ok)}rect.er{fill:var(--er)}rect.sk{fill:var(--sk)}",
+  "rect.bg{fill:var(--no)}rect.ok{fill:var(--ok)}",
+  "rect.er1{fill:#f0b3ae}rect.er2{fill:#e7877f}rect.er3{fill:#dc6058}rect.er4{fill:var(--er)}",
+  "rect.sk1{fill:#f8dfa8}rect.sk2{fill:#f4cc75}rect.sk3{fill:#efb948}rect.sk4{fill:var(--sk)}",
   "path.pr{fill:#2456b8}path.de{fill:#7c3aad}",
   "path.pr,path.de{stroke:#fff;stroke-width:1}",
   ".h0{fill:#eef1f5}.h1{fill:#e0ebf7}.h2{fill:#cadcf0}.h3{fill:#aecae7}.h4{fill:#8cb4dc}.h5{fill:#6a9dd0}.h6{fill:#4c86c2}.h7{fill:#3470b0}.h8{fill:#245c9a}",
