@@ -653,3 +653,44 @@ export function advancePromotions(
   made.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return { states: next, decisions: made.flatMap((m) => m.decisions) };
 }
+
+/**
+ * The candidates among `tasks` (those with `promote`), with their settings
+ * and definition digests, ready for {@linkcode promotionLanes} and
+ * {@linkcode advancePromotions}.
+ *
+ * @param tasks Validated tasks, such as a prepared pipeline's.
+ * @param pipelineSha256 The pipeline's digest, when one is recorded.
+ * @returns Each candidate's settings and definition digest, by name.
+ *
+ * @example Only tasks with promote are candidates
+ * ```ts
+ * import { preparePipeline, promotionCandidates } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const { tasks } = preparePipeline({
+ *   tasks: [
+ *     { name: "f", lane: "forecast", priority: 0, costOps: 1, fn: () => 0 },
+ *     { name: "m", lane: "shadow", priority: 0, costOps: 1, fn: () => 0, promote: { window: 5 } },
+ *   ],
+ * });
+ * const candidates = await promotionCandidates(tasks);
+ * assert.deepEqual([...candidates.keys()], ["m"]);
+ * assert.equal(candidates.get("m")?.settings.window, 5);
+ * assert.match(candidates.get("m")?.definition ?? "", /^[0-9a-f]{64}$/);
+ * ```
+ */
+export async function promotionCandidates(
+  tasks: readonly TaskSpec[],
+  pipelineSha256?: string,
+): Promise<Map<string, CandidateDefinition>> {
+  const candidates = new Map<string, CandidateDefinition>();
+  for (const task of tasks) {
+    if (task.promote === undefined) continue;
+    candidates.set(task.name, {
+      settings: task.promote,
+      definition: await promotionDefinitionDigest(task, pipelineSha256),
+    });
+  }
+  return candidates;
+}

@@ -8,8 +8,8 @@
 import {
   advancePromotions,
   type CandidateDefinition,
+  promotionCandidates,
   type PromotionDecision,
-  promotionDefinitionDigest,
   promotionLanes,
   type PromotionState,
 } from "../ers/promotion.ts";
@@ -306,7 +306,6 @@ interface Book {
 // States after the last tick a process wrote, per (artifacts root, run).
 const MAX_BOOKS = 64;
 const books = new Map<string, Book>();
-const digests = new WeakMap<TaskSpec, Promise<string>>();
 
 /**
  * Prepares tick `tick` of a run: the candidates of `tasks` with their
@@ -321,13 +320,7 @@ export async function openTickPromotion(
   tick: number,
   tasks: readonly TaskSpec[],
 ): Promise<TickPromotion> {
-  const candidates = new Map<string, CandidateDefinition>();
-  for (const task of tasks) {
-    if (task.promote === undefined) continue;
-    let digest = digests.get(task);
-    if (digest === undefined) digests.set(task, digest = promotionDefinitionDigest(task));
-    candidates.set(task.name, { settings: task.promote, definition: await digest });
-  }
+  const candidates = await promotionCandidates(tasks);
   const key = `${rootKey}\u0000${runId}`;
   const book = books.get(key);
   const states = book !== undefined && book.nextTick === tick

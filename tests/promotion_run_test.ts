@@ -220,3 +220,54 @@ Deno.test("Promotion records that do not follow from the recorded ticks are refu
     );
   });
 });
+
+Deno.test("ers promote: status as JSON equals the library's, and bad command lines fail cleanly", async () => {
+  await withDir(async (dir) => {
+    await runTicks(PIPELINE, dir, 6);
+    const ers = (...args: string[]) =>
+      denoRun(
+        [`--allow-read=${dir},${ROOT}`],
+        new URL("../scripts/ers.ts", import.meta.url),
+        args,
+        {
+          cwd: ROOT,
+        },
+      );
+    const json = await ers("promote", "status", dir, "--run", "R", "--json");
+    assert.equal(json.code, 0, json.stderr);
+    assert.deepEqual(JSON.parse(json.stdout), await readPromotionStatus(dir, "R"));
+    const text = await ers("promote", "history", dir, "--run", "R", "--task", "steady");
+    assert.equal(text.code, 0, text.stderr);
+    assert.deepEqual(text.stdout.split("\n").slice(0, 3), [
+      "tick  task    decision  from    to        rule                 window",
+      "   0  steady  enrolled  shadow  shadow    declared_candidate   -",
+      "   3  steady  promoted  shadow  forecast  clean_shadow_window  ticks 0..3 shadow: 4 ok, 0 errors, 0 skips",
+    ]);
+    const missing = await ers("promote", "status", dir, "--run", "NOPE");
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stderr.trimEnd().split("\n").length, 1, missing.stderr);
+    assert.match(missing.stderr, /^ers: .*NOPE/);
+    const unknown = await ers("promote", "statuses", dir, "--run", "R");
+    assert.equal(unknown.code, 2);
+    assert.match(
+      unknown.stderr,
+      /^ers: unknown action "statuses": ers promote takes status or history$/m,
+    );
+    const badFlag = await ers("promote", "status", dir, "--run", "R", "--task", "x");
+    assert.equal(badFlag.code, 2);
+    assert.match(badFlag.stderr, /--task/);
+    const help = await ers("promote", "history", "--help");
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /--task NAME/);
+  });
+});
+
+Deno.test("pipelineTick() runs the recorded ticks of a promoting run again without rewriting a byte", async () => {
+  await withDir(async (dir) => {
+    await runTicks(PIPELINE, dir, 8);
+    const before = await snapshot(dir);
+    await runTicks(PIPELINE, dir, 8);
+    await runTicks(PIPELINE, dir, 3, 4);
+    assert.deepEqual(await snapshot(dir), before);
+  });
+});
