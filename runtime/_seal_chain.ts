@@ -6,7 +6,7 @@ import { canonicalJsonString } from "../ers/_canonical.ts";
 import { sha256Hex } from "../ers/_sha256.ts";
 import { isPlainObject, typeError } from "../ers/_validate.ts";
 import { ManifestError, SealError } from "./errors.ts";
-import { lstatIfExists } from "./_fs.ts";
+import { readRegularFile, UntrustedFileError } from "./_fs.ts";
 import {
   type DsseEnvelope,
   fromBase64,
@@ -170,13 +170,14 @@ export async function readChainOrThrow(root: string, runId: string): Promise<Cha
 // The chain, or a message saying why it cannot be trusted.
 export async function readChain(root: string, runId: string): Promise<Chain | string> {
   const path = join(root, sealRelPath(runId));
-  const info = await lstatIfExists(path);
-  if (info === undefined) return { raw: [], entries: [] };
-  if (!info.isFile) return "it is not a regular file (ERS never links it)";
-  if (info.size > MAX_SEAL_FILE_BYTES) {
-    return `it holds ${info.size} bytes, more than ${MAX_SEAL_FILE_BYTES}`;
+  let bytes: Uint8Array;
+  try {
+    bytes = await readRegularFile(path, MAX_SEAL_FILE_BYTES);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return { raw: [], entries: [] };
+    if (error instanceof UntrustedFileError) return error.message;
+    throw error;
   }
-  const bytes = await Deno.readFile(path);
   let text: string;
   let value: unknown;
   try {
@@ -387,8 +388,7 @@ export async function checkSubjects(
 async function fileSha256(context: SubjectContext, path: string): Promise<string | undefined> {
   if (context.hashes.has(path)) return context.hashes.get(path);
   const full = join(context.root, path);
-  const info = await lstatIfExists(full);
-  const sha256 = info?.isFile ? await sha256Hex(await Deno.readFile(full)) : undefined;
+  const sha256 = await regularFileSha256(full);
   context.hashes.set(path, sha256);
   return sha256;
 }
@@ -524,4 +524,19 @@ export function checkPublicKey(action: string, key: unknown): SealPublicKey | un
     typeError(action, "publicKey", "a public key from readSealPublicKey()", key);
   }
   return key as SealPublicKey;
+}
+
+/**
+ * SHA-256 of the regular file at `path`, or `undefined` when it is missing or
+ * not a regular file with one link (never blocking on a FIFO).
+ */
+export async function regularFileSha256(path: string): Promise<string | undefined> {
+  try {
+    return await sha256Hex(await readRegularFile(path) as Uint8Array<ArrayBuffer>);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound || error instanceof UntrustedFileError) {
+      return undefined;
+    }
+    throw error;
+  }
 }

@@ -25,8 +25,10 @@ import { isPlainObject, orDefault, typeError } from "../ers/_validate.ts";
 import { SealError } from "./errors.ts";
 import {
   lstatIfExists,
+  readRegularFile,
   requireAccess,
   syncDirectory,
+  UntrustedFileError,
   withPermissionHint,
   withRootLock,
   writeFileAtomic,
@@ -449,15 +451,18 @@ async function signStatement(
 
 async function runHeaderSha256(root: string, runId: string): Promise<string | null> {
   const path = join(root, runHeaderRelPath(runId));
-  const info = await lstatIfExists(path);
-  if (info === undefined) return null;
-  if (!info.isFile) {
-    throw new SealError(
-      runHeaderRelPath(runId),
-      `Cannot seal run ${runId} as ${runHeaderRelPath(runId)} is not a regular file`,
-    );
+  try {
+    return await sha256Hex(await readRegularFile(path) as Uint8Array<ArrayBuffer>);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    if (error instanceof UntrustedFileError) {
+      throw new SealError(
+        runHeaderRelPath(runId),
+        `Cannot seal run ${runId} as ${runHeaderRelPath(runId)}: ${error.message}`,
+      );
+    }
+    throw error;
   }
-  return await sha256Hex(await Deno.readFile(path));
 }
 
 function checkSigningKey(key: SealSigningKey): void {

@@ -13,6 +13,7 @@
  * @module
  */
 
+import { constants, type FileHandle, open } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { canonicalJsonString } from "../ers/_canonical.ts";
 import { sha256Hex } from "../ers/_sha256.ts";
@@ -317,26 +318,10 @@ async function readKeyFile(
   if (typeof path !== "string" || path.length === 0) {
     typeError("read seal key", "path", "a non-empty path string", path);
   }
-  let info: Deno.FileInfo;
-  try {
-    info = await Deno.stat(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) keyFileError(path, "it does not exist");
-    if (error instanceof Deno.errors.NotCapable) {
-      keyFileError(
-        path,
-        `Deno has not granted read access to it: run again with --allow-read=${path}`,
-      );
-    }
-    keyFileError(path, `it cannot be read: ${(error as Error).message}`);
-  }
-  if (!info.isFile) keyFileError(path, "it is not a regular file");
-  if (info.size > MAX_KEY_FILE_BYTES) {
-    keyFileError(path, `it holds ${info.size} bytes, more than a key file's ${MAX_KEY_FILE_BYTES}`);
-  }
+  const { bytes, mode } = await readKeyBytes(path);
   let value: unknown;
   try {
-    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(await Deno.readFile(path)));
+    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch {
     keyFileError(path, "it is not UTF-8 JSON");
   }
@@ -349,15 +334,49 @@ async function readKeyFile(
       : "";
     keyFileError(path, `its 'schema' is not "${schema}"${other}`);
   }
-  if (secret && info.mode !== null && (info.mode & 0o077) !== 0) {
+  if (secret && (mode & 0o077) !== 0) {
     keyFileError(
       path,
-      `its mode is 0${(info.mode & 0o777).toString(8)}, so others may read the private key: ` +
+      `its mode is 0${(mode & 0o777).toString(8)}, so others may read the private key: ` +
         "chmod 600 it (and consider the key leaked)",
     );
   }
   if (value.algorithm !== "Ed25519") keyFileError(path, `its 'algorithm' is not "Ed25519"`);
   return value;
+}
+
+// The bytes and mode of a key file, read through one handle opened without
+// waiting for a FIFO's writer (a link is followed: keys are often mounted so).
+async function readKeyBytes(path: string): Promise<{ bytes: Uint8Array; mode: number }> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (error instanceof Deno.errors.NotFound || code === "ENOENT") {
+      keyFileError(path, "it does not exist");
+    }
+    if (error instanceof Deno.errors.NotCapable) {
+      keyFileError(
+        path,
+        `Deno has not granted read access to it: run again with --allow-read=${path}`,
+      );
+    }
+    keyFileError(path, `it cannot be read: ${(error as Error).message}`);
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) keyFileError(path, "it is not a regular file");
+    if (info.size > MAX_KEY_FILE_BYTES) {
+      keyFileError(
+        path,
+        `it holds ${info.size} bytes, more than a key file's ${MAX_KEY_FILE_BYTES}`,
+      );
+    }
+    return { bytes: await handle.readFile(), mode: info.mode };
+  } finally {
+    await handle.close();
+  }
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -430,11 +430,32 @@ Deno.test("sealRun() refuses a seal file that is a symbolic link, and verify rep
     const outside = `${run.dir}.outside.json`;
     await Deno.writeTextFile(outside, "{}");
     await Deno.symlink(outside, run.path(SEAL));
-    await assert.rejects(sealRun(run.dir, RUN, run.key), /is invalid: it is not a regular file/);
+    await assert.rejects(sealRun(run.dir, RUN, run.key), /is invalid: it is a symbolic link/);
     assert.equal(await Deno.readTextFile(outside), "{}");
     assert.match(
       (await verifyArtifacts(run.dir)).errors[0]!.message,
-      /invalid seal file: it is not a regular file/,
+      /invalid seal file: it is a symbolic link/,
+    );
+  });
+});
+
+Deno.test("a FIFO or a hard-linked file in the seal's place is refused without blocking", async () => {
+  await withRun(1, async (run) => {
+    await new Deno.Command("mkfifo", { args: [run.path(SEAL)] }).output();
+    await assert.rejects(
+      sealRun(run.dir, RUN, run.key),
+      /is invalid: it is not a regular file \(a FIFO\)/,
+    );
+    assert.match(
+      (await verifySeal(run.dir, RUN)).errors[0]!.message,
+      /invalid seal file: it is not a regular file \(a FIFO\)/,
+    );
+    await Deno.remove(run.path(SEAL));
+    await sealRun(run.dir, RUN, run.key);
+    await Deno.link(run.path(SEAL), `${run.dir}.linked.json`);
+    assert.match(
+      (await verifySeal(run.dir, RUN)).errors[0]!.message,
+      /invalid seal file: it has 2 hard links/,
     );
   });
 });
@@ -571,6 +592,9 @@ Deno.test("readSealKey() and readSealPublicKey() name the path and the problem o
         return true;
       });
     }
+    const fifo = join(dir, "fifo.key");
+    await new Deno.Command("mkfifo", { args: [fifo] }).output();
+    await assert.rejects(readSealKey(fifo), /fifo\.key: it is not a regular file$/);
     await Deno.mkdir(join(dir, "dir.key"));
     await assert.rejects(readSealKey(join(dir, "dir.key")), /dir\.key: it is not a regular file$/);
     await Deno.chmod(a.keyPath, 0o644);
