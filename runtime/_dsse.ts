@@ -6,6 +6,7 @@
 // Parsers here throw a plain Error whose message names what is wrong and
 // where; callers wrap it in a SealError naming the file.
 
+import { parseJson } from "./_json.ts";
 import { isPlainObject } from "../ers/_validate.ts";
 
 /** The DSSE payload type of an in-toto Statement. */
@@ -218,7 +219,7 @@ export function parseStatement(
   if (payload === undefined) throw new Error(`${at}.payload is not base64`);
   let value: unknown;
   try {
-    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(payload));
+    value = parseJson(new TextDecoder("utf-8", { fatal: true }).decode(payload));
   } catch {
     throw new Error(`${at}.payload is not UTF-8 JSON`);
   }

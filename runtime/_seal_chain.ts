@@ -1,6 +1,7 @@
 // The seal chain of a run, read and checked: shared by sealing (which refuses
 // to extend a broken history) and by verification. See seal.ts for the format.
 
+import { parseJson } from "./_json.ts";
 import { join } from "node:path";
 import { canonicalJsonString } from "../ers/_canonical.ts";
 import { sha256Hex } from "../ers/_sha256.ts";
@@ -182,7 +183,7 @@ export async function readChain(root: string, runId: string): Promise<Chain | st
   let value: unknown;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-    value = JSON.parse(text);
+    value = parseJson(text);
   } catch {
     return "it is not valid UTF-8 JSON (truncated or edited)";
   }

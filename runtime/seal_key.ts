@@ -13,6 +13,7 @@
  * @module
  */
 
+import { parseJson } from "./_json.ts";
 import { constants, type FileHandle, open } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { canonicalJsonString } from "../ers/_canonical.ts";
@@ -321,7 +322,7 @@ async function readKeyFile(
   const { bytes, mode } = await readKeyBytes(path);
   let value: unknown;
   try {
-    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    value = parseJson(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch {
     keyFileError(path, "it is not UTF-8 JSON");
   }

@@ -409,7 +409,9 @@ async function readSealChains(
         if (run !== undefined && RUN_ID_PATTERN.regexp.test(run)) runs.push(run);
       }
     } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      const absent = error instanceof Deno.errors.NotFound ||
+        error instanceof Deno.errors.NotADirectory;
+      if (!absent) throw error; // no manifests/ directory: no seals
     }
   }
   for (const run of runs.sort()) {
