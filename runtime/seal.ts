@@ -346,6 +346,13 @@ async function sealLocked(
       `Cannot seal run ${runId} as ${sealPath} would hold ${bytes.length} bytes, more than ${MAX_SEAL_FILE_BYTES}`,
     );
   }
+  // Right before the rename: `manifests/` is still a directory, not a link swapped in.
+  if (!(await lstatIfExists(join(root, "manifests")))?.isDirectory) {
+    throw new SealError(
+      sealPath,
+      `Cannot seal run ${runId} as manifests/ in ${root} is no longer a directory`,
+    );
+  }
   await writeFileAtomic(join(root, sealPath), bytes, durable);
   if (durable) await syncDirectory(join(root, "manifests"));
   const entry: RunSealEntry = {
