@@ -38,6 +38,7 @@ export async function parityWork(core: ParityCore, inputs: ParityInputs): Promis
   const golden = JSON.parse(inputs.traceHashes) as { name: string; trace: Ers.TraceEvent[] }[];
   for (const { name, trace } of golden) await traceEntries(core, `python/${name}`, trace, out);
   await tickEntries(core, out);
+  await promotionEntries(core.ers, out);
   return out;
 }
 
@@ -211,6 +212,8 @@ async function tickEntries({ ers, viz }: ParityCore, out: ParityResult): Promise
     names: new Set(NAME_STEMS),
     list: [1.5, 1e-7, "é"],
   };
+  const trendpacks: Viz.TrendPack[] = [];
+  const results: Viz.ReportTickResults[] = [];
   for (const tick of [3, 4]) {
     const result = await s.runTick({
       tick,
@@ -225,7 +228,59 @@ async function tickEntries({ ers, viz }: ParityCore, out: ParityResult): Promise
       `${label}/remaining`,
       JSON.stringify([result.remaining.forecast, result.remaining.shadow]),
     ]);
+    trendpacks.push(viz.ersTraceToTrendpack({
+      trace: result.trace,
+      runId: "parity-600",
+      tick,
+      provenance: { engine: "abraxas", mode: "parity", ers: "v0.2" },
+    }));
+    results.push({
+      tick,
+      results: Object.values(result.results).map(({ name, status, error }) => ({
+        task: name,
+        status,
+        error,
+      })),
+    });
   }
+  await reportEntries(viz, trendpacks, results, out);
+}
+
+// The run report (HTML) and the Chrome trace of the 600-task ticks, with
+// promotion marks: large, so each is recorded as its SHA-256 and length.
+async function reportEntries(
+  viz: typeof Viz,
+  trendpacks: Viz.TrendPack[],
+  results: Viz.ReportTickResults[],
+  out: ParityResult,
+): Promise<void> {
+  const promotions: Viz.ReportPromotion[] = [
+    { tick: 3, task: "0\uffff", decision: "promoted", from: "shadow", to: "forecast", rule: "é" },
+    { tick: 4, task: "\u{10000}5", decision: "demoted", from: "forecast", to: "shadow" },
+  ];
+  const html = viz.renderRunReport({
+    runId: "parity-600",
+    trendpacks,
+    verdict: {
+      ok: false,
+      checked: ["2 ticks"],
+      errors: [{ path: "viz/\u{1f600}.json", message: "bad <b>" }],
+      warnings: [],
+    },
+    results,
+    promotions,
+    header: { identity: { run: "parity-600", "\uffff": 1, "\u{10000}": [1.5, 1e-7] } },
+    maxBuckets: 7,
+  });
+  out.push(["report/html", await digestText(html)]);
+  const chrome = viz.renderChromeTrace({ runId: "parity-600", trendpacks, results, promotions });
+  out.push(["report/chrome-trace", await digestText(chrome)]);
+}
+
+async function digestText(text: string): Promise<string> {
+  const bytes = new TextEncoder().encode(text);
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return `${bytes.length} bytes, sha256 ${hex(digest)}`;
 }
 
 // A task's body: values, thrown errors of several kinds, async results, and
@@ -260,5 +315,53 @@ function taskBody(i: number, stem: string): Ers.TaskFn {
       };
     default:
       return () => [i, stem, i % 3 === 0];
+  }
+}
+
+// Eight ticks of promotion candidates (steady, flaky, failing after a while)
+// with code-point-sensitive names: each tick's trace hash and its decisions.
+async function promotionEntries(ers: typeof Ers, out: ParityResult): Promise<void> {
+  const s = new ers.DeterministicScheduler();
+  const bodies: Record<string, (tick: number) => unknown> = {
+    "\uffff:steady": () => 1,
+    "\u{10000}:flaky": (tick) => {
+      if (tick % 3 === 2) throw new Error(`flaky at ${tick}`);
+      return tick;
+    },
+    "\ue000:late": (tick) => {
+      if (tick >= 4) throw new RangeError("late");
+      return 0;
+    },
+  };
+  let tick = 0;
+  const candidates = new Map<string, Ers.CandidateDefinition>();
+  for (const [name, body] of Object.entries(bodies)) {
+    const task = ers.bindCallable({
+      name,
+      lane: "shadow",
+      priority: 0,
+      costOps: 1,
+      fn: () => body(tick),
+      promote: { window: 2 },
+    });
+    s.add(task);
+    candidates.set(name, {
+      settings: { window: 2, maxErrors: 0, maxSkips: 0 },
+      definition: await ers.promotionDefinitionDigest(task),
+    });
+  }
+  let states: ReadonlyMap<string, Ers.PromotionState> = new Map();
+  for (; tick < 8; tick++) {
+    const { trace } = await s.runTick({
+      tick,
+      budgetForecast: { ops: 3 },
+      budgetShadow: { ops: 3 },
+      lanes: ers.promotionLanes(states, candidates),
+    });
+    const advance = ers.advancePromotions(states, tick, candidates, trace);
+    states = advance.states;
+    out.push([`promotion/tick-${tick}/sha256`, await ers.traceHashSha256(trace)]);
+    out.push([`promotion/tick-${tick}/trace-bytes`, hex(ers.traceJsonBytes(trace))]);
+    out.push([`promotion/tick-${tick}/decisions`, hex(ers.canonicalJsonBytes(advance.decisions))]);
   }
 }
