@@ -8,13 +8,14 @@ import { isPlainObject } from "../ers/_validate.ts";
 import type { Lane } from "../ers/types.ts";
 import type { ReportPromotion, ReportRunHeader, ReportTickResults } from "../viz/report.ts";
 import { parseJson } from "./_json.ts";
+import { ARTIFACT_LAYOUT } from "./layout.ts";
 import { readRecordedFile } from "./_read.ts";
 import { type RunManifest, RunReadError, type RunTick } from "./run_reader.ts";
 import type { ManifestRecord } from "./_manifest.ts";
 
 const RUN_HEADER_SCHEMA = "RunHeader.v0";
 const RESULTS_PACK_SCHEMA = "ResultsPack.v0";
-const PROMOTION_SCHEMA = "PromotionDecision.v0";
+const PROMOTION_SCHEMA = ARTIFACT_LAYOUT.promotion.schema;
 const LANES: readonly string[] = ["forecast", "shadow"];
 const DECISIONS: readonly string[] = ["enrolled", "promoted", "demoted", "reset", "withdrawn"];
 /** Largest record of these kinds read, in bytes. */

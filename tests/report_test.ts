@@ -555,3 +555,68 @@ Deno.test("writeRunReport() draws the RunHeader, ResultsPack error texts and pro
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("ers report and ers export show the promotions of a promoting pipeline's run", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ers_report_promote_" });
+  try {
+    const out = join(dir, "out");
+    const flags = [`--allow-read=${dir},${ROOT}`, `--allow-write=${dir}`];
+    const cli = (...args: string[]) =>
+      denoRun(flags, new URL("../scripts/ers.ts", import.meta.url), args, { cwd: ROOT });
+    const made = await cli(
+      "run",
+      "--out",
+      out,
+      "--run",
+      "P",
+      "--ticks",
+      "12",
+      "--pipeline",
+      "tests/fixtures/promoting_pipeline.ts",
+    );
+    assert.equal(made.code, 0, made.stderr);
+    const file = join(dir, "p.html");
+    assert.equal((await cli("report", out, "--run", "P", "--out", file)).code, 0);
+    const html = await Deno.readTextFile(file);
+    const marks = [...html.matchAll(/<path class="(?:pr|de)" d="[^"]*"><title>([^<]*)<\/title>/g)]
+      .map((m) => m[1]);
+    assert.deepEqual(marks, [
+      "fragile promoted at the end of tick 1: shadow → forecast",
+      "steady promoted at the end of tick 3: shadow → forecast",
+      "fragile demoted at the end of tick 6: forecast → shadow",
+      "fragile promoted at the end of tick 8: shadow → forecast",
+    ]);
+    // A promoted task has a row in each lane it ran in.
+    timelineRow(html, "forecast", "steady");
+    timelineRow(html, "shadow", "steady");
+    const trace = join(dir, "p.json");
+    const exported = await cli(
+      "export",
+      out,
+      "--run",
+      "P",
+      "--format",
+      "chrome-trace",
+      "--out",
+      trace,
+    );
+    assert.equal(exported.code, 0, exported.stderr);
+    const events = JSON.parse(await Deno.readTextFile(trace)).traceEvents as {
+      cat?: string;
+      name: string;
+      ts: number;
+    }[];
+    assert.deepEqual(
+      events.filter((e) => e.cat === "promotion" && !e.name.startsWith("enrolled")).map((e) => [
+        e.name,
+        e.ts,
+      ]),
+      [["promoted fragile", 2000], ["promoted steady", 4000], ["demoted fragile", 7000], [
+        "promoted fragile",
+        9000,
+      ]],
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
