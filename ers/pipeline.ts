@@ -107,13 +107,13 @@ export interface PreparedPipeline {
    *
    * @param tick The tick number.
    * @param context The tick's context; `context(tick)` when omitted.
-   * @param lanes Lane overrides for this tick (see `RunTickOptions.lanes`).
+   * @param options `lanes`: lane overrides for this tick (see `RunTickOptions.lanes`).
    * @returns What the tick produced.
    */
   runTick(
     tick: number,
     context?: TaskContext,
-    lanes?: Readonly<Record<string, Lane>>,
+    options?: { readonly lanes?: Readonly<Record<string, Lane>> },
   ): Promise<TickOutput>;
 }
 
@@ -186,7 +186,7 @@ export function preparePipeline(pipeline: Pipeline): PreparedPipeline {
     async runTick(
       tick: number,
       tickContext?: TaskContext,
-      lanes?: Readonly<Record<string, Lane>>,
+      tickOptions?: { readonly lanes?: Readonly<Record<string, Lane>> },
     ): Promise<TickOutput> {
       const s = idle.pop() ?? scheduler();
       try {
@@ -195,7 +195,7 @@ export function preparePipeline(pipeline: Pipeline): PreparedPipeline {
           budgetForecast: laneBudgets.forecast,
           budgetShadow: laneBudgets.shadow,
           context: tickContext === undefined ? context(tick) : tickContext,
-          lanes,
+          lanes: tickOptions?.lanes,
         });
       } finally {
         if (idle.length < MAX_IDLE_SCHEDULERS) idle.push(s);

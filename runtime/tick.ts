@@ -179,7 +179,7 @@ export async function pipelineTick(options: PipelineTickOptions): Promise<Record
     tick,
     pipeline.tasks,
   );
-  const out = await pipeline.runTick(tick, options.context, promotion.lanes);
+  const out = await pipeline.runTick(tick, options.context, { lanes: promotion.lanes });
   const judged = promotion.judge(out.trace);
   const records = await emitArtifacts(writer, out.trace, tick, runId, mode, judged.decisions);
   judged.remember();

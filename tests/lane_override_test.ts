@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { Budget, DeterministicScheduler, type TaskContext, type TaskSpec } from "../mod.ts";
+import {
+  Budget,
+  DeterministicScheduler,
+  preparePipeline,
+  type TaskContext,
+  type TaskSpec,
+} from "../mod.ts";
 import { task } from "./_helpers.ts";
 
 function schedulerOf(tasks: TaskSpec[]): DeterministicScheduler {
@@ -121,4 +127,14 @@ Deno.test("DeterministicScheduler.runTick() refuses a bad lane override before r
   await assert.rejects(run({ a: 1 }), TypeError);
   await assert.rejects(run({ __proto__: null, constructor: "forecast" }), RangeError);
   assert.equal(ran, 0);
+});
+
+Deno.test("PreparedPipeline.runTick() passes lane overrides to its scheduler", async () => {
+  const pipeline = preparePipeline({
+    tasks: [{ name: "m", lane: "shadow", priority: 0, costOps: 1, fn: () => 1 }],
+  });
+  const moved = await pipeline.runTick(0, undefined, { lanes: { m: "forecast" } });
+  assert.equal(moved.results.m?.lane, "forecast");
+  assert.equal(moved.remaining.forecast.ops, 49);
+  assert.equal((await pipeline.runTick(1)).results.m?.lane, "shadow");
 });
