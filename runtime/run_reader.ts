@@ -7,6 +7,7 @@
  * @module
  */
 
+import { join } from "node:path";
 import { sha256Hex } from "../ers/_sha256.ts";
 import { compareCodePoints } from "../ers/_code_point.ts";
 import {
@@ -19,8 +20,10 @@ import {
 import type { Lane, Status } from "../ers/types.ts";
 import type { TrendPack, TrendPackLaneSpend, TrendPackTimelineEntry } from "../viz/trendpack.ts";
 import { ManifestError } from "./errors.ts";
-import { requireAccess, withPermissionHint } from "./_fs.ts";
+import { requireAccess, withPermissionHint, withRootLock } from "./_fs.ts";
 import { readManifestFiles, readRecordedFile, requireDirectory } from "./_read.ts";
+import { findTickRecords } from "./_manifest_search.ts";
+import { mapBounded, READ_CONCURRENCY } from "./_concurrency.ts";
 export { MAX_MANIFEST_BYTES } from "./_read.ts";
 import { ManifestModel, type ManifestRecord as RunManifestRecord } from "./_manifest.ts";
 import { checkRunId } from "./_paths.ts";
@@ -535,26 +538,151 @@ export async function checkRecordedArtifacts(
   });
 }
 
-// Files read at once: enough to keep the disk and the hashing busy, few
-// enough to bound memory (each read holds one whole file).
-const READ_CONCURRENCY = 16;
-
-// `fn` over `items` with at most `limit` calls in flight; results in item order.
-async function mapBounded<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
+/**
+ * Reads the TrendPacks a manifest records one after another, in tick order,
+ * each checked as {@linkcode readRunTicks} checks it, with a bounded number
+ * of reads in flight. Unlike `readRunTicks` it holds only those few in
+ * memory, so it reads a run of any length.
+ *
+ * @param artifactsDir The artifacts directory the manifest was read from.
+ * @param manifest The run's manifest, from {@linkcode readRunManifest}.
+ * @returns The ticks, one at a time.
+ * @throws {RunReadError} When a recorded TrendPack is missing, differs from
+ * its record, or is not a valid TrendPack; the message names the file.
+ * @throws {ArtifactPermissionError} When read access is missing, naming the flag.
+ *
+ * @example Totals without holding the run
+ * ```ts
+ * import { abraxasTick, readRunManifest, runEvents, streamRunTicks } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const step = () => ({ ok: true });
+ *   for (const tick of [0, 1, 2]) {
+ *     await abraxasTick({ tick, runId: "R", mode: "demo", artifactsDir: dir, runSignal: step, runCompress: step, runOverlay: step });
+ *   }
+ *   let events = 0;
+ *   for await (const tick of streamRunTicks(dir, await readRunManifest(dir, "R"))) {
+ *     events += runEvents([tick]).length;
+ *   }
+ *   assert.equal(events, 9);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export async function* streamRunTicks(
+  artifactsDir: string,
+  manifest: RunManifest,
+): AsyncGenerator<RunTick, void, undefined> {
+  const records = manifest.records.filter((record) => record.schema === TRENDPACK_SCHEMA);
+  requireAccess("read", artifactsDir);
+  const read = (record: RunManifestRecord) =>
+    withPermissionHint(artifactsDir, async (): Promise<RunTick> => ({
+      tick: record.tick,
+      path: record.path,
+      sha256: record.sha256,
+      trendpack: checkTrendPack(
+        await readRecorded(artifactsDir, record),
+        record,
+        manifest.run_id,
+      ),
+    }));
+  // A window of reads in flight, taken in order; a failed read is awaited
+  // (and thrown) when its turn comes, and the others are still settled.
+  const inFlight: Promise<RunTick>[] = [];
   let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i] as T);
+  try {
+    while (next < records.length || inFlight.length > 0) {
+      while (next < records.length && inFlight.length < READ_CONCURRENCY) {
+        const pending = read(records[next++] as RunManifestRecord);
+        pending.catch(() => {}); // handled when awaited below
+        inFlight.push(pending);
+      }
+      yield await (inFlight.shift() as Promise<RunTick>);
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
+  } finally {
+    await Promise.allSettled(inFlight);
+  }
+}
+
+/**
+ * Reads one tick of a run: finds the tick's TrendPack record in the run's
+ * manifest without reading the manifest whole (a binary search over its
+ * sorted records, under the shared lock), then reads the TrendPack and checks
+ * it as {@linkcode readRunTicks} does. Its cost does not grow with the run.
+ *
+ * @param artifactsDir The artifacts directory.
+ * @param runId The run.
+ * @param tick The tick.
+ * @returns The tick's TrendPack, checked against its record.
+ * @throws {TypeError | RangeError} When `runId` or `tick` is not valid.
+ * @throws {Deno.errors.NotFound} When the directory or the run's manifest
+ * does not exist, or the run records no TrendPack for the tick.
+ * @throws {RunReadError} When the TrendPack is missing, differs from its
+ * record, or is not a valid TrendPack; the message names the file.
+ * @throws {ManifestError} When the manifest is not valid.
+ * @throws {ArtifactPermissionError} When read access is missing, naming the flag.
+ *
+ * @example One tick of a two-tick run
+ * ```ts
+ * import { abraxasTick, readRunTick } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const step = () => ({ ok: true });
+ *   for (const tick of [0, 1]) {
+ *     await abraxasTick({ tick, runId: "R", mode: "demo", artifactsDir: dir, runSignal: step, runCompress: step, runOverlay: step });
+ *   }
+ *   const one = await readRunTick(dir, "R", 1);
+ *   assert.equal(one.path, "viz/R/000001.trendpack.json");
+ *   assert.equal(one.trendpack.tick, 1);
+ *   await assert.rejects(readRunTick(dir, "R", 2), Deno.errors.NotFound);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export async function readRunTick(
+  artifactsDir: string,
+  runId: string,
+  tick: number,
+): Promise<RunTick> {
+  const action = "read run tick";
+  checkRunId(action, runId);
+  checkNonNegativeInteger(action, "tick", tick);
+  requireAccess("read", artifactsDir);
+  const records = await withPermissionHint(artifactsDir, async () => {
+    await requireDirectory(
+      artifactsDir,
+      `Cannot read run ${runId} as ${artifactsDir} is not a directory`,
+    );
+    const lockDir = join(artifactsDir, ARTIFACT_LAYOUT.manifest.dir);
+    const manifestPath = join(artifactsDir, artifactPath("manifest", runId));
+    const found = await Deno.lstat(manifestPath).then(
+      () =>
+        withRootLock(lockDir, false, async () => {
+          try {
+            return await findTickRecords(manifestPath, runId, tick);
+          } catch {
+            return undefined; // not searchable as it is: read it whole below
+          }
+        }, Deno.realPathSync(lockDir)),
+      () => undefined,
+    );
+    return found ?? (await readRunManifest(artifactsDir, runId)).records
+      .filter((record) => record.tick === tick);
+  });
+  const record = records.find((r) => r.schema === TRENDPACK_SCHEMA);
+  if (record === undefined) {
+    throw new Deno.errors.NotFound(`Run ${runId} records no TrendPack for tick ${tick}`);
+  }
+  return await withPermissionHint(artifactsDir, async () => {
+    const trendpack = checkTrendPack(await readRecorded(artifactsDir, record), record, runId);
+    return { tick, path: record.path, sha256: record.sha256, trendpack };
+  });
 }
 
 // The artifact's bytes, parsed as JSON, once they match the record exactly.
@@ -744,6 +872,50 @@ export function laneTotals(events: readonly RunEvent[]): EventTotals[] {
   return totalsBy(events, () => null);
 }
 
+/**
+ * Two lists of totals as one: rows of the same lane and task added up, in
+ * the order {@linkcode taskTotals} and {@linkcode laneTotals} give. Totals
+ * of a run, tick by tick, without holding its events. Pure.
+ *
+ * @param a Totals, such as those of the ticks so far.
+ * @param b More totals of the same kind (per task, or per lane).
+ * @returns The sums, one row per lane and task.
+ *
+ * @example Two ticks' totals
+ * ```ts
+ * import { mergeTotals, taskTotals } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const event = { tick: 0, order: 0, task: "a", lane: "forecast" as const, status: "ok" as const, cost_ops: 5, cost_entropy: 1 };
+ * const merged = mergeTotals(taskTotals([event]), taskTotals([{ ...event, tick: 1 }]));
+ * assert.deepEqual(merged.map((t) => [t.task, t.runs, t.spent_ops]), [["a", 2, 10]]);
+ * assert.deepEqual(merged, taskTotals([event, { ...event, tick: 1 }]));
+ * ```
+ */
+export function mergeTotals(a: readonly EventTotals[], b: readonly EventTotals[]): EventTotals[] {
+  const groups = new Map<string, EventTotals>();
+  for (const row of [...a, ...b]) {
+    const key = `${row.lane}\u0000${row.task ?? ""}`;
+    const sum = groups.get(key);
+    if (sum === undefined) {
+      groups.set(key, { ...row });
+      continue;
+    }
+    sum.runs += row.runs;
+    sum.ok += row.ok;
+    sum.errors += row.errors;
+    sum.skipped += row.skipped;
+    sum.spent_ops += row.spent_ops;
+    sum.spent_entropy += row.spent_entropy;
+  }
+  return [...groups.values()].sort(byLaneThenTask);
+}
+
+function byLaneThenTask(a: EventTotals, b: EventTotals): number {
+  return LANES.indexOf(a.lane) - LANES.indexOf(b.lane) ||
+    compareCodePoints(a.task ?? "", b.task ?? "");
+}
+
 function totalsBy(
   events: readonly RunEvent[],
   taskOf: (event: RunEvent) => string | null,
@@ -771,9 +943,7 @@ function totalsBy(
     }
     addEvent(totals, event);
   }
-  return [...groups.values()].sort((a, b) =>
-    LANES.indexOf(a.lane) - LANES.indexOf(b.lane) || compareCodePoints(a.task ?? "", b.task ?? "")
-  );
+  return [...groups.values()].sort(byLaneThenTask);
 }
 
 function addEvent(totals: EventTotals, event: RunEvent): void {

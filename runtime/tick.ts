@@ -9,7 +9,13 @@
 import type { Pipeline, PreparedPipeline } from "../ers/pipeline.ts";
 import { preparePipeline } from "../ers/pipeline.ts";
 import type { TaskContext, TaskResult, TraceEvent } from "../ers/types.ts";
-import { checkName, checkNonNegativeInteger, isPlainObject, typeError } from "../ers/_validate.ts";
+import {
+  checkName,
+  checkNonNegativeInteger,
+  isPlainObject,
+  orDefault,
+  typeError,
+} from "../ers/_validate.ts";
 import { ersTraceToTrendpack } from "../viz/trendpack.ts";
 import type { ArtifactRecord, ArtifactWriter } from "./artifact_writer.ts";
 import { ARTIFACT_LAYOUT, artifactPath, buildRunIndex, ERS_PROVENANCE_VERSION } from "./layout.ts";
@@ -134,6 +140,14 @@ export interface PipelineTickOptions {
    * Defaults to `pipeline.context(tick)`.
    */
   context?: TaskContext;
+  /**
+   * Sync each file and the manifest to the disk before recording (see
+   * `ArtifactWriterOptions.durable`); `false` for a backfill whose disk's
+   * fsync cost dominates and that can be rerun after a power cut.
+   *
+   * @default {true}
+   */
+  durable?: boolean;
 }
 
 /**
@@ -170,7 +184,9 @@ export async function pipelineTick(options: PipelineTickOptions): Promise<Record
   const runId = checkRunId(ACTION, options.runId);
   const mode = checkName(ACTION, "mode", options.mode, 128);
   const pipeline = preparePipeline(options.pipeline as Pipeline);
-  const writer = writerFor(options.artifactsDir);
+  const durable: unknown = orDefault(options.durable, true);
+  if (typeof durable !== "boolean") typeError(ACTION, "durable", "a boolean", durable);
+  const writer = writerFor(options.artifactsDir, durable);
   writer.checkAccess();
   const promotion = await openTickPromotion(
     resolve(options.artifactsDir),

@@ -6,6 +6,7 @@
 
 import { join, relative, sep } from "node:path";
 import { isPlainObject, typeError } from "../ers/_validate.ts";
+import { mapBounded, READ_CONCURRENCY } from "./_concurrency.ts";
 import { ManifestError } from "./errors.ts";
 import { requireAccess, withPermissionHint } from "./_fs.ts";
 import { readManifestFiles, readRecordedFile, requireDirectory } from "./_read.ts";
@@ -230,9 +231,16 @@ async function checkRecords(
 ): Promise<void> {
   const actual = new Map<string, string>(); // path -> sha256 of the file as it is
   const indexes = new Map<string, Uint8Array>(); // RunIndex path -> its bytes, as hashed
-  for (const record of records) {
-    report.records++;
+  // Read and hashed a bounded number at a time; the results are taken in
+  // record order, so the report does not depend on which read finished first.
+  const files = await mapBounded(records, READ_CONCURRENCY, async (record) => {
     const file = await readRecordedFile(root, record);
+    // Only RunIndex bytes are kept, for the cross-check below.
+    return record.schema === ARTIFACT_LAYOUT.runindex.schema ? file : { ...file, bytes: undefined };
+  });
+  for (const [i, record] of records.entries()) {
+    report.records++;
+    const file = files[i] as Awaited<ReturnType<typeof readRecordedFile>>;
     if (file.sha256 !== undefined) actual.set(record.path, file.sha256);
     hashes.set(record.path, file.sha256);
     if (file.bytes !== undefined && record.schema === ARTIFACT_LAYOUT.runindex.schema) {

@@ -3,11 +3,12 @@
 import {
   type EventTotals,
   laneTotals,
+  mergeTotals,
   readRunManifest,
-  readRunTicks,
   type RunEvent,
   type RunEventFilter,
   runEvents,
+  streamRunTicks,
   taskTotals,
 } from "../runtime/run_reader.ts";
 import {
@@ -79,30 +80,59 @@ async function main(args: ParsedArgs<typeof spec.flags>): Promise<number> {
   if (args.flags.status !== undefined) filter.status = args.flags.status;
   if (args.flags.task !== undefined) filter.task = args.flags.task;
   await requestDirAccess("read", dir);
-  const ticks = await readRunTicks(dir, await readRunManifest(dir, runId));
-  if (filter.task !== undefined && !runEvents(ticks, { task: filter.task }).length) {
+  const by = args.flags.by;
+  const scan = await scanRun(dir, runId, filter, by);
+  if (filter.task !== undefined && !scan.taskSeen) {
     throw new CliError(`Run ${runId} has no task named ${printableArg(filter.task)}`);
   }
-  const events = runEvents(ticks, filter);
-  const by = args.flags.by;
-  const totals = by === "task"
-    ? taskTotals(events)
-    : by === "lane"
-    ? laneTotals(events)
-    : undefined;
+  const totals = by === undefined ? undefined : scan.totals;
   if (args.flags.json) {
     const rows = totals === undefined
-      ? { events }
+      ? { events: scan.events }
       : by === "task"
       ? { tasks: totals }
       : { lanes: totals };
-    console.log(JSON.stringify({ run_id: runId, ticks: ticks.length, filter, ...rows }, null, 2));
+    console.log(JSON.stringify({ run_id: runId, ticks: scan.ticks, filter, ...rows }, null, 2));
   } else if (totals === undefined) {
-    printEvents(events, ticks.length);
+    printEvents(scan.events, scan.ticks);
   } else {
-    printTotals(totals, ticks.length, by === "task");
+    printTotals(totals, scan.ticks, by === "task");
   }
   return 0;
+}
+
+interface RunScan {
+  ticks: number;
+  /** Whether any event has the --task asked for (whatever the other filters). */
+  taskSeen: boolean;
+  /** The matching events, when listing them. */
+  events: RunEvent[];
+  /** Totals by lane and task, when totalling. */
+  totals: EventTotals[];
+}
+
+// One pass over the run's TrendPacks, one tick in memory at a time (plus a
+// few reads ahead): only the matching events, or the running totals, are kept.
+async function scanRun(
+  dir: string,
+  runId: string,
+  filter: RunEventFilter,
+  by: "task" | "lane" | undefined,
+): Promise<RunScan> {
+  const scan: RunScan = { ticks: 0, taskSeen: false, events: [], totals: [] };
+  for await (const tick of streamRunTicks(dir, await readRunManifest(dir, runId))) {
+    scan.ticks++;
+    if (filter.task !== undefined && !scan.taskSeen) {
+      scan.taskSeen = runEvents([tick], { task: filter.task }).length > 0;
+    }
+    const events = runEvents([tick], filter);
+    if (by === undefined) {
+      for (const event of events) scan.events.push(event);
+      continue;
+    }
+    scan.totals = mergeTotals(scan.totals, by === "task" ? taskTotals(events) : laneTotals(events));
+  }
+  return scan;
 }
 
 function printEvents(events: readonly RunEvent[], ticks: number): void {

@@ -83,6 +83,10 @@ const spec = {
       kind: "boolean",
       help: "Allow --from past the run's next tick, leaving ticks unrecorded",
     },
+    "no-fsync": {
+      kind: "boolean",
+      help: "Do not sync to the disk (a backfill to rerun after a power cut)",
+    },
     json: { kind: "boolean", help: "Print the summary as one JSON object" },
   },
   permissions: "read and write DIR; with --pipeline, read FILE (and the local modules it imports).",
@@ -120,7 +124,8 @@ async function main(args: RunArgs): Promise<number> {
   const rerun = before?.records.filter((r) => r.tick >= from && r.tick < from + count) ?? [];
   const damagedBefore = await checkRecordedArtifacts(out, rerun);
   const pipeline = file === undefined ? preparePipeline(demoPipeline) : await loadPipeline(file);
-  const totals = await runTicks(pipeline, { out, runId, mode, from, count }, !json);
+  const durable = !args.flags["no-fsync"];
+  const totals = await runTicks(pipeline, { out, runId, mode, from, count, durable }, !json);
   const damagedBeforePaths = new Set(damagedBefore.map((d) => d.path));
   const damaged = await checkRecordedArtifacts(
     out,
@@ -199,6 +204,7 @@ interface RunPlan {
   mode: string;
   from: number;
   count: number;
+  durable: boolean;
 }
 
 interface RunTotals {
@@ -233,6 +239,7 @@ async function runTicks(
         runId: plan.runId,
         mode: plan.mode,
         artifactsDir: plan.out,
+        durable: plan.durable,
       });
       totals.ticks++;
       for (const result of Object.values(out.results)) {

@@ -1,12 +1,6 @@
 // `ers show`: one tick of a run, readable.
 
-import {
-  laneTotals,
-  readRunManifest,
-  readRunTicks,
-  runEvents,
-  type RunTick,
-} from "../runtime/run_reader.ts";
+import { laneTotals, readRunTick, runEvents, type RunTick } from "../runtime/run_reader.ts";
 import {
   type Command,
   type CommandSpec,
@@ -61,8 +55,7 @@ async function main(args: ParsedArgs<typeof spec.flags>): Promise<number> {
   const runId = args.flags.run;
   const tick = args.flags.tick;
   await requestDirAccess("read", dir);
-  const ticks = await readRunTicks(dir, await readRunManifest(dir, runId), { tick });
-  const shown = ticks[0] as RunTick; // one TrendPack per tick: the layout allows no other
+  const shown = await readRunTick(dir, runId, tick);
   if (args.flags.json) console.log(JSON.stringify(tickJson(shown), null, 2));
   else for (const line of tickLines(shown)) console.log(line);
   return 0;

@@ -203,3 +203,16 @@ Deno.test("ers run stops between ticks on SIGINT, prints the summary and leaves 
     assert.equal(report.records, 2 * Number(match[1]));
   });
 });
+
+Deno.test("ers run --no-fsync writes the same bytes as a durable run", async () => {
+  await withTempDir(async (dir) => {
+    const durable = join(dir, "durable");
+    const fast = join(dir, "fast");
+    const run = (out: string, ...flags: string[]) =>
+      ers(scoped(dir), "run", "--out", out, "--run", "F", "--ticks", "3", "--json", ...flags);
+    const a = JSON.parse((await run(durable)).stdout);
+    const b = JSON.parse((await run(fast, "--no-fsync")).stdout);
+    assert.equal(b.manifest_sha256, a.manifest_sha256);
+    assert.deepEqual(await snapshot(fast), await snapshot(durable));
+  });
+});

@@ -1,0 +1,23 @@
+// Bounded concurrency for reads: enough files in flight to keep the disk and
+// the hashing busy, few enough to bound memory (each read holds one file).
+
+/** Recorded files read at once by the readers and by verification. */
+export const READ_CONCURRENCY = 16;
+
+/** `fn` over `items` with at most `limit` calls in flight; results in item order. */
+export async function mapBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as T, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
