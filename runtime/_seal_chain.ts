@@ -140,13 +140,22 @@ export function runHeaderRelPath(runId: string): string {
 // Whether one of the envelope's signatures verifies with `key` (key ids are
 // hints only: every signature is tried).
 export async function signedBy(entry: RunSealEntry, key: SealPublicKey): Promise<boolean> {
+  return await signedByAny(entry, [key]);
+}
+
+async function signedByAny(
+  entry: RunSealEntry,
+  keys: readonly SealPublicKey[],
+): Promise<boolean> {
   const payload = fromBase64(entry.envelope.payload);
   if (payload === undefined) return false;
   const message = pae(entry.envelope.payloadType, payload);
   for (const { sig } of entry.envelope.signatures) {
     const signature = fromBase64(sig);
     if (signature === undefined) continue;
-    if (await crypto.subtle.verify(ED25519, key.publicKey, signature, message)) return true;
+    for (const key of keys) {
+      if (await crypto.subtle.verify(ED25519, key.publicKey, signature, message)) return true;
+    }
   }
   return false;
 }
@@ -404,7 +413,8 @@ export interface RunSealInput {
   model: ManifestModel | null | undefined;
   /** SHA-256 of recorded files already hashed (`undefined`: missing). */
   hashes: Map<string, string | undefined>;
-  publicKey: SealPublicKey | undefined;
+  /** The keys a seal may be signed by (one of them); `undefined`: signatures not checked. */
+  publicKeys: readonly SealPublicKey[] | undefined;
 }
 
 /**
@@ -417,7 +427,7 @@ export async function checkRunSeal(
   errors: VerifyIssue[],
   warnings: VerifyIssue[],
 ): Promise<number> {
-  const { root, runId, chain, model, publicKey } = input;
+  const { root, runId, chain, model, publicKeys } = input;
   const sealPath = sealRelPath(runId);
   const manifestPath = artifactPath("manifest", runId);
   if (typeof chain === "string") {
@@ -427,7 +437,7 @@ export async function checkRunSeal(
   const entries = chain.entries;
   const last = entries.at(-1);
   if (last === undefined) {
-    if (publicKey !== undefined) {
+    if (publicKeys !== undefined) {
       errors.push({
         path: sealPath,
         message: `run ${runId} has no seal, and a public key was given to check one`,
@@ -435,14 +445,17 @@ export async function checkRunSeal(
     }
     return 0;
   }
-  if (publicKey !== undefined) {
+  if (publicKeys !== undefined) {
+    const trusted = publicKeys.length === 1
+      ? `key ${publicKeys[0]?.keyid}`
+      : `any of keys ${publicKeys.map((key) => key.keyid).join(", ")}`;
     for (const [index, entry] of entries.entries()) {
-      if (await signedBy(entry, publicKey)) continue;
+      if (await signedByAny(entry, publicKeys)) continue;
       const names = entry.envelope.signatures.map((s) => s.keyid || "(none)").join(", ");
       errors.push({
         path: sealPath,
         message:
-          `run ${runId}: seal ${index} is not signed by key ${publicKey.keyid} (its signatures name key ${names})`,
+          `run ${runId}: seal ${index} is not signed by ${trusted} (its signatures name key ${names})`,
       });
     }
   } else {
@@ -514,17 +527,35 @@ export function isEd25519Key(value: unknown, type: KeyType): boolean {
   return value instanceof CryptoKey && value.type === type && value.algorithm.name === "Ed25519";
 }
 
-/** Throws unless `key` is undefined or a public key from `readSealPublicKey()` (or `readSealKey()`). */
-export function checkPublicKey(action: string, key: unknown): SealPublicKey | undefined {
-  if (key === undefined) return undefined;
-  const value = key as Record<string, unknown> | null;
-  if (
-    typeof value !== "object" || value === null || typeof value.keyid !== "string" ||
-    !isEd25519Key(value.publicKey, "public")
-  ) {
-    typeError(action, "publicKey", "a public key from readSealPublicKey()", key);
+/** Most keys one verification trusts. */
+const MAX_TRUSTED_KEYS = 64;
+
+/**
+ * The trusted keys of `publicKey`, one key or a non-empty array of them (from
+ * `readSealPublicKey()` or `readSealKey()`); `undefined` when it is undefined.
+ */
+export function checkPublicKeys(
+  action: string,
+  publicKey: unknown,
+): readonly SealPublicKey[] | undefined {
+  if (publicKey === undefined) return undefined;
+  const keys = Array.isArray(publicKey) ? publicKey : [publicKey];
+  const rule = `a public key from readSealPublicKey(), or an array of 1 to ${MAX_TRUSTED_KEYS}`;
+  if (keys.length === 0 || keys.length > MAX_TRUSTED_KEYS) {
+    throw new RangeError(
+      `Cannot ${action} as 'publicKey' must be ${rule}: current value is an array of length ${keys.length}`,
+    );
   }
-  return key as SealPublicKey;
+  for (const key of keys) {
+    const value = key as Record<string, unknown> | null;
+    if (
+      typeof value !== "object" || value === null || typeof value.keyid !== "string" ||
+      !isEd25519Key(value.publicKey, "public")
+    ) {
+      typeError(action, "publicKey", rule, publicKey);
+    }
+  }
+  return Object.freeze([...keys] as SealPublicKey[]);
 }
 
 /**

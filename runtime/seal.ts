@@ -48,7 +48,7 @@ import { checkRunId, sealRelPath } from "./_paths.ts";
 import { artifactPath } from "./layout.ts";
 import {
   CHAIN_SCHEMA,
-  checkPublicKey,
+  checkPublicKeys,
   checkRunSeal,
   checkSubjects,
   ED25519,
@@ -165,8 +165,11 @@ export interface SealRunOptions {
  * ```
  */
 export interface VerifySealOptions {
-  /** The key every seal must be signed by; without it, signatures are not checked. */
-  publicKey?: SealPublicKey;
+  /**
+   * The key every seal must be signed by, or several (each seal by one of
+   * them, as after a key change); without it, signatures are not checked.
+   */
+  publicKey?: SealPublicKey | readonly SealPublicKey[];
 }
 
 /**
@@ -575,7 +578,7 @@ export async function verifySeal(
   if (!isPlainObject(options as unknown)) {
     typeError("verify seal", "options", "an object", options);
   }
-  checkPublicKey("verify seal", options.publicKey);
+  const publicKeys = checkPublicKeys("verify seal", options.publicKey);
   requireAccess("read", artifactsDir);
   return await withPermissionHint(artifactsDir, async () => {
     await requireDirectory(
@@ -587,7 +590,7 @@ export async function verifySeal(
       ok: true,
       run_id: runId,
       seals: 0,
-      signatures_checked: options.publicKey !== undefined,
+      signatures_checked: publicKeys !== undefined,
       errors: [],
       warnings: [],
     };
@@ -601,7 +604,7 @@ export async function verifySeal(
       model.records().forEach((record, i) => hashes.set(record.path, files[i]!.sha256));
     }
     report.seals = await checkRunSeal(
-      { root: artifactsDir, runId, chain, model, hashes, publicKey: options.publicKey },
+      { root: artifactsDir, runId, chain, model, hashes, publicKeys },
       report.errors,
       report.warnings,
     );

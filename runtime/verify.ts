@@ -14,7 +14,7 @@ import { ManifestModel, type ManifestRecord } from "./_manifest.ts";
 import { checkRunId, RUN_ID_PATTERN, sealRelPath } from "./_paths.ts";
 import { ARTIFACT_LAYOUT, artifactPath, runOfPath } from "./layout.ts";
 import { parseJson } from "./_json.ts";
-import { type Chain, checkPublicKey, checkRunSeal, readChain } from "./_seal_chain.ts";
+import { type Chain, checkPublicKeys, checkRunSeal, readChain } from "./_seal_chain.ts";
 import type { SealPublicKey } from "./seal_key.ts";
 
 /**
@@ -110,11 +110,12 @@ export interface VerifyOptions {
   /** Check only this run (its manifest, or its seal, must exist). */
   runId?: string;
   /**
-   * Check every seal's signature with this key (from `readSealPublicKey()`);
+   * Check every seal's signature with this key (from `readSealPublicKey()`),
+   * or with several (each seal signed by one of them, as after a key change);
    * every run checked must then be sealed. Without it, seals are still
    * checked, all but their signatures.
    */
-  publicKey?: SealPublicKey;
+  publicKey?: SealPublicKey | readonly SealPublicKey[];
 }
 
 /**
@@ -179,7 +180,7 @@ export async function verifyArtifacts(
     const runId = options.runId === undefined
       ? undefined
       : checkRunId("verify artifacts", options.runId);
-    const publicKey = checkPublicKey("verify artifacts", options.publicKey);
+    const publicKeys = checkPublicKeys("verify artifacts", options.publicKey);
     const chains = await readSealChains(artifactsDir, runId); // before the manifests
     const manifests = await readManifestFilesOfSealed(artifactsDir, runId, chains);
     const report: VerifyReport = {
@@ -210,7 +211,7 @@ export async function verifyArtifacts(
       await checkRecords(artifactsDir, model.records(), report, hashes);
       for (const record of model.records()) recorded.add(record.path);
     }
-    await checkSeals(artifactsDir, report, { chains, models, hashes, publicKey, recorded });
+    await checkSeals(artifactsDir, report, { chains, models, hashes, publicKeys, recorded });
     await findUnrecorded(artifactsDir, runId, recorded, models, report);
     report.errors.sort(byPath);
     report.warnings.sort(byPath);
@@ -453,7 +454,7 @@ async function checkSeals(
     chains: Map<string, Chain | string>;
     models: Map<string, ManifestModel | null>;
     hashes: Map<string, string | undefined>;
-    publicKey: SealPublicKey | undefined;
+    publicKeys: readonly SealPublicKey[] | undefined;
     recorded: Set<string>;
   },
 ): Promise<void> {
@@ -467,7 +468,7 @@ async function checkSeals(
         chain,
         model: read.models.get(runId),
         hashes: read.hashes,
-        publicKey: read.publicKey,
+        publicKeys: read.publicKeys,
       },
       report.errors,
       report.warnings,

@@ -25,20 +25,20 @@ const spec = {
     "manifest is an error; a file no record names is a warning. A sealed run's",
     "seals are checked too: the chain, every artifact they name, and that the",
     "manifest still holds what they name. With --pub, every run checked must be",
-    "sealed and every seal signed by that key. Exits 0 when there are no errors,",
-    "1 otherwise.",
+    "sealed and every seal signed by that key (or, with several keys after a key",
+    "change, by one of them). Exits 0 when there are no errors, 1 otherwise.",
   ],
   positionals: [{ name: "DIR", help: "The artifacts directory" }],
   flags: {
     run: runIdFlag("Check only this run", false),
     pub: {
       kind: "string",
-      value: "FILE",
-      help: "Check seal signatures with this public key (PREFIX.pub)",
+      value: "FILE[,FILE]",
+      help: "Check seal signatures with this public key (PREFIX.pub), or any of several",
     },
     json: { kind: "boolean", help: "Print the report as JSON" },
   },
-  permissions: "read DIR (and the --pub FILE).",
+  permissions: "read DIR (and each --pub FILE).",
 } as const satisfies CommandSpec;
 
 /**
@@ -50,14 +50,14 @@ const spec = {
  * import { verifyCommand } from "./_cli_verify.ts";
  * import assert from "node:assert/strict";
  *
- * assert.equal(verifyCommand.spec.permissions, "read DIR (and the --pub FILE).");
+ * assert.equal(verifyCommand.spec.permissions, "read DIR (and each --pub FILE).");
  * ```
  */
 export const verifyCommand: Command = defineCommand(spec, main);
 
 async function main(args: ParsedArgs<typeof spec.flags>): Promise<number> {
   const dir = args.positionals[0] as string;
-  const publicKey = await readPublicKey(args.flags.pub);
+  const publicKey = await readPublicKeys(args.flags.pub);
   await requestDirAccess("read", dir);
   const report = await verifyArtifacts(dir, { runId: args.flags.run, publicKey });
   if (args.flags.json) {
@@ -79,8 +79,12 @@ async function main(args: ParsedArgs<typeof spec.flags>): Promise<number> {
   return report.ok ? 0 : 1;
 }
 
-async function readPublicKey(file: string | undefined): Promise<SealPublicKey | undefined> {
-  if (file === undefined) return undefined;
-  await requestFileRead(file, "public key file");
-  return await readSealPublicKey(file);
+async function readPublicKeys(files: string | undefined): Promise<SealPublicKey[] | undefined> {
+  if (files === undefined) return undefined;
+  const keys: SealPublicKey[] = [];
+  for (const file of files.split(",")) {
+    await requestFileRead(file, "public key file");
+    keys.push(await readSealPublicKey(file));
+  }
+  return keys;
 }

@@ -106,6 +106,9 @@ Deno.test("ers seal and ers verify --pub: 0 when sealed and intact, 1 naming the
       ),
     );
 
+    const both = await ers(read, "verify", out, "--pub", `${join(dir, "other.pub")},${pub}`);
+    assert.equal(both.code, 0, both.stdout);
+
     const trendpack = join(out, "viz/S/000001.trendpack.json");
     await Deno.writeTextFile(trendpack, " ", { append: true });
     const tampered = await ers(read, "verify", out, "--run", "S", "--pub", pub, "--json");

@@ -315,6 +315,26 @@ Deno.test("verify with the wrong key names both keys; without a key it warns tha
   });
 });
 
+Deno.test("after a key change a chain verifies with both keys, each seal signed by one of them", async () => {
+  await withRun(1, async (run) => {
+    await sealRun(run.dir, RUN, run.key);
+    const next = await otherKey();
+    await run.tick(1);
+    const second = await sealRun(run.dir, RUN, next);
+    assert.deepEqual(second.keyids, [next.keyid]);
+    const both = await verifyArtifacts(run.dir, { publicKey: [run.pub, next] });
+    assert.equal(both.ok, true, messages(both.errors).join("\n"));
+    assert.equal((await verifySeal(run.dir, RUN, { publicKey: [next, run.pub] })).ok, true);
+    const onlyNew = await verifyArtifacts(run.dir, { publicKey: next });
+    assert.deepEqual(messages(onlyNew.errors), [
+      `${SEAL}: run RUN-S: seal 0 is not signed by key ${next.keyid} (its signatures name key ${run.key.keyid})`,
+    ]);
+    const neither = await verifySeal(run.dir, RUN, { publicKey: [await otherKey(), next] });
+    assert.match(neither.errors[0]!.message, /^run RUN-S: seal 0 is not signed by any of keys /);
+    await assert.rejects(verifySeal(run.dir, RUN, { publicKey: [] }), RangeError);
+  });
+});
+
 Deno.test("a tampered signature or payload fails verification with the right key", async () => {
   await withRun(1, async (run) => {
     await sealRun(run.dir, RUN, run.key);
