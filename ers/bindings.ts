@@ -151,7 +151,11 @@ export interface BindRuneInvokeOptions {
  * Adapts an ABX-Runes invoker into a task named `rune:<runeName>`. The task
  * calls `invoker(runeName, context[inputKey][runeName])`, or returns
  * `{ status: "not_computable", missing: runeName }` when those inputs are
- * absent (`undefined` or `null`).
+ * absent (`undefined` or `null`). As in the reference implementation,
+ * `context[inputKey]` must be a mapping (a non-array object): when it is
+ * missing or empty-ish (`null`, `false`, `0`, `""`, `[]`) the rune is not
+ * computable; any other list, string, number or boolean makes the task an
+ * `error`.
  *
  * @param options The rune, lane, priority, cost, invoker and input key.
  * @returns A frozen, validated {@linkcode TaskSpec} tagged `rune`.
@@ -180,9 +184,13 @@ export function bindRuneInvoke(options: BindRuneInvokeOptions): TaskSpec {
   if (typeof invoker !== "function") typeError(action, "invoker", "a function", invoker);
   const fn = (context: TaskContext): unknown => {
     const inputs = ownValue(context, inputKey);
-    const runeInputs = inputs === undefined || inputs === null
-      ? undefined
-      : ownValue(inputs, runeName);
+    // As the reference's `ctx.get(key, {}) or {}` then `inputs.get(rune)`: a
+    // falsy value there is an empty mapping; any other non-mapping is an error.
+    if (!isMapping(inputs)) {
+      if (isFalsy(inputs)) return { status: "not_computable", missing: runeName };
+      typeError(`invoke rune ${runeName}`, inputKey, "a mapping of rune names to inputs", inputs);
+    }
+    const runeInputs = ownValue(inputs, runeName);
     if (runeInputs === undefined || runeInputs === null) {
       return { status: "not_computable", missing: runeName };
     }
@@ -197,6 +205,17 @@ export function bindRuneInvoke(options: BindRuneInvokeOptions): TaskSpec {
     fn,
     tags: orDefault(options.tags, ["rune"]),
   }, action);
+}
+
+// A non-array object: what the reference's dict is to a JavaScript context.
+function isMapping(value: unknown): value is object {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+// Python's falsy values, as JavaScript holds them: None, False, 0, "", [].
+function isFalsy(value: unknown): boolean {
+  return value === undefined || value === null || value === false || value === 0 ||
+    value === 0n || value === "" || (Array.isArray(value) && value.length === 0);
 }
 
 // Own properties only: a rune named "constructor" must not find Object.

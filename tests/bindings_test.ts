@@ -72,3 +72,32 @@ Deno.test("bindRuneInvoke() returns not_computable without inputs, and reads onl
   assert.deepEqual(spec.fn({ runes: { constructor: null } }), missing);
   assert.equal(spec.fn({ runes: { constructor: 0 } }), "called");
 });
+
+Deno.test("bindRuneInvoke() treats a context[inputKey] that is not a mapping as the reference does", async () => {
+  const s = new DeterministicScheduler();
+  s.add(bindRuneInvoke({
+    runeName: "length",
+    lane: "forecast",
+    priority: 0,
+    costOps: 1,
+    invoker: (_name, inputs) => ({ got: inputs }),
+  }));
+  const run = async (value: unknown) =>
+    (await s.runTick({
+      tick: 0,
+      budgetForecast: { ops: 1 },
+      budgetShadow: { ops: 0 },
+      context: { rune_inputs: value },
+    })).results["rune:length"]!;
+  // Python: `inputs = ctx.get(key, {}) or {}`, then `inputs.get(rune)`: a
+  // falsy value is an empty mapping; any other non-mapping has no `.get`.
+  for (const value of [[1, 2], ["a"], "abc", 7, -1.5, NaN, true, () => 0]) {
+    const result = await run(value);
+    assert.equal(result.status, "error", String(value));
+    assert.match(result.error ?? "", /^TypeError: Cannot invoke rune length as 'rune_inputs' must be a mapping/);
+  }
+  for (const value of [[], "", 0, -0, false, null, undefined, {}]) {
+    assert.deepEqual((await run(value)).value, { status: "not_computable", missing: "length" });
+  }
+  assert.deepEqual((await run({ length: [3] })).value, { got: [3] });
+});
