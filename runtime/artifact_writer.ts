@@ -34,6 +34,7 @@ import { commitRecords, loadManifest } from "./_manifest_store.ts";
 import { checkRelPath, checkRunId } from "./_paths.ts";
 import { ARTIFACT_LAYOUT, artifactPath } from "./layout.ts";
 import { osProblem } from "./_os_error.ts";
+import { MAX_TRENDPACK_BYTES } from "../viz/trendpack.ts";
 
 /**
  * What {@linkcode ArtifactWriter.prototype.writeJson} (or
@@ -410,6 +411,14 @@ export class ArtifactWriter {
     const manifest = prepareRecord(options);
     const runId = checkRunId(ACTION, options.runId);
     const bytes = new TextEncoder().encode(canonicalJsonString(options.obj, "obj"));
+    if (
+      manifest.schema === ARTIFACT_LAYOUT.trendpack.schema && bytes.length > MAX_TRENDPACK_BYTES
+    ) {
+      // One limit for writing and reading: never write what readers refuse.
+      throw new RangeError(
+        `Cannot ${ACTION} as the TrendPack ${manifest.path} holds ${bytes.length} bytes, more than the ${MAX_TRENDPACK_BYTES} a reader accepts; nothing was written`,
+      );
+    }
     manifest.sha256 = await sha256Hex(bytes);
     manifest.bytes = bytes.length;
     const { path, sha256, schema, tick, kind } = manifest;

@@ -18,7 +18,13 @@ import {
   typeError,
 } from "../ers/_validate.ts";
 import type { Lane, Status } from "../ers/types.ts";
-import type { TrendPack, TrendPackLaneSpend, TrendPackTimelineEntry } from "../viz/trendpack.ts";
+import {
+  MAX_TIMELINE_EVENTS,
+  MAX_TRENDPACK_BYTES,
+  type TrendPack,
+  type TrendPackLaneSpend,
+  type TrendPackTimelineEntry,
+} from "../viz/trendpack.ts";
 import { ManifestError } from "./errors.ts";
 import { requireAccess, withPermissionHint, withRootLock } from "./_fs.ts";
 import { readManifestFiles, readRecordedFile, requireDirectory } from "./_read.ts";
@@ -42,37 +48,7 @@ import { parseJson } from "./_json.ts";
  * ```
  */
 export const MAX_RUN_TICKS = 100_000;
-/**
- * Largest TrendPack file read, in bytes; a larger record is refused before reading.
- *
- * @example A record claiming more is refused without opening the file
- * ```ts
- * import { MAX_TRENDPACK_BYTES, readRunTicks, RunReadError } from "@abraxas/ers/runtime";
- * import assert from "node:assert/strict";
- *
- * const record = {
- *   tick: 0, kind: "trendpack", schema: "TrendPack.v0", path: "viz/R/000000.trendpack.json",
- *   sha256: "0".repeat(64), bytes: MAX_TRENDPACK_BYTES + 1,
- * };
- * const manifest = { run_id: "R", path: "manifests/R.manifest.json", sha256: "", bytes: 0, records: [record] };
- * await assert.rejects(readRunTicks("no-such-dir", manifest), RunReadError);
- * ```
- */
-export const MAX_TRENDPACK_BYTES = 16 * 1024 * 1024;
-/**
- * Most timeline entries one TrendPack may hold.
- *
- * @example Room for a tick of the largest scheduler
- * ```ts
- * import { DEFAULT_MAX_TASKS } from "@abraxas/ers";
- * import { MAX_TIMELINE_EVENTS } from "@abraxas/ers/runtime";
- * import assert from "node:assert/strict";
- *
- * // One timeline entry per task per tick.
- * assert.ok(MAX_TIMELINE_EVENTS >= DEFAULT_MAX_TASKS);
- * ```
- */
-export const MAX_TIMELINE_EVENTS = 1_048_576;
+export { MAX_TIMELINE_EVENTS, MAX_TRENDPACK_BYTES } from "../viz/trendpack.ts";
 
 export type { ManifestRecord as RunManifestRecord } from "./_manifest.ts";
 

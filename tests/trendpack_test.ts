@@ -79,3 +79,69 @@ Deno.test("ersTraceToTrendpack() defaults provenance to {} and names bad argumen
     /'provenance' must be a plain object/,
   );
 });
+
+Deno.test("one limit governs TrendPacks: the writer refuses what readRunTicks() would refuse", async () => {
+  const { ArtifactWriter, MAX_TIMELINE_EVENTS, MAX_TRENDPACK_BYTES, pipelineTick } = await import(
+    "../runtime/mod.ts"
+  );
+  const dir = await Deno.makeTempDir({ prefix: "ers-limit-" });
+  try {
+    // 200,000 tasks make a TrendPack of about 20 MB, beyond the readers' cap.
+    const tasks = Array.from({ length: 200_000 }, (_, i) => ({
+      name: `task-${String(i).padStart(6, "0")}`,
+      lane: "forecast" as const,
+      priority: 0,
+      costOps: 1,
+      fn: () => 0,
+    }));
+    await assert.rejects(
+      pipelineTick({
+        tick: 0,
+        runId: "BIG",
+        mode: "test",
+        artifactsDir: dir,
+        pipeline: { tasks, budgets: { forecast: { ops: 200_000 } } },
+      }),
+      (error: unknown) => {
+        assert.ok(error instanceof RangeError, String(error));
+        assert.match(
+          error.message,
+          new RegExp(`TrendPack .* bytes, more than the ${MAX_TRENDPACK_BYTES} a reader accepts`),
+        );
+        return true;
+      },
+    );
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(dir)), []);
+    // The same bound on a TrendPack written by hand.
+    const writer = new ArtifactWriter(dir);
+    const big = ersTraceToTrendpack({
+      trace: new Array(150_000).fill(event("x".repeat(100), "forecast", "ok", 1)),
+      runId: "BIG",
+      tick: 0,
+    });
+    await assert.rejects(
+      writer.writeJson({
+        runId: "BIG",
+        tick: 0,
+        kind: "trendpack",
+        schema: "TrendPack.v0",
+        obj: big,
+        relPath: "viz/BIG/000000.trendpack.json",
+      }),
+      /more than the 16777216 a reader accepts/,
+    );
+    assert.throws(
+      () =>
+        ersTraceToTrendpack({
+          trace: new Array(MAX_TIMELINE_EVENTS + 1).fill(event("a", "forecast", "ok", 1)),
+          runId: "BIG",
+          tick: 0,
+        }),
+      (error: unknown) =>
+        error instanceof RangeError &&
+        /'trace' must hold at most 1048576 events/.test(error.message),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -9,6 +9,41 @@ import type { Lane, Status, TraceEvent } from "../ers/types.ts";
 import { checkNonNegativeInteger, isPlainObject, orDefault, typeError } from "../ers/_validate.ts";
 
 /**
+ * Largest TrendPack, in bytes: the artifact writer refuses to write a larger
+ * one, and the readers refuse a larger record before reading it. One limit,
+ * so that ERS never writes what it cannot read back.
+ *
+ * @example A record claiming more is refused without opening the file
+ * ```ts
+ * import { MAX_TRENDPACK_BYTES, readRunTicks, RunReadError } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const record = {
+ *   tick: 0, kind: "trendpack", schema: "TrendPack.v0", path: "viz/R/000000.trendpack.json",
+ *   sha256: "0".repeat(64), bytes: MAX_TRENDPACK_BYTES + 1,
+ * };
+ * const manifest = { run_id: "R", path: "manifests/R.manifest.json", sha256: "", bytes: 0, records: [record] };
+ * await assert.rejects(readRunTicks("no-such-dir", manifest), RunReadError);
+ * ```
+ */
+export const MAX_TRENDPACK_BYTES = 16 * 1024 * 1024;
+/**
+ * Most timeline entries one TrendPack may hold: {@linkcode ersTraceToTrendpack}
+ * refuses a longer trace, and the readers a longer timeline.
+ *
+ * @example Room for a tick of the largest scheduler
+ * ```ts
+ * import { DEFAULT_MAX_TASKS } from "@abraxas/ers";
+ * import { MAX_TIMELINE_EVENTS } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * // One timeline entry per task per tick.
+ * assert.ok(MAX_TIMELINE_EVENTS >= DEFAULT_MAX_TASKS);
+ * ```
+ */
+export const MAX_TIMELINE_EVENTS = 1_048_576;
+
+/**
  * One timeline entry per trace event, in execution order.
  *
  * @example An entry is its event without the tick
@@ -196,6 +231,11 @@ export function ersTraceToTrendpack(options: TrendpackOptions): TrendPack {
   if (!isPlainObject(options)) typeError(action, "options", "an object", options);
   const { trace, runId } = options;
   if (!Array.isArray(trace)) typeError(action, "trace", "an array of trace events", trace);
+  if (trace.length > MAX_TIMELINE_EVENTS) {
+    throw new RangeError(
+      `Cannot ${action} as 'trace' must hold at most ${MAX_TIMELINE_EVENTS} events: current length is ${trace.length}`,
+    );
+  }
   if (typeof runId !== "string") typeError(action, "runId", "a string", runId);
   const tick = checkNonNegativeInteger(action, "tick", options.tick);
   const provenance = orDefault(options.provenance, {});
