@@ -94,7 +94,10 @@ Deno.test("bindRuneInvoke() treats a context[inputKey] that is not a mapping as 
   for (const value of [[1, 2], ["a"], "abc", 7, -1.5, NaN, true, () => 0]) {
     const result = await run(value);
     assert.equal(result.status, "error", String(value));
-    assert.match(result.error ?? "", /^TypeError: Cannot invoke rune length as 'rune_inputs' must be a mapping/);
+    assert.match(
+      result.error ?? "",
+      /^TypeError: Cannot invoke rune length as 'rune_inputs' must be a mapping/,
+    );
   }
   for (const value of [[], "", 0, -0, false, null, undefined, {}]) {
     assert.deepEqual((await run(value)).value, { status: "not_computable", missing: "length" });
