@@ -326,6 +326,26 @@ Deno.test("renderRunReport() refuses bad input, naming the field", () => {
   );
   bad({ runId: "R", trendpacks: run(1) }, TypeError, /'verdict' must be an object/);
   bad({ runId: "R", trendpacks: run(1), verdict: OK, maxBuckets: 0 }, RangeError, /'maxBuckets'/);
+  bad(
+    {
+      runId: "R",
+      trendpacks: run(1),
+      verdict: OK,
+      results: [{ tick: 0, results: [{ task: "a", error: 3 }] }],
+    },
+    TypeError,
+    /'results\[0\]\.results\[0\]\.error' must be a string or null: current value is 3/,
+  );
+  bad(
+    {
+      runId: "R",
+      trendpacks: run(1),
+      verdict: OK,
+      promotions: [{ tick: 0, task: "a", decision: "moved", from: "shadow", to: "forecast" }],
+    },
+    RangeError,
+    /'promotions\[0\]\.decision' must be one of enrolled, promoted, demoted, reset, withdrawn/,
+  );
 });
 
 // --- the file side and the command ---------------------------------------

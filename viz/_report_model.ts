@@ -259,6 +259,51 @@ function checkEntry(entry: unknown, field: string): void {
   checkNonNegativeInteger(ACTION, `${field}.cost_entropy`, entry.cost_entropy);
 }
 
+const DECISIONS: readonly string[] = ["enrolled", "promoted", "demoted", "reset", "withdrawn"];
+
+/**
+ * Checks the optional ResultsPack error texts and promotion decisions of a
+ * report or trace input, naming the first bad field.
+ */
+export function checkExtras(action: string, results: unknown, promotions: unknown): void {
+  if (results !== undefined) {
+    if (!Array.isArray(results)) typeError(action, "results", "an array", results);
+    results.forEach((r: unknown, i) => {
+      if (!isPlainObject(r)) typeError(action, `results[${i}]`, "an object", r);
+      checkNonNegativeInteger(action, `results[${i}].tick`, r.tick);
+      if (!Array.isArray(r.results)) {
+        typeError(action, `results[${i}].results`, "an array", r.results);
+      }
+      r.results.forEach((e: unknown, j) => {
+        const field = `results[${i}].results[${j}]`;
+        if (!isPlainObject(e) || typeof e.task !== "string") {
+          typeError(action, `${field}.task`, "a string", isPlainObject(e) ? e.task : e);
+        }
+        if (e.error !== null && typeof e.error !== "string") {
+          typeError(action, `${field}.error`, "a string or null", e.error);
+        }
+      });
+    });
+  }
+  if (promotions !== undefined) {
+    if (!Array.isArray(promotions)) typeError(action, "promotions", "an array", promotions);
+    promotions.forEach((p: unknown, i) => {
+      const field = `promotions[${i}]`;
+      if (!isPlainObject(p)) typeError(action, field, "an object", p);
+      checkNonNegativeInteger(action, `${field}.tick`, p.tick);
+      if (typeof p.task !== "string") typeError(action, `${field}.task`, "a string", p.task);
+      if (!DECISIONS.includes(p.decision as string)) {
+        rangeError(action, `${field}.decision`, `one of ${DECISIONS.join(", ")}`, p.decision);
+      }
+      for (const lane of ["from", "to"] as const) {
+        if (!REPORT_LANES.includes(p[lane] as Lane)) {
+          rangeError(action, `${field}.${lane}`, "forecast or shadow", p[lane]);
+        }
+      }
+    });
+  }
+}
+
 function rowKey(lane: Lane, task: string): string {
   return `${lane}\u0000${task}`;
 }

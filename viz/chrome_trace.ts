@@ -16,7 +16,7 @@ import type { Lane } from "../ers/types.ts";
 import { isPlainObject, typeError } from "../ers/_validate.ts";
 import type { TrendPack } from "./trendpack.ts";
 import type { ReportPromotion, ReportTickResults } from "./report.ts";
-import { checkPacks } from "./_report_model.ts";
+import { checkExtras, checkPacks } from "./_report_model.ts";
 
 /**
  * Logical width of one event slot, in microseconds: the event at position
@@ -164,6 +164,7 @@ export interface ChromeTraceInput {
 export function buildChromeTrace(input: ChromeTraceInput): ChromeTrace {
   if (!isPlainObject(input)) typeError("export Chrome trace", "input", "an object", input);
   const packs = checkPacks(input.runId, input.trendpacks);
+  checkExtras("export Chrome trace", input.results, input.promotions);
   const maxEvents = packs.reduce((n, p) => Math.max(n, p.timeline.length), 1);
   const tickUs = 1000 * Math.ceil((maxEvents * TRACE_SLOT_US) / 1000);
   const start = (tick: number) => tick * tickUs;

@@ -12,7 +12,7 @@ import type { Lane, Status } from "../ers/types.ts";
 import { compareCodePoints } from "../ers/_code_point.ts";
 import { isPlainObject, rangeError, typeError } from "../ers/_validate.ts";
 import type { TrendPack } from "./trendpack.ts";
-import { buildReportModel, type ReportModel } from "./_report_model.ts";
+import { buildReportModel, checkExtras, type ReportModel } from "./_report_model.ts";
 import { costChart, costTable, heatMap, timeline } from "./_report_charts.ts";
 import { clip, esc, int, plural, tickRange } from "./_svg.ts";
 
@@ -252,6 +252,7 @@ export function renderRunReport(input: RunReportInput): string {
   if (input.header !== undefined && !isPlainObject(input.header?.identity)) {
     typeError(action, "header.identity", "an object", input.header?.identity);
   }
+  checkExtras(action, input.results, input.promotions);
   const model = buildReportModel({
     runId: input.runId,
     trendpacks: input.trendpacks,
