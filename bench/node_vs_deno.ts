@@ -9,7 +9,7 @@
 //   deno run -A bench/node_vs_deno.ts [--rounds 25] [--count 100000]
 
 import { parseArgs } from "node:util";
-import { bundleCore } from "../scripts/bundle.ts";
+import { bundleCore, bundleModule } from "../scripts/bundle.ts";
 import { ENGINE_CASES, type EngineCase } from "./_engine_work.ts";
 
 const { values } = parseArgs({
@@ -23,7 +23,6 @@ const { values } = parseArgs({
 const ROUNDS = Number(values.rounds);
 const COUNT = Number(values.count);
 const WARMUP = 2;
-const ROOT = new URL("..", import.meta.url);
 
 // One runner for both runtimes: it builds the work with the core bundle,
 // says which engine it is, then answers each case name on stdin with one
@@ -105,19 +104,7 @@ function median(values: number[]): number {
 const dir = await Deno.makeTempDir({ prefix: "ers_node_vs_deno_" });
 try {
   await bundleCore(dir);
-  const bundled = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "bundle",
-      "--quiet",
-      "--no-lock",
-      "--platform=browser",
-      "--format=esm",
-      `--output=${dir}/engine_work.js`,
-      "bench/_engine_work.ts",
-    ],
-    cwd: ROOT,
-  }).output();
-  if (bundled.code !== 0) throw new Error("Cannot bundle bench/_engine_work.ts");
+  await bundleModule("bench/_engine_work.ts", `${dir}/engine_work.js`);
   await Deno.writeTextFile(`${dir}/run.mjs`, RUNNER);
   const deno = new Runner(Deno.execPath(), [
     "run",

@@ -22,29 +22,34 @@ const ROOT = new URL("..", import.meta.url);
  */
 export async function bundleCore(outDir: string): Promise<string[]> {
   const out = resolve(outDir);
-  const args = [
-    "bundle",
-    "--quiet",
-    "--no-lock",
-    "--platform=browser",
-    "--format=esm",
-    `--outdir=${out}`,
-    ...CORE_ENTRY_POINTS,
-  ];
+  await denoBundle([`--outdir=${out}`, ...CORE_ENTRY_POINTS], "the pure core");
+  return CORE_ENTRY_POINTS.map((entry) => `${out}/${entry.replace(/\.ts$/, ".js")}`);
+}
+
+/**
+ * Bundles one module (`entry`, relative to the repository root) into the
+ * file `output`, with the same settings as {@linkcode bundleCore}: the
+ * cross-runtime test and the Node benchmark bundle their type-only work
+ * modules this way.
+ */
+export async function bundleModule(entry: string, output: string): Promise<void> {
+  await denoBundle([`--output=${resolve(output)}`, entry], entry);
+}
+
+async function denoBundle(args: string[], what: string): Promise<void> {
   const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-    args,
+    args: ["bundle", "--quiet", "--no-lock", "--platform=browser", "--format=esm", ...args],
     cwd: ROOT,
     stdout: "null",
     stderr: "piped",
   }).output();
   if (code !== 0) {
     throw new Error(
-      `Cannot bundle the pure core: deno bundle exited with code ${code}:\n${
+      `Cannot bundle ${what}: deno bundle exited with code ${code}:\n${
         new TextDecoder().decode(stderr)
       }`,
     );
   }
-  return CORE_ENTRY_POINTS.map((entry) => `${out}/${entry.replace(/\.ts$/, ".js")}`);
 }
 
 if (import.meta.main) {

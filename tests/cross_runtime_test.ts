@@ -12,16 +12,16 @@
 import assert from "node:assert/strict";
 import * as ers from "../ers/mod.ts";
 import * as viz from "../viz/mod.ts";
-import { bundleCore } from "../scripts/bundle.ts";
+import { bundleCore, bundleModule } from "../scripts/bundle.ts";
 import { hex, type ParityInputs, type ParityResult, parityWork } from "./_parity_work.ts";
 
-const ROOT = new URL("..", import.meta.url);
 const IN_CI = (Deno.env.get("CI") ?? "") !== "";
 const MIN_NODE_MAJOR = 20;
 // A guard against a hung browser, not a timing: a healthy run takes seconds.
 const BROWSER_GUARD_MS = 120_000;
 
-// Every flag keeps the browser off the network and out of the user's profile.
+// Headless, without sandbox (CI runs as root) or GPU; the rest keep the browser
+// off the network. Each run also gets a fresh temporary profile.
 const CHROMIUM_FLAGS = [
   "--headless",
   "--no-sandbox",
@@ -75,21 +75,7 @@ async function readInputs(): Promise<ParityInputs> {
 /** The core bundle and the work, bundled once into a temporary directory. */
 async function buildBundles(dir: string): Promise<void> {
   await bundleCore(dir);
-  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "bundle",
-      "--quiet",
-      "--no-lock",
-      "--platform=browser",
-      "--format=esm",
-      `--output=${dir}/work.js`,
-      "tests/_parity_work.ts",
-    ],
-    cwd: ROOT,
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  assert.equal(code, 0, new TextDecoder().decode(stderr));
+  await bundleModule("tests/_parity_work.ts", `${dir}/work.js`);
   // The work imports only types: its bundle must not carry a copy of the core.
   assert.doesNotMatch(await Deno.readTextFile(`${dir}/work.js`), /class DeterministicScheduler/);
 }
