@@ -12,6 +12,7 @@ import { makeTaskSpec } from "./_task_spec.ts";
 import { DeterministicScheduler, type TickOutput } from "./scheduler.ts";
 import type { Lane, TaskContext, TaskSpec } from "./types.ts";
 import { isPlainObject, orDefault, typeError } from "./_validate.ts";
+import { checkLimits, checkPermissions, checkSandbox } from "./_isolation_fields.ts";
 
 /**
  * A pipeline: tasks, optional budgets, and the context each tick receives.
@@ -49,7 +50,135 @@ export interface Pipeline {
    * Defaults to a function returning `{}` for every tick.
    */
   readonly context?: (tick: number) => TaskContext;
+  /**
+   * The deterministic sandbox of the pipeline's lane workers (see
+   * `openPipeline()` in `./runtime`). Inline lanes do not enforce it.
+   *
+   * Defaults to `{ clock: "forbid", random: "forbid", seed: 0 }`.
+   */
+  readonly sandbox?: SandboxOptions;
+  /**
+   * Limits enforced by the pipeline's lane workers.
+   *
+   * Defaults to `{ taskTimeoutMs: 60000 }`.
+   */
+  readonly limits?: PipelineLimits;
+  /**
+   * The Deno permissions of the pipeline's lane workers: `"none"`, `"inherit"`
+   * (the caller's), or a descriptor such as `{ read: ["./data"], env: true }`.
+   *
+   * Defaults to `"none"`.
+   */
+  readonly permissions?: PipelinePermissions;
 }
+
+/**
+ * The sandbox options a pipeline declares.
+ *
+ * @example A logical clock and a seeded random source
+ * ```ts
+ * import { preparePipeline, type SandboxOptions } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const sandbox: SandboxOptions = { clock: "tick", random: "seeded", seed: 7 };
+ * assert.deepEqual(preparePipeline({ tasks: [], sandbox }).sandbox, sandbox);
+ * assert.throws(() => preparePipeline({ tasks: [], sandbox: { clock: "wall" as "tick" } }), RangeError);
+ * ```
+ */
+export interface SandboxOptions {
+  /**
+   * `"forbid"`: `Date.now()`, `new Date()` and `performance.now()` throw a
+   * `DeterminismViolationError`; `"tick"`: they read a logical time, the tick
+   * times 1,000 ms.
+   *
+   * Defaults to `"forbid"`.
+   */
+  readonly clock?: "forbid" | "tick";
+  /**
+   * `"forbid"`: `Math.random()`, `crypto.getRandomValues()` and
+   * `crypto.randomUUID()` throw a `DeterminismViolationError`; `"seeded"`:
+   * they draw from a generator seeded by `(seed, tick, task name)`.
+   *
+   * Defaults to `"forbid"`.
+   */
+  readonly random?: "forbid" | "seeded";
+  /**
+   * The seed of `random: "seeded"`, an integer from 0 to 2^32 - 1.
+   *
+   * Defaults to `0`.
+   */
+  readonly seed?: number;
+}
+
+/**
+ * A pipeline's sandbox, every field set.
+ *
+ * @example The defaults forbid both
+ * ```ts
+ * import { preparePipeline, type Sandbox } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const sandbox: Sandbox = preparePipeline({ tasks: [] }).sandbox;
+ * assert.deepEqual(sandbox, { clock: "forbid", random: "forbid", seed: 0 });
+ * ```
+ */
+export interface Sandbox {
+  /** See {@linkcode SandboxOptions.clock}. */
+  readonly clock: "forbid" | "tick";
+  /** See {@linkcode SandboxOptions.random}. */
+  readonly random: "forbid" | "seeded";
+  /** See {@linkcode SandboxOptions.seed}. */
+  readonly seed: number;
+}
+
+/**
+ * Limits a pipeline's lane workers enforce.
+ *
+ * @example A one-second task timeout
+ * ```ts
+ * import { preparePipeline, type PipelineLimits } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const limits: PipelineLimits = { taskTimeoutMs: 1000 };
+ * assert.equal(preparePipeline({ tasks: [], limits }).limits.taskTimeoutMs, 1000);
+ * assert.equal(preparePipeline({ tasks: [] }).limits.taskTimeoutMs, 60_000);
+ * ```
+ */
+export interface PipelineLimits {
+  /**
+   * How long a task may run, in milliseconds, before its lane worker is
+   * terminated and replaced and the tick rejects with a `TaskTimeoutError`.
+   * From 1 to 2,147,483,647.
+   *
+   * Defaults to `60000`.
+   */
+  readonly taskTimeoutMs?: number;
+}
+
+/**
+ * The Deno permissions a pipeline's lane workers get: `"none"`, `"inherit"`,
+ * or per permission `true`, `false`, `"inherit"` or a list of allowed values
+ * (paths, hosts, variable names), as Deno's worker `permissions` option takes.
+ *
+ * @example Read one directory, nothing else
+ * ```ts
+ * import { type PipelinePermissions, preparePipeline } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const permissions: PipelinePermissions = { read: ["./data"] };
+ * assert.deepEqual(preparePipeline({ tasks: [], permissions }).permissions, permissions);
+ * assert.equal(preparePipeline({ tasks: [] }).permissions, "none");
+ * ```
+ */
+export type PipelinePermissions =
+  | "none"
+  | "inherit"
+  | {
+    readonly [name in "read" | "write" | "net" | "env" | "run" | "ffi" | "sys" | "import"]?:
+      | boolean
+      | "inherit"
+      | readonly string[];
+  };
 
 /**
  * The reference's lane budgets: forecast 50 ops, shadow 20 ops, no entropy.
@@ -98,6 +227,12 @@ export interface PreparedPipeline {
   readonly budgets: { readonly forecast: Budget; readonly shadow: Budget };
   /** The context maker. */
   readonly context: (tick: number) => TaskContext;
+  /** The sandbox of its lane workers. */
+  readonly sandbox: Sandbox;
+  /** The limits its lane workers enforce. */
+  readonly limits: Required<PipelineLimits>;
+  /** The Deno permissions of its lane workers. */
+  readonly permissions: PipelinePermissions;
   /** A fresh scheduler holding the tasks. */
   scheduler(): DeterministicScheduler;
   /**
@@ -168,6 +303,9 @@ export function preparePipeline(pipeline: Pipeline): PreparedPipeline {
   if (typeof context !== "function") {
     typeError(action, "context", "a function of the tick", context);
   }
+  const sandbox = checkSandbox(pipeline.sandbox);
+  const limits = checkLimits(pipeline.limits);
+  const permissions = checkPermissions(pipeline.permissions);
   const laneBudgets = Object.freeze({
     forecast: laneBudget("forecast", budgets.forecast, DEFAULT_BUDGETS.forecast),
     shadow: laneBudget("shadow", budgets.shadow, DEFAULT_BUDGETS.shadow),
@@ -182,6 +320,9 @@ export function preparePipeline(pipeline: Pipeline): PreparedPipeline {
     tasks,
     budgets: laneBudgets,
     context,
+    sandbox,
+    limits,
+    permissions,
     scheduler,
     async runTick(
       tick: number,

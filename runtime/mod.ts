@@ -25,6 +25,8 @@
 
 export * from "./artifact_writer.ts";
 export * from "./errors.ts";
+export * from "./lane_errors.ts";
+export * from "./open_pipeline.ts";
 export * from "./abraxas_tick.ts";
 export * from "./layout.ts";
 export * from "./promotion.ts";

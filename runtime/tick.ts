@@ -8,6 +8,7 @@
 
 import type { Pipeline, PreparedPipeline } from "../ers/pipeline.ts";
 import { preparePipeline } from "../ers/pipeline.ts";
+import { isOpenedPipeline, type OpenedPipeline } from "./open_pipeline.ts";
 import type { TaskContext, TaskResult, TraceEvent } from "../ers/types.ts";
 import {
   checkName,
@@ -124,8 +125,11 @@ const ACTION = "run tick";
  * ```
  */
 export interface PipelineTickOptions {
-  /** The pipeline to run (prepared or not). */
-  pipeline: Pipeline | PreparedPipeline;
+  /**
+   * The pipeline to run: prepared or not, or opened by `openPipeline()`
+   * (its lanes then run where it placed them).
+   */
+  pipeline: Pipeline | PreparedPipeline | OpenedPipeline;
   /** The tick number, a non-negative integer. */
   tick: number;
   /** The run: 1 to 128 letters, digits, `.`, `_`, `-`, but not `.` or `..`. */
@@ -183,7 +187,9 @@ export async function pipelineTick(options: PipelineTickOptions): Promise<Record
   const tick = checkNonNegativeInteger(ACTION, "tick", options.tick);
   const runId = checkRunId(ACTION, options.runId);
   const mode = checkName(ACTION, "mode", options.mode, 128);
-  const pipeline = preparePipeline(options.pipeline as Pipeline);
+  const pipeline = isOpenedPipeline(options.pipeline)
+    ? options.pipeline
+    : preparePipeline(options.pipeline as Pipeline);
   const durable: unknown = orDefault(options.durable, true);
   if (typeof durable !== "boolean") typeError(ACTION, "durable", "a boolean", durable);
   const writer = writerFor(options.artifactsDir, durable);

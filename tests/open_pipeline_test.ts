@@ -1,0 +1,519 @@
+// openPipeline(): lanes as actors in Web Workers, inside a deterministic
+// sandbox, with the faults a hostile or broken task can cause. Each pipeline
+// here is a module written to a temporary directory, as a user writes one.
+
+import assert from "node:assert/strict";
+import {
+  DeterminismViolationError,
+  LaneCrashError,
+  type LaneWarning,
+  openPipeline,
+  type OpenPipelineOptions,
+  pipelineTick,
+  TaskTimeoutError,
+} from "../runtime/mod.ts";
+import { hasFlag } from "../runtime/_worker_permissions.ts";
+
+/** Writes `source` as a pipeline module and calls `body` with its path. */
+async function withModule(
+  source: string,
+  body: (file: string, dir: string) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/pipeline.js`;
+    await Deno.writeTextFile(file, source);
+    await body(file, dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** A pipeline module of `tasks` (JS source of an array) plus extra fields. */
+function pipelineSource(tasks: string, extra = ""): string {
+  return `export default { tasks: ${tasks}, budgets: { forecast: { ops: 100 }, shadow: { ops: 100 } }, ${extra} };`;
+}
+
+const task = (name: string, lane: string, fn: string, priority = 0) =>
+  `{ name: ${
+    JSON.stringify(name)
+  }, lane: "${lane}", priority: ${priority}, costOps: 1, fn: ${fn} }`;
+
+function quiet(warnings: LaneWarning[] = []): OpenPipelineOptions {
+  return { onWarning: (warning) => warnings.push(warning) };
+}
+
+Deno.test("openPipeline() worker and inline lanes give the same trace and results", async () => {
+  const source = pipelineSource(
+    `[${
+      task("a", "forecast", "(ctx) => { ctx.seen = [...(ctx.seen ?? []), 'a']; return ctx.n * 2; }")
+    },
+      ${task("b", "forecast", "(ctx) => ctx.seen.join(',')", 1)},
+      ${task("s", "shadow", "(ctx) => ctx.seen.length")},
+      ${task("boom", "shadow", "() => { throw new RangeError('no'); }", 1)}]`,
+    "context: (tick) => ({ n: tick, when: new Date(Date.UTC(2020, 0, tick + 1)) }),",
+  );
+  await withModule(source, async (file) => {
+    await using worker = await openPipeline(file, quiet());
+    await using inline = await openPipeline(file, { ...quiet(), isolation: "inline" });
+    for (const tick of [0, 1, 7]) {
+      const [w, i] = [await worker.runTick(tick), await inline.runTick(tick)];
+      assert.deepEqual(w.trace, i.trace);
+      assert.deepEqual(w.results, i.results);
+      assert.deepEqual(w.remaining, i.remaining);
+      assert.equal(w.results.b?.value, "a");
+      assert.equal(w.results.s?.value, 1);
+      assert.equal(w.results.boom?.error, "RangeError: no");
+    }
+    assert.equal(worker.isolation, "worker");
+    assert.equal(inline.isolation, "inline");
+    assert.equal(inline.workerPermissions, null);
+  });
+});
+
+Deno.test("openPipeline() gives the forecast lane a clone: the caller's context is never written", async () => {
+  const source = pipelineSource(
+    `[${
+      task(
+        "write",
+        "forecast",
+        "(ctx) => { ctx.list.push(3); ctx.map.set('k', 2); return ctx.list.length; }",
+      )
+    },
+      ${
+      task(
+        "read",
+        "shadow",
+        "(ctx) => [ctx.list.length, ctx.map.get('k'), ctx.when.getUTCFullYear()]",
+      )
+    }]`,
+  );
+  await withModule(source, async (file) => {
+    await using pipeline = await openPipeline(file, quiet());
+    const context = {
+      list: [1, 2],
+      map: new Map([["k", 1]]),
+      when: new Date(Date.UTC(2021, 5, 1)),
+    };
+    const out = await pipeline.runTick(0, context);
+    assert.equal(out.results.write?.value, 3);
+    assert.deepEqual(out.results.read?.value, [3, 2, 2021]);
+    assert.deepEqual(context.list, [1, 2]);
+    assert.equal(context.map.get("k"), 1);
+  });
+});
+
+Deno.test("openPipeline() makes the shadow lane's context deeply read-only in its worker, Map, Set and Date included", async () => {
+  const writes = [
+    "(ctx) => { ctx.x = 1; }",
+    "(ctx) => { ctx.nested.list.push(1); }",
+    "(ctx) => { ctx.map.set('k', 9); }",
+    "(ctx) => { ctx.map.clear(); }",
+    "(ctx) => { ctx.set.add(9); }",
+    "(ctx) => { ctx.set.delete(1); }",
+    "(ctx) => { ctx.when.setTime(0); }",
+    "(ctx) => { delete ctx.nested; }",
+  ];
+  const source = pipelineSource(
+    `[${writes.map((fn, i) => task(`w${i}`, "shadow", fn, i)).join(",")},
+      ${
+      task(
+        "after",
+        "shadow",
+        "(ctx) => [ctx.map.get('k'), ctx.set.has(1), ctx.when.getTime(), ctx.nested.list.length]",
+        99,
+      )
+    }]`,
+    "context: () => ({ nested: { list: [1] }, map: new Map([['k', 1]]), set: new Set([1]), when: new Date(5) }),",
+  );
+  await withModule(source, async (file) => {
+    await using pipeline = await openPipeline(file, quiet());
+    const out = await pipeline.runTick(0);
+    for (let i = 0; i < writes.length; i++) {
+      assert.equal(out.results[`w${i}`]?.status, "error", writes[i]);
+      assert.match(out.results[`w${i}`]?.error ?? "", /^TypeError: Cannot modify the context/);
+    }
+    assert.deepEqual(out.results.after?.value, [1, true, 5, 1]);
+  });
+});
+
+Deno.test("openPipeline() worker lanes keep a shadow task's module state and built-ins away from the forecast lane", async () => {
+  // What inline lanes cannot guard: a shadow task that writes module state a
+  // forecast task reads, or replaces a built-in the forecast lane uses.
+  const source = `
+    const state = { flag: "clean" };
+    export default {
+      tasks: [
+        { name: "forecast", lane: "forecast", priority: 0, costOps: 1, fn: () => [state.flag, [1].map((x) => x + 1)[0]] },
+        { name: "shadow", lane: "shadow", priority: 0, costOps: 1, fn: () => {
+          state.flag = "tampered";
+          Array.prototype.map = () => ["tampered"];
+          Array.prototype.push = () => 0;
+        } },
+      ],
+    };`;
+  await withModule(source, async (file) => {
+    await using worker = await openPipeline(file, quiet());
+    await worker.runTick(0);
+    const second = await worker.runTick(1);
+    assert.deepEqual(second.results.forecast?.value, ["clean", 2]);
+    assert.deepEqual(second.trace.map((e) => [e.task, e.status]), [["forecast", "ok"], [
+      "shadow",
+      "ok",
+    ]]);
+    const map = Array.prototype.map;
+    const push = Array.prototype.push;
+    try {
+      await using inline = await openPipeline(file, { ...quiet(), isolation: "inline" });
+      await inline.runTick(0);
+      assert.equal(
+        Array.prototype.map === map,
+        false,
+        "inline: the shadow task reached this realm",
+      );
+      Array.prototype.map = map;
+      Array.prototype.push = push;
+      assert.deepEqual((await inline.runTick(1)).results.forecast?.value, ["tampered", 2]);
+    } finally {
+      Array.prototype.map = map;
+      Array.prototype.push = push;
+    }
+  });
+});
+
+Deno.test("openPipeline() sandbox forbids the clock and randomness by default, naming the API", async () => {
+  const apis = {
+    "Date.now()": "() => Date.now()",
+    "new Date()": "() => new Date()",
+    "Date()": "() => Date()",
+    "performance.now()": "() => performance.now()",
+    "performance.now()#proto": "() => Performance.prototype.now.call(performance)",
+    "Math.random()": "() => Math.random()",
+    "crypto.getRandomValues()": "() => crypto.getRandomValues(new Uint8Array(4))",
+    "crypto.randomUUID()": "() => crypto.randomUUID()",
+  };
+  const allowed = {
+    fixed: "() => new Date(2020, 0, 1).getFullYear()",
+    utc: "() => Date.UTC(2020, 0, 1)",
+    parse: "() => Date.parse('2020-01-01T00:00:00Z')",
+    instance: "() => new Date(0) instanceof Date",
+  };
+  const entries = [...Object.entries(apis), ...Object.entries(allowed)];
+  const source = pipelineSource(
+    `[${entries.map(([name, fn], i) => task(name, "forecast", fn, i)).join(",")}]`,
+  );
+  await withModule(source, async (file) => {
+    await using pipeline = await openPipeline(file, quiet());
+    const out = await pipeline.runTick(3);
+    for (const name of Object.keys(apis)) {
+      const api = name.split("#")[0]!;
+      assert.equal(out.results[name]?.status, "error", name);
+      assert.ok(
+        out.results[name]?.error?.startsWith(
+          `DeterminismViolationError: ${api} is forbidden in task ${JSON.stringify(name)}`,
+        ),
+        out.results[name]?.error ?? "",
+      );
+    }
+    assert.deepEqual(
+      Object.keys(allowed).map((name) => out.results[name]?.value),
+      [2020, Date.UTC(2020, 0, 1), Date.UTC(2020, 0, 1), true],
+    );
+  });
+});
+
+Deno.test("openPipeline() sandbox 'tick' clock and 'seeded' random are the same on every run and differ per tick and task", async () => {
+  const source = pipelineSource(
+    `[${task("clock", "forecast", "() => [Date.now(), new Date().getTime(), performance.now()]")},
+      ${
+      task(
+        "r1",
+        "forecast",
+        "() => [Math.random(), crypto.randomUUID(), [...crypto.getRandomValues(new Uint8Array(3))]]",
+        1,
+      )
+    },
+      ${task("r2", "forecast", "() => Math.random()", 2)},
+      ${task("r3", "shadow", "() => Math.random()")}]`,
+    `sandbox: { clock: "tick", random: "seeded", seed: 9 },`,
+  );
+  await withModule(source, async (file) => {
+    const runs = [];
+    for (let run = 0; run < 2; run++) {
+      await using pipeline = await openPipeline(file, quiet());
+      assert.deepEqual(pipeline.sandbox, { clock: "tick", random: "seeded", seed: 9 });
+      runs.push([await pipeline.runTick(4), await pipeline.runTick(5)]);
+    }
+    // deno-lint-ignore no-explicit-any
+    type Out = any;
+    const [[a4, a5], [b4, b5]] = runs as [[Out, Out], [Out, Out]];
+    assert.deepEqual(a4.results, b4.results);
+    assert.deepEqual(a5.results, b5.results);
+    assert.deepEqual(a4.results.clock.value, [4000, 4000, 4000]);
+    assert.notDeepEqual(a4.results.r1.value, a5.results.r1.value);
+    assert.notEqual(a4.results.r1.value[0], a4.results.r2.value);
+    assert.match(
+      a4.results.r1.value[1],
+      /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+    assert.ok(a4.results.r3.value >= 0 && a4.results.r3.value < 1);
+  });
+});
+
+Deno.test("openPipeline() refuses a module that reads the clock while it loads, naming the API", async () => {
+  await withModule(`const t = Date.now();\n${pipelineSource("[]")}`, async (file) => {
+    await assert.rejects(
+      openPipeline(file, quiet()),
+      /Date\.now\(\) is forbidden in task "the pipeline module"/,
+    );
+  });
+  assert.equal(
+    new DeterminismViolationError("Math.random()", "t", "random", "").api,
+    "Math.random()",
+  );
+});
+
+Deno.test("openPipeline() times out a task that never settles, naming task and tick, and stays usable", async () => {
+  const source = pipelineSource(
+    `[${
+      task(
+        "spin",
+        "forecast",
+        "(ctx) => { if (ctx.hang === 'sync') for (;;) {} if (ctx.hang === 'async') return new Promise(() => {}); return 'done'; }",
+      )
+    },
+      ${task("watch", "shadow", "() => 'seen'")}]`,
+    "limits: { taskTimeoutMs: 250 },",
+  );
+  await withModule(source, async (file) => {
+    await using pipeline = await openPipeline(file, quiet());
+    assert.equal(pipeline.limits.taskTimeoutMs, 250);
+    for (const hang of ["sync", "async"]) {
+      const error = await pipeline.runTick(3, { hang }).then(() => undefined, (e) => e);
+      assert.ok(error instanceof TaskTimeoutError, String(error));
+      assert.deepEqual([error.task, error.tick, error.timeoutMs], ["spin", 3, 250]);
+      const next = await pipeline.runTick(4, { hang: "no" });
+      assert.deepEqual(next.trace.map((e) => [e.tick, e.task, e.status]), [[4, "spin", "ok"], [
+        4,
+        "watch",
+        "ok",
+      ]]);
+    }
+  });
+});
+
+Deno.test("openPipeline() turns Deno.exit(), close() and an escaped error into a LaneCrashError naming the task", async () => {
+  const source = pipelineSource(
+    `[${
+      task(
+        "quit",
+        "forecast",
+        "(ctx) => { if (ctx.how === 'exit') Deno.exit(0); if (ctx.how === 'close') self.close(); if (ctx.how === 'throw') { setTimeout(() => { throw new Error('escaped'); }); return new Promise(() => {}); } return 'stayed'; }",
+      )
+    },
+      ${
+      task("watch", "shadow", "(ctx) => { if (ctx.how === 'shadow') Deno.exit(3); return 'seen'; }")
+    }]`,
+  );
+  await withModule(source, async (file) => {
+    await using pipeline = await openPipeline(file, quiet());
+    for (
+      const [how, name, lane, what] of [
+        ["exit", "quit", "forecast", /Deno\.exit\(0\)/],
+        ["close", "quit", "forecast", /close\(\)/],
+        ["throw", "quit", "forecast", /escaped/],
+        ["shadow", "watch", "shadow", /Deno\.exit\(3\)/],
+      ] as const
+    ) {
+      const error = await pipeline.runTick(1, { how }).then(() => undefined, (e) => e);
+      assert.ok(error instanceof LaneCrashError, `${how}: ${error}`);
+      assert.deepEqual([error.task, error.tick, error.lane], [name, 1, lane]);
+      assert.match(error.message, what);
+      const next = await pipeline.runTick(2, { how: "none" });
+      assert.deepEqual(next.results.quit?.value, "stayed");
+      assert.deepEqual(next.results.watch?.value, "seen");
+    }
+  });
+});
+
+Deno.test("openPipeline() reports a stray unhandled rejection naming the task, and the tick goes on", async () => {
+  const source = pipelineSource(
+    `[${
+      task(
+        "stray",
+        "forecast",
+        "async () => { Promise.reject(new Error('nobody listens')); await null; return 'fine'; }",
+      )
+    },
+      ${task("after", "forecast", "() => 'also fine'", 1)}]`,
+  );
+  await withModule(source, async (file) => {
+    const warnings: LaneWarning[] = [];
+    await using pipeline = await openPipeline(file, quiet(warnings));
+    const out = await pipeline.runTick(6);
+    assert.equal(out.results.stray?.value, "fine");
+    assert.equal(out.results.after?.value, "also fine");
+    await pipeline.runTick(7);
+    const stray = warnings.filter((w) => w.task === "stray");
+    assert.ok(stray.length >= 1, JSON.stringify(warnings));
+    assert.deepEqual([stray[0]?.lane, stray[0]?.tick], ["forecast", 6]);
+    assert.match(stray[0]?.message ?? "", /unhandled rejection: Error: nobody listens/);
+  });
+});
+
+Deno.test("openPipeline() names a context or a value that cannot be structured-cloned", async () => {
+  const source = pipelineSource(
+    `[${task("fn", "forecast", "() => () => 1")}, ${task("ok", "forecast", "() => 1", 1)}]`,
+  );
+  await withModule(source, async (file) => {
+    await using pipeline = await openPipeline(file, quiet());
+    await assert.rejects(pipeline.runTick(0, { f: () => 1 }), TypeError);
+    const out = await pipeline.runTick(0);
+    assert.equal(out.results.fn?.status, "error");
+    assert.match(
+      out.results.fn?.error ?? "",
+      /^DataCloneError: the task's value cannot leave its lane worker/,
+    );
+    assert.equal(out.results.ok?.value, 1);
+  });
+});
+
+Deno.test("openPipeline() rejects a bad argument or pipeline, naming it", async () => {
+  await assert.rejects(openPipeline("", quiet()), TypeError);
+  await assert.rejects(openPipeline(42 as unknown as string, quiet()), TypeError);
+  await assert.rejects(openPipeline("x.js", { isolation: "thread" as "worker" }), RangeError);
+  await assert.rejects(openPipeline("/nonexistent/pipeline.js", quiet()), /Cannot open pipeline/);
+  await withModule(pipelineSource(`[${task("a", "sideways", "() => 1")}]`), async (file) => {
+    await assert.rejects(openPipeline(file, quiet()), /tasks\[0\]\.lane/);
+    await assert.rejects(
+      openPipeline(file, { ...quiet(), isolation: "inline" }),
+      /tasks\[0\]\.lane/,
+    );
+  });
+  await withModule(pipelineSource("[]", `sandbox: { clock: "wall" },`), async (file) => {
+    await assert.rejects(openPipeline(file, quiet()), RangeError);
+  });
+  await withModule(pipelineSource("[]", `limits: { taskTimeoutMs: 0 },`), async (file) => {
+    await assert.rejects(openPipeline(file, quiet()), /limits\.taskTimeoutMs/);
+  });
+  await withModule(pipelineSource("[]", `permissions: { disk: true },`), async (file) => {
+    await assert.rejects(openPipeline(file, quiet()), /permissions/);
+  });
+  await withModule("export const x = 1;", async (file) => {
+    await assert.rejects(openPipeline(file, quiet()), /no default export/);
+  });
+});
+
+Deno.test("openPipeline() runs a shadow task in the forecast lane for a tick when overridden", async () => {
+  const source = pipelineSource(
+    `[${task("candidate", "shadow", "(ctx) => { ctx.touched = true; return 'wrote'; }")},
+      ${task("check", "forecast", "(ctx) => ctx.touched === true", 1)}]`,
+  );
+  await withModule(source, async (file) => {
+    await using pipeline = await openPipeline(file, quiet());
+    const promoted = await pipeline.runTick(0, {}, { lanes: { candidate: "forecast" } });
+    assert.deepEqual(promoted.trace.map((e) => [e.task, e.lane, e.status]), [
+      ["candidate", "forecast", "ok"],
+      ["check", "forecast", "ok"],
+    ]);
+    assert.equal(promoted.results.check?.value, true);
+    const plain = await pipeline.runTick(1, {});
+    assert.equal(plain.results.candidate?.status, "error");
+    assert.equal(plain.results.check?.value, false);
+  });
+});
+
+Deno.test("openPipeline() gives lane workers only the declared permissions", async () => {
+  await withModule(
+    pipelineSource(
+      `[${task("read", "forecast", "(ctx) => Deno.readTextFileSync(ctx.path)")},
+        ${task("env", "forecast", "() => Deno.env.get('HOME') !== undefined", 1)}]`,
+      "permissions: __PERMISSIONS__,",
+    ),
+    async (file, dir) => {
+      const data = `${dir}/data.txt`;
+      await Deno.writeTextFile(data, "hello");
+      const source = await Deno.readTextFile(file);
+      const cases = [
+        [`"none"`, "error", "error"],
+        [`{ read: [${JSON.stringify(dir)}] }`, "ok", "error"],
+        [`{ read: true, env: ["HOME"] }`, "ok", "ok"],
+      ] as const;
+      for (const [i, [permissions, read, env]] of cases.entries()) {
+        const variant = `${dir}/pipeline_${i}.js`;
+        await Deno.writeTextFile(variant, source.replace("__PERMISSIONS__", permissions));
+        await using pipeline = await openPipeline(variant, quiet());
+        assert.equal(pipeline.workerPermissions, "declared");
+        const out = await pipeline.runTick(0, { path: data });
+        assert.equal(out.results.read?.status, read, `${permissions}: ${out.results.read?.error}`);
+        if (read === "error") {
+          assert.match(out.results.read?.error ?? "", /NotCapable|Requires read access/);
+        }
+        assert.equal(out.results.env?.status, env, `${permissions}: ${out.results.env?.error}`);
+      }
+    },
+  );
+});
+
+Deno.test("openPipeline() without --unstable-worker-options inherits permissions and says so once", async () => {
+  await withModule(
+    pipelineSource(`[${task("read", "forecast", "(ctx) => Deno.readTextFileSync(ctx.path)")}]`),
+    async (file, dir) => {
+      await Deno.writeTextFile(`${dir}/data.txt`, "inherited");
+      const script = `${dir}/main.ts`;
+      const runtime = new URL("../runtime/mod.ts", import.meta.url).href;
+      await Deno.writeTextFile(
+        script,
+        `import { openPipeline } from ${JSON.stringify(runtime)};
+         for (let i = 0; i < 2; i++) {
+           await using p = await openPipeline(${JSON.stringify(file)});
+           console.log(p.workerPermissions, (await p.runTick(0, { path: ${
+          JSON.stringify(`${dir}/data.txt`)
+        } })).results.read?.value);
+         }`,
+      );
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "--quiet", "--no-lock", "--allow-read", script],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const stdout = new TextDecoder().decode(out.stdout);
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 0, stderr);
+      assert.equal(stdout, "inherited inherited\ninherited inherited\n");
+      assert.equal(stderr.match(/inherit this process's permissions/g)?.length, 1, stderr);
+    },
+  );
+  assert.equal(hasFlag(["deno", "run", "--unstable-worker-options", "x.ts"]), true);
+  assert.equal(hasFlag(["deno", "run", "x.ts", "--unstable-worker-options"]), false);
+  assert.equal(hasFlag(["deno", "test", "a_test.ts", "--unstable-worker-options"]), true);
+});
+
+Deno.test("pipelineTick() writes the same bytes from worker and inline lanes", async () => {
+  const demo = new URL("../scripts/_demo_pipeline.ts", import.meta.url);
+  const dirs = [await Deno.makeTempDir(), await Deno.makeTempDir()];
+  try {
+    for (const [i, isolation] of (["worker", "inline"] as const).entries()) {
+      await using pipeline = await openPipeline(demo, { ...quiet(), isolation });
+      for (let tick = 0; tick < 12; tick++) {
+        await pipelineTick({ pipeline, tick, runId: "R", mode: "test", artifactsDir: dirs[i]! });
+      }
+    }
+    const files = async (dir: string) => {
+      const found: Record<string, string> = {};
+      for await (const entry of Deno.readDir(`${dir}/viz/R`)) {
+        found[entry.name] = await Deno.readTextFile(`${dir}/viz/R/${entry.name}`);
+      }
+      return found;
+    };
+    const [worker, inline] = [await files(dirs[0]!), await files(dirs[1]!)];
+    assert.equal(Object.keys(worker).length, 12);
+    assert.deepEqual(worker, inline);
+    assert.equal(
+      await Deno.readTextFile(`${dirs[0]}/manifests/R.manifest.json`),
+      await Deno.readTextFile(`${dirs[1]}/manifests/R.manifest.json`),
+    );
+  } finally {
+    for (const dir of dirs) await Deno.remove(dir, { recursive: true });
+  }
+});
