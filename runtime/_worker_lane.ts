@@ -22,7 +22,31 @@ import type {
 import { PROGRESS_CONTEXT } from "./_lane_protocol.ts";
 import { LaneCrashError, TaskTimeoutError } from "./lane_errors.ts";
 
-/** A message of a lane worker that is not a task's outcome. */
+/**
+ * A message of a lane worker that is not a task's outcome, given to
+ * `openPipeline()`'s `onWarning`.
+ *
+ * @example A stray rejection names the task that left it
+ * ```ts
+ * import { type LaneWarning, openPipeline } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await Deno.writeTextFile(`${dir}/p.js`, `export default { tasks: [
+ *     { name: "stray", lane: "forecast", priority: 0, costOps: 1, fn: () => { Promise.reject(new Error("lost")); } },
+ *   ] };`);
+ *   const warnings: LaneWarning[] = [];
+ *   await using pipeline = await openPipeline(`${dir}/p.js`, { onWarning: (w) => warnings.push(w) });
+ *   assert.equal((await pipeline.runTick(0)).results.stray?.status, "ok");
+ *   await pipeline.runTick(1);
+ *   assert.equal(warnings[0]?.task, "stray");
+ *   assert.match(warnings[0]?.message ?? "", /unhandled rejection: Error: lost/);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface LaneWarning {
   /** The lane. */
   readonly lane: Lane;

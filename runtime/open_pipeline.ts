@@ -34,7 +34,22 @@ import { workerPermissionOptions } from "./_worker_permissions.ts";
 
 export type { LaneWarning };
 
-/** Where lanes run: each in its own Web Worker, or both in the caller's realm. */
+/**
+ * Where lanes run: each in its own Web Worker, or both in the caller's realm.
+ *
+ * @example Both modes give the same trace
+ * ```ts
+ * import { type Isolation, openPipeline } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const traces = [];
+ * for (const isolation of ["worker", "inline"] satisfies Isolation[]) {
+ *   await using pipeline = await openPipeline(new URL("../tests/fixtures/steady_pipeline.ts", import.meta.url), { isolation });
+ *   traces.push((await pipeline.runTick(1)).trace);
+ * }
+ * assert.deepEqual(traces[0], traces[1]);
+ * ```
+ */
 export type Isolation = "worker" | "inline";
 
 /**

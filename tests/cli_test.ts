@@ -83,10 +83,16 @@ Deno.test("ers --version prints the version from deno.json, --help lists every c
 });
 
 Deno.test("deno task ers grants no permissions up front but ERS_DENO_FLAGS; deno task compile bakes in read and write", async () => {
-  assert.match(denoJson.tasks.ers, /deno run \$ERS_DENO_FLAGS "\$ERS_HOME\/scripts\/ers\.ts"$/);
+  // Lane workers get their own permissions: --unstable-worker-options, and
+  // the preload that tells ERS the flag is there (Deno cannot be asked).
   assert.match(
+    denoJson.tasks.ers,
+    /deno run --unstable-worker-options --preload "\$ERS_HOME\/scripts\/_worker_options\.ts" \$ERS_DENO_FLAGS "\$ERS_HOME\/scripts\/ers\.ts"$/,
+  );
+  const workerOptions = "--unstable-worker-options --preload scripts/_worker_options.ts";
+  assert.equal(
     denoJson.tasks.compile,
-    /^deno compile --allow-read --allow-write --output bin\/ers scripts\/ers\.ts$/,
+    `deno compile ${workerOptions} --include runtime/_lane_worker.ts --allow-read --allow-write --output bin/ers scripts/ers.ts`,
   );
   await withTempDir(async (dir) => {
     const task = (...args: string[]) => deno(["task", "--quiet", "ers", ...args], { cwd: ROOT });
