@@ -689,8 +689,26 @@ export async function promotionCandidates(
     if (task.promote === undefined) continue;
     candidates.set(task.name, {
       settings: task.promote,
-      definition: await promotionDefinitionDigest(task, pipelineSha256),
+      definition: await cachedDigest(task, pipelineSha256),
     });
   }
   return candidates;
+}
+
+// Frozen tasks digest the same every time: a prepared pipeline's tasks are
+// digested once per pipeline digest, not once per tick.
+const digestCache = new WeakMap<TaskSpec, Map<string | undefined, Promise<string>>>();
+
+function cachedDigest(task: TaskSpec, pipelineSha256: string | undefined): Promise<string> {
+  if (!Object.isFrozen(task) || !Object.isFrozen(task.tags) || !Object.isFrozen(task.promote)) {
+    return promotionDefinitionDigest(task, pipelineSha256);
+  }
+  let byPipeline = digestCache.get(task);
+  if (byPipeline === undefined) digestCache.set(task, byPipeline = new Map());
+  let digest = byPipeline.get(pipelineSha256);
+  if (digest === undefined) {
+    digest = promotionDefinitionDigest(task, pipelineSha256);
+    byPipeline.set(pipelineSha256, digest);
+  }
+  return digest;
 }
