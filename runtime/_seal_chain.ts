@@ -12,6 +12,7 @@ import {
   type DsseEnvelope,
   fromBase64,
   type InTotoStatement,
+  type InTotoSubject,
   pae,
   parseEnvelope,
   parseStatement,
@@ -323,21 +324,71 @@ export async function checkSubjects(
   entry: RunSealEntry,
   index: number,
 ): Promise<void> {
-  const { runId, model, issues, reported } = context;
+  const seal = `run ${context.runId}: seal ${index}`;
   const [manifest, ...artifacts] = entry.statement.subject;
-  const seal = `run ${runId}: seal ${index}`;
+  const { named, unrecorded, rerecorded } = await checkArtifacts(context, seal, artifacts);
+  const manifestPath = artifactPath("manifest", context.runId);
+  if (unrecorded.length > 0) {
+    report(
+      context,
+      manifestPath,
+      () =>
+        `${seal} names ${unrecorded.length} artifacts (of ${artifacts.length}) that the manifest no longer records: it was emptied, cut or replaced; such as ${
+          unrecorded[0]
+        }`,
+    );
+    return;
+  }
+  // A record whose SHA-256 differs is reported already; the manifest cannot match then.
+  if (!rerecorded && manifest !== undefined) {
+    const sealed = new ManifestModel(context.runId);
+    if (named.length > 0) sealed.insertAll(named);
+    const rebuilt = await sha256Hex(encoder.encode(sealed.toText()));
+    if (rebuilt !== manifest.digest.sha256) {
+      report(
+        context,
+        manifestPath,
+        () =>
+          `${seal} names manifest sha256 ${manifest.digest.sha256}, but the records it names now make ${rebuilt}: a record was rewritten`,
+      );
+    }
+  }
+  const header = entry.statement.predicate.run_header_sha256;
+  const headerPath = runHeaderRelPath(context.runId);
+  if (header !== null && !context.reported.has(headerPath)) {
+    const actual = await fileSha256(context, headerPath);
+    if (actual !== header) {
+      report(
+        context,
+        headerPath,
+        () =>
+          `${seal} names RunHeader sha256 ${header}, the file ${
+            actual === undefined ? "is missing" : `hashes to ${actual}`
+          }`,
+      );
+    }
+  }
+}
+
+// Each artifact subject against its record and its file; returns the records
+// named, the names no longer recorded, and whether a record's hash changed.
+async function checkArtifacts(
+  context: SubjectContext,
+  seal: string,
+  artifacts: readonly InTotoSubject[],
+): Promise<{ named: ManifestRecord[]; unrecorded: string[]; rerecorded: boolean }> {
   const named: ManifestRecord[] = [];
   const unrecorded: string[] = [];
-  let rerecorded = false; // a record's SHA-256 differs: the manifest digest cannot match either
+  let rerecorded = false;
   for (const { name, digest } of artifacts) {
-    const record = model.find(name);
+    const record = context.model.find(name);
     if (record === undefined) {
       unrecorded.push(name);
       continue;
     }
     named.push(record);
     if (record.sha256 !== digest.sha256) rerecorded = true;
-    if (reported.has(name)) continue;
+    if (context.reported.has(name)) continue;
     const actual = await fileSha256(context, name);
     const problem = record.sha256 !== digest.sha256
       ? `${seal} names sha256 ${digest.sha256}, the manifest records ${record.sha256}`
@@ -346,53 +397,16 @@ export async function checkSubjects(
       : actual !== digest.sha256
       ? `${seal} names sha256 ${digest.sha256}, the file hashes to ${actual}`
       : undefined;
-    if (problem !== undefined) {
-      reported.add(name);
-      issues.push({ path: name, message: problem });
-    }
+    if (problem !== undefined) report(context, name, () => problem);
   }
-  const manifestPath = artifactPath("manifest", runId);
-  if (unrecorded.length > 0) {
-    if (!reported.has(manifestPath)) {
-      reported.add(manifestPath);
-      issues.push({
-        path: manifestPath,
-        message:
-          `${seal} names ${unrecorded.length} artifacts (of ${artifacts.length}) that the manifest no longer records: it was emptied, cut or replaced; such as ${
-            unrecorded[0]
-          }`,
-      });
-    }
-    return;
-  }
-  const sealed = new ManifestModel(runId);
-  if (named.length > 0) sealed.insertAll(named);
-  const rebuilt = await sha256Hex(encoder.encode(sealed.toText()));
-  if (
-    !rerecorded && manifest !== undefined && rebuilt !== manifest.digest.sha256 &&
-    !reported.has(manifestPath)
-  ) {
-    reported.add(manifestPath);
-    issues.push({
-      path: manifestPath,
-      message:
-        `${seal} names manifest sha256 ${manifest.digest.sha256}, but the records it names now make ${rebuilt}: a record was rewritten`,
-    });
-  }
-  const header = entry.statement.predicate.run_header_sha256;
-  const headerPath = runHeaderRelPath(runId);
-  if (header !== null && !reported.has(headerPath)) {
-    const actual = await fileSha256(context, headerPath);
-    if (actual !== header) {
-      reported.add(headerPath);
-      issues.push({
-        path: headerPath,
-        message: `${seal} names RunHeader sha256 ${header}, the file ${
-          actual === undefined ? "is missing" : `hashes to ${actual}`
-        }`,
-      });
-    }
-  }
+  return { named, unrecorded, rerecorded };
+}
+
+// Reports a problem of `path` once, however many seals share it.
+function report(context: SubjectContext, path: string, message: () => string): void {
+  if (context.reported.has(path)) return;
+  context.reported.add(path);
+  context.issues.push({ path, message: message() });
 }
 
 async function fileSha256(context: SubjectContext, path: string): Promise<string | undefined> {
@@ -415,6 +429,38 @@ export interface RunSealInput {
   hashes: Map<string, string | undefined>;
   /** The keys a seal may be signed by (one of them); `undefined`: signatures not checked. */
   publicKeys: readonly SealPublicKey[] | undefined;
+}
+
+// Every seal signed by one of `publicKeys`, or a warning that none was checked.
+async function checkSignatures(
+  runId: string,
+  entries: readonly RunSealEntry[],
+  publicKeys: readonly SealPublicKey[] | undefined,
+  errors: VerifyIssue[],
+  warnings: VerifyIssue[],
+): Promise<void> {
+  const sealPath = sealRelPath(runId);
+  if (publicKeys !== undefined) {
+    const trusted = publicKeys.length === 1
+      ? `key ${publicKeys[0]?.keyid}`
+      : `any of keys ${publicKeys.map((key) => key.keyid).join(", ")}`;
+    for (const [index, entry] of entries.entries()) {
+      if (await signedByAny(entry, publicKeys)) continue;
+      const names = entry.envelope.signatures.map((s) => s.keyid || "(none)").join(", ");
+      errors.push({
+        path: sealPath,
+        message:
+          `run ${runId}: seal ${index} is not signed by ${trusted} (its signatures name key ${names})`,
+      });
+    }
+  } else {
+    warnings.push({
+      path: sealPath,
+      message: `run ${runId}: signatures of ${entries.length} seal${
+        entries.length === 1 ? "" : "s"
+      } not checked (no public key given)`,
+    });
+  }
 }
 
 /**
@@ -445,27 +491,7 @@ export async function checkRunSeal(
     }
     return 0;
   }
-  if (publicKeys !== undefined) {
-    const trusted = publicKeys.length === 1
-      ? `key ${publicKeys[0]?.keyid}`
-      : `any of keys ${publicKeys.map((key) => key.keyid).join(", ")}`;
-    for (const [index, entry] of entries.entries()) {
-      if (await signedByAny(entry, publicKeys)) continue;
-      const names = entry.envelope.signatures.map((s) => s.keyid || "(none)").join(", ");
-      errors.push({
-        path: sealPath,
-        message:
-          `run ${runId}: seal ${index} is not signed by ${trusted} (its signatures name key ${names})`,
-      });
-    }
-  } else {
-    warnings.push({
-      path: sealPath,
-      message: `run ${runId}: signatures of ${entries.length} seal${
-        entries.length === 1 ? "" : "s"
-      } not checked (no public key given)`,
-    });
-  }
+  await checkSignatures(runId, entries, publicKeys, errors, warnings);
   if (model === null) return entries.length; // the manifest's own error is reported
   if (model === undefined) {
     errors.push({

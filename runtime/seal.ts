@@ -303,18 +303,7 @@ async function sealLocked(
       `Cannot seal run ${runId} as its manifest ${artifactPath("manifest", runId)} records nothing`,
     );
   }
-  const hashes = new Map<string, string | undefined>();
-  const files = await mapConcurrently(records, (record) => readRecordedFile(root, record));
-  for (const [i, record] of records.entries()) {
-    const file = files[i]!;
-    if (file.problem !== undefined) {
-      throw new SealError(
-        record.path,
-        `Cannot seal run ${runId} as ${record.path}: ${file.problem}`,
-      );
-    }
-    hashes.set(record.path, file.sha256);
-  }
+  const hashes = await checkRecordedFiles(root, runId, records);
   const manifestText = state.model.toText();
   const manifestSha256 = await sha256Hex(encoder.encode(manifestText));
   const sealPath = sealRelPath(runId);
@@ -338,11 +327,47 @@ async function sealLocked(
     run_header_sha256: await runHeaderSha256(root, runId),
   });
   const envelope = await signStatement(statement, key);
-  const bytes = encoder.encode(canonicalJsonString({
-    envelopes: [...chain.raw, envelope],
-    run_id: runId,
-    schema: CHAIN_SCHEMA,
-  }));
+  await writeChain(root, runId, [...chain.raw, envelope], durable);
+  const entry: RunSealEntry = {
+    envelope,
+    statement,
+    sha256: await sha256Hex(encoder.encode(canonicalJsonString(envelope))),
+  };
+  return sealResult(sealPath, entry, true);
+}
+
+// The SHA-256 of every recorded file, each checked against its record.
+async function checkRecordedFiles(
+  root: string,
+  runId: string,
+  records: readonly ManifestRecord[],
+): Promise<Map<string, string | undefined>> {
+  const hashes = new Map<string, string | undefined>();
+  const files = await mapConcurrently(records, (record) => readRecordedFile(root, record));
+  for (const [i, record] of records.entries()) {
+    const file = files[i]!;
+    if (file.problem !== undefined) {
+      throw new SealError(
+        record.path,
+        `Cannot seal run ${runId} as ${record.path}: ${file.problem}`,
+      );
+    }
+    hashes.set(record.path, file.sha256);
+  }
+  return hashes;
+}
+
+// Writes the chain file whole, beside its place and renamed in.
+async function writeChain(
+  root: string,
+  runId: string,
+  envelopes: readonly unknown[],
+  durable: boolean,
+): Promise<void> {
+  const sealPath = sealRelPath(runId);
+  const bytes = encoder.encode(
+    canonicalJsonString({ envelopes, run_id: runId, schema: CHAIN_SCHEMA }),
+  );
   if (bytes.length > MAX_SEAL_FILE_BYTES) {
     throw new SealError(
       sealPath,
@@ -358,12 +383,6 @@ async function sealLocked(
   }
   await writeFileAtomic(join(root, sealPath), bytes, durable);
   if (durable) await syncDirectory(join(root, "manifests"));
-  const entry: RunSealEntry = {
-    envelope,
-    statement,
-    sha256: await sha256Hex(encoder.encode(canonicalJsonString(envelope))),
-  };
-  return sealResult(sealPath, entry, true);
 }
 
 function sealResult(path: string, entry: RunSealEntry, appended: boolean): RunSeal {
