@@ -39,6 +39,9 @@ export async function parityWork(core: ParityCore, inputs: ParityInputs): Promis
   for (const { name, trace } of golden) await traceEntries(core, `python/${name}`, trace, out);
   await tickEntries(core, out);
   await promotionEntries(core.ers, out);
+  await pipelineEntries(core.ers, out);
+  await gateEntries(core.ers, out);
+  refusalEntries(core, out);
   return out;
 }
 
@@ -363,5 +366,114 @@ async function promotionEntries(ers: typeof Ers, out: ParityResult): Promise<voi
     out.push([`promotion/tick-${tick}/sha256`, await ers.traceHashSha256(trace)]);
     out.push([`promotion/tick-${tick}/trace-bytes`, hex(ers.traceJsonBytes(trace))]);
     out.push([`promotion/tick-${tick}/decisions`, hex(ers.canonicalJsonBytes(advance.decisions))]);
+  }
+}
+
+// A prepared pipeline of callable and rune tasks (computable, not computable,
+// refused inputs), its context a function of the tick, over three ticks.
+async function pipelineEntries(ers: typeof Ers, out: ParityResult): Promise<void> {
+  const invoker = (rune: string, inputs: unknown) => ({ rune, inputs });
+  const pipeline = ers.preparePipeline({
+    tasks: [
+      ers.bindRuneInvoke({
+        runeName: "\u{10000}sigil",
+        lane: "forecast",
+        priority: 1,
+        costOps: 2,
+        invoker,
+      }),
+      ers.bindRuneInvoke({
+        runeName: "\uffffsigil",
+        lane: "forecast",
+        priority: 1,
+        costOps: 2,
+        invoker,
+      }),
+      ers.bindRuneInvoke({ runeName: "absent", lane: "shadow", priority: 0, costOps: 1, invoker }),
+      { name: "tick-echo", lane: "shadow", priority: 2, costOps: 1, fn: (context) => context.tick },
+    ],
+    budgets: { forecast: { ops: 3 }, shadow: { ops: 5, entropy: 0 } },
+    context: (tick) => ({
+      tick,
+      rune_inputs: tick === 1 ? [1, 2] : { "\u{10000}sigil": { tick }, "\uffffsigil": tick * 0.1 },
+    }),
+  });
+  for (const tick of [0, 1, 2]) {
+    const result = await pipeline.runTick(tick);
+    out.push([`pipeline/tick-${tick}/trace-bytes`, hex(ers.traceJsonBytes(result.trace))]);
+    out.push([`pipeline/tick-${tick}/sha256`, await ers.traceHashSha256(result.trace)]);
+    out.push([`pipeline/tick-${tick}/results-bytes`, hex(ers.canonicalJsonBytes(result.results))]);
+  }
+}
+
+// The invariance gate on a deterministic scenario and on one that drifts on
+// its seventh run: verdicts, hashes and the divergence report.
+async function gateEntries(ers: typeof Ers, out: ParityResult): Promise<void> {
+  const traceOf = async (runIndex: number) => {
+    const s = new ers.DeterministicScheduler();
+    for (const name of ["\u{10000}", "\uffff", "e\u0301", "é"]) {
+      s.add(ers.bindCallable({ name, lane: "forecast", priority: 0, costOps: 1, fn: () => 0 }));
+    }
+    const drifts = runIndex === 6;
+    s.add(ers.bindCallable({
+      name: "drift",
+      lane: "shadow",
+      priority: 0,
+      costOps: drifts ? 9 : 1,
+      fn: () => 0,
+    }));
+    return (await s.runTick({ tick: 5, budgetForecast: { ops: 4 }, budgetShadow: { ops: 2 } }))
+      .trace;
+  };
+  const steady = await ers.dozenRunInvarianceGate({ makeTrace: () => traceOf(0) });
+  out.push(["gate/steady", hex(ers.canonicalJsonBytes(steady))]);
+  const drifting = await ers.dozenRunInvarianceGate({ makeTrace: traceOf });
+  out.push(["gate/drifting", hex(ers.canonicalJsonBytes(drifting))]);
+}
+
+// Bad input gets the same error, naming the same field, in every runtime.
+function refusalEntries({ ers, viz }: ParityCore, out: ParityResult): void {
+  const attempts: [string, () => unknown][] = [
+    [
+      "bind-cost",
+      () =>
+        ers.bindCallable({ name: "x", lane: "forecast", priority: 0, costOps: -1, fn: () => 0 }),
+    ],
+    [
+      "bind-lone-surrogate",
+      () =>
+        ers.bindCallable({
+          name: "\ud800",
+          lane: "forecast",
+          priority: 0,
+          costOps: 1,
+          fn: () => 0,
+        }),
+    ],
+    ["bind-lane", () =>
+      ers.bindCallable({
+        name: "x",
+        lane: "middle" as Ers.Lane,
+        priority: 0,
+        costOps: 1,
+        fn: () => 0,
+      })],
+    ["budget", () => new ers.Budget({ ops: 1.5 })],
+    ["canonical-cycle", () => {
+      const cyclic: Record<string, unknown> = { "\u{10000}": [] };
+      (cyclic["\u{10000}"] as unknown[]).push(cyclic);
+      return ers.canonicalJsonBytes(cyclic);
+    }],
+    ["trace-event", () => ers.traceJsonBytes([{ tick: -1 } as unknown as Ers.TraceEvent])],
+    ["trendpack", () => viz.ersTraceToTrendpack({ trace: [], runId: "R", tick: -1 })],
+  ];
+  for (const [name, run] of attempts) {
+    out.push([
+      `refusal/${name}`,
+      attempt(() => {
+        run();
+        return "accepted";
+      }),
+    ]);
   }
 }
