@@ -14,7 +14,7 @@ import { ersTraceToTrendpack, preparePipeline } from "../mod.ts";
 import {
   ArtifactWriter,
   readRunManifest,
-  readRunTicks,
+  streamRunTicks,
   verifyArtifacts,
   writeRunChromeTrace,
   writeRunReport,
@@ -101,9 +101,13 @@ try {
       const [readMs, packs] = await timed(async () => {
         const [, loaded] = await Promise.all([
           verifyArtifacts(dir, { runId }),
-          readRunManifest(dir, runId).then((manifest) => readRunTicks(dir, manifest)),
+          readRunManifest(dir, runId).then(async (manifest) => {
+            const ticks = [];
+            for await (const tick of streamRunTicks(dir, manifest)) ticks.push(tick.trendpack);
+            return ticks;
+          }),
         ]);
-        return loaded.map((t) => t.trendpack);
+        return loaded;
       });
       base.push(readMs);
       const [renderMs] = await timed(() =>

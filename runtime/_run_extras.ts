@@ -7,6 +7,7 @@
 import { isPlainObject } from "../ers/_validate.ts";
 import type { Lane } from "../ers/types.ts";
 import type { ReportPromotion, ReportRunHeader, ReportTickResults } from "../viz/report.ts";
+import { mapBounded, READ_CONCURRENCY } from "./_concurrency.ts";
 import { parseJson } from "./_json.ts";
 import { ARTIFACT_LAYOUT } from "./layout.ts";
 import { readRecordedFile } from "./_read.ts";
@@ -57,17 +58,23 @@ export async function readRunExtras(
   const to = ticks[ticks.length - 1]?.tick ?? -1;
   const erring = new Set(ticks.filter((t) => t.trendpack.stats.errors > 0).map((t) => t.tick));
   const extras: RunExtras = { results: [], promotions: [] };
-  for (const record of manifest.records) {
+  const wanted = manifest.records.filter((record) =>
+    record.schema === RUN_HEADER_SCHEMA ||
+    (record.schema === RESULTS_PACK_SCHEMA && erring.has(record.tick)) ||
+    (record.schema === PROMOTION_SCHEMA && record.tick >= from && record.tick <= to)
+  );
+  // A bounded number read at a time, then taken in manifest (tick) order.
+  const values = await mapBounded(wanted, READ_CONCURRENCY, (record) => readJson(root, record));
+  wanted.forEach((record, i) => {
+    const value = values[i];
     if (record.schema === RUN_HEADER_SCHEMA) {
-      extras.header = runHeaderOf(record, await readJson(root, record), manifest.run_id);
-    } else if (record.schema === RESULTS_PACK_SCHEMA && erring.has(record.tick)) {
-      extras.results.push(resultsOf(record, await readJson(root, record), manifest.run_id));
-    } else if (record.schema === PROMOTION_SCHEMA && record.tick >= from && record.tick <= to) {
-      extras.promotions.push(
-        ...promotionsOf(record, await readJson(root, record), manifest.run_id),
-      );
+      extras.header = runHeaderOf(record, value, manifest.run_id);
+    } else if (record.schema === RESULTS_PACK_SCHEMA) {
+      extras.results.push(resultsOf(record, value, manifest.run_id));
+    } else {
+      extras.promotions.push(...promotionsOf(record, value, manifest.run_id));
     }
-  }
+  });
   return extras;
 }
 

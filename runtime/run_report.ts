@@ -19,7 +19,14 @@ import {
 import { readRunExtras, type RunExtras } from "./_run_extras.ts";
 import { requireAccess, withPermissionHint, writeFileAtomic } from "./_fs.ts";
 import { checkRunId } from "./_paths.ts";
-import { readRunManifest, readRunTicks, type RunManifest, type RunTick } from "./run_reader.ts";
+import { ARTIFACT_LAYOUT } from "./layout.ts";
+import {
+  MAX_RUN_TICKS,
+  readRunManifest,
+  type RunManifest,
+  type RunTick,
+  streamRunTicks,
+} from "./run_reader.ts";
 import { verifyArtifacts, type VerifyReport } from "./verify.ts";
 
 /**
@@ -233,10 +240,24 @@ export async function loadRunView(
   };
 }
 
+// The TrendPacks in the range, read a bounded number at a time.
 async function readRange(artifactsDir: string, runId: string, from: number, to: number) {
   const manifest = await readRunManifest(artifactsDir, runId);
-  const inRange = manifest.records.filter((r) => r.tick >= from && r.tick <= to);
-  return { manifest, ticks: await readRunTicks(artifactsDir, { ...manifest, records: inRange }) };
+  const inRange = manifest.records.filter((r) =>
+    r.tick >= from && r.tick <= to && r.schema === ARTIFACT_LAYOUT.trendpack.schema
+  );
+  if (inRange.length > MAX_RUN_TICKS) {
+    throw new RangeError(
+      `Cannot view run ${runId} as it records ${inRange.length} TrendPacks in ticks ${from}..${
+        to === Number.MAX_SAFE_INTEGER ? "" : to
+      }, more than ${MAX_RUN_TICKS}: choose a range with fromTick and toTick`,
+    );
+  }
+  const ticks: RunTick[] = [];
+  for await (const tick of streamRunTicks(artifactsDir, { ...manifest, records: inRange })) {
+    ticks.push(tick);
+  }
+  return { manifest, ticks };
 }
 
 // Exactly what was checked, one sentence each.
