@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import {
   ArtifactWriter,
+  openPipeline,
   type Pipeline,
   pipelineTick,
   PromotionHistoryError,
@@ -269,5 +270,28 @@ Deno.test("pipelineTick() runs the recorded ticks of a promoting run again witho
     await runTicks(PIPELINE, dir, 8);
     await runTicks(PIPELINE, dir, 3, 4);
     assert.deepEqual(await snapshot(dir), before);
+  });
+});
+
+Deno.test("A promoting pipeline writes the same bytes with worker lanes, inline lanes and prepared in process", async () => {
+  await withDir(async (dir) => {
+    const url = new URL("./fixtures/promoting_pipeline.ts", import.meta.url);
+    for (const isolation of ["worker", "inline"] as const) {
+      await using opened = await openPipeline(url, { isolation });
+      for (let tick = 0; tick < 12; tick++) {
+        await pipelineTick({
+          pipeline: opened,
+          tick,
+          runId: "R",
+          mode: "test",
+          artifactsDir: `${dir}/${isolation}`,
+        });
+      }
+    }
+    await runTicks(PIPELINE, `${dir}/prepared`, 12);
+    const prepared = await snapshot(`${dir}/prepared`);
+    assert.ok(prepared.has("promotions/R/000006.promotion.json"));
+    assert.deepEqual(await snapshot(`${dir}/worker`), prepared);
+    assert.deepEqual(await snapshot(`${dir}/inline`), prepared);
   });
 });
