@@ -612,6 +612,9 @@ Deno.test("readSealKey() and readSealPublicKey() name the path and the problem o
         return true;
       });
     }
+    const linked = join(dir, "linked.key"); // keys are often mounted through a link
+    await Deno.symlink(a.keyPath, linked);
+    assert.equal((await readSealKey(linked)).keyid, a.keyid);
     const fifo = join(dir, "fifo.key");
     await new Deno.Command("mkfifo", { args: [fifo] }).output();
     await assert.rejects(readSealKey(fifo), /fifo\.key: it is not a regular file$/);
