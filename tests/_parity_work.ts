@@ -37,6 +37,7 @@ export async function parityWork(core: ParityCore, inputs: ParityInputs): Promis
   canonicalEntries(core.ers, inputs.canonicalJson, out);
   const golden = JSON.parse(inputs.traceHashes) as { name: string; trace: Ers.TraceEvent[] }[];
   for (const { name, trace } of golden) await traceEntries(core, `python/${name}`, trace, out);
+  await traceEntries(core, "escaped-one-character-keys", escapedKeyTrace(), out);
   await tickEntries(core, out);
   await promotionEntries(core.ers, out);
   await pipelineEntries(core.ers, out);
@@ -476,4 +477,25 @@ function refusalEntries({ ers, viz }: ParityCore, out: ParityResult): void {
       }),
     ]);
   }
+}
+
+// Metas whose keys are escaped one-character strings: Deno 2.9.6's V8 parses
+// such keys wrong (issue 8, item 10), so any JSON text round trip in the core
+// would give Deno different bytes from Node and Chromium.
+function escapedKeyTrace(): Ers.TraceEvent[] {
+  const event = (task: string, meta: unknown) =>
+    ({
+      tick: 0,
+      task,
+      lane: "forecast",
+      status: "ok",
+      cost_ops: 1,
+      cost_entropy: 0,
+      meta,
+    }) as unknown as Ers.TraceEvent;
+  return [
+    event("a", { " ": 0, "\\": 1 }),
+    event("b", { x: [{ " ": 0, '"': 0 }] }),
+    event("c", { "\u0000": [{ "\n": 0, "\\": 0 }], "\u001f": { "/": 0 } }),
+  ];
 }
