@@ -195,3 +195,58 @@ export class ArtifactIoError extends Error {
     this.path = path;
   }
 }
+
+/**
+ * Raised when a run is resumed with another identity than its RunHeader
+ * records: another pipeline digest, budgets, mode, ERS version, sandbox or
+ * isolation. Nothing is written. Replaying the run (which writes nothing)
+ * is how to compare the two.
+ *
+ * @example Both pipeline digests are named
+ * ```ts
+ * import { RunIdentityError } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new RunIdentityError("R", "aa".repeat(32), "bb".repeat(32), ["identity.pipeline_sha256"]);
+ * assert.equal(error.name, "RunIdentityError");
+ * assert.match(error.message, /recorded with pipeline sha256 a{64}, this pipeline is b{64}/);
+ * assert.match(error.message, /new run id \(--run-id\)/);
+ * ```
+ */
+export class RunIdentityError extends Error {
+  /** Always `"RunIdentityError"`. */
+  override name = "RunIdentityError";
+  /** The run. */
+  readonly runId: string;
+  /** The pipeline digest the run's header records. */
+  readonly recordedPipelineSha256: string;
+  /** The digest of the pipeline that was refused. */
+  readonly attemptedPipelineSha256: string;
+  /** The identity fields that differ, such as `identity.budgets.shadow.ops`. */
+  readonly fields: readonly string[];
+
+  /**
+   * Creates the error.
+   *
+   * @param runId The run.
+   * @param recordedPipelineSha256 The pipeline digest its header records.
+   * @param attemptedPipelineSha256 The digest of the refused pipeline.
+   * @param fields The identity fields that differ.
+   */
+  constructor(
+    runId: string,
+    recordedPipelineSha256: string,
+    attemptedPipelineSha256: string,
+    fields: readonly string[],
+  ) {
+    super(
+      `Cannot resume run ${runId} with another identity (${fields.join(", ")} differ${
+        fields.length === 1 ? "s" : ""
+      }): it was recorded with pipeline sha256 ${recordedPipelineSha256}, this pipeline is ${attemptedPipelineSha256}; nothing was written. Start a new run id (--run-id), or compare the two with ers replay`,
+    );
+    this.runId = runId;
+    this.recordedPipelineSha256 = recordedPipelineSha256;
+    this.attemptedPipelineSha256 = attemptedPipelineSha256;
+    this.fields = Object.freeze([...fields]);
+  }
+}

@@ -5,11 +5,16 @@
  * verification and the readers all take their paths and schema names from here.
  *
  * ```text
- * manifests/<run>.manifest.json           Manifest.v0    (one per run)
- * viz/<run>/<tick:06>.trendpack.json      TrendPack.v0   (one per tick)
- * run_index/<run>/<tick:06>.runindex.json RunIndex.v0    (one per tick)
- * promotions/<run>/<tick:06>.promotion.json PromotionDecision.v0 (ticks with a decision)
+ * manifests/<run>.manifest.json                Manifest.v0          (one per run)
+ * viz/<run>/<tick:06>.trendpack.json           TrendPack.v0         (one per tick)
+ * run_index/<run>/<tick:06>.runindex.json      RunIndex.v0          (one per tick)
+ * promotions/<run>/<tick:06>.promotion.json    PromotionDecision.v0 (ticks with a decision)
+ * runs/<run>.runheader.json                    RunHeader.v0         (one per run, extended)
+ * results/<run>/<tick:06>.resultspack.json     ResultsPack.v0       (one per tick, extended)
  * ```
+ *
+ * RunHeaders and ResultsPacks are written only with `provenance: "extended"`;
+ * the first three are the reference implementation's, byte for byte.
  *
  * @module
  */
@@ -68,6 +73,8 @@ export const ARTIFACT_LAYOUT: {
   trendpack: place("viz", ".trendpack.json", "TrendPack.v0", true),
   runindex: place("run_index", ".runindex.json", "RunIndex.v0", true),
   promotion: place("promotions", ".promotion.json", "PromotionDecision.v0", true),
+  runheader: place("runs", ".runheader.json", "RunHeader.v0", false),
+  resultspack: place("results", ".resultspack.json", "ResultsPack.v0", true),
 });
 
 /**
@@ -82,7 +89,13 @@ export const ARTIFACT_LAYOUT: {
  * assert.equal(ARTIFACT_LAYOUT[kind].dir, "run_index");
  * ```
  */
-export type ArtifactKind = "manifest" | "trendpack" | "runindex" | "promotion";
+export type ArtifactKind =
+  | "manifest"
+  | "trendpack"
+  | "runindex"
+  | "promotion"
+  | "runheader"
+  | "resultspack";
 
 /**
  * One entry of {@linkcode ARTIFACT_LAYOUT}.
@@ -249,14 +262,17 @@ export interface RunIndex {
   run_id: string;
   /** The tick. */
   tick: number;
-  /** Paths, relative to the artifacts root, of the tick's other artifacts. */
-  refs: { trendpack: string };
-  /** Their SHA-256, lowercase hex. */
-  hashes: { trendpack_sha256: string };
+  /**
+   * Paths, relative to the artifacts root, of the tick's other artifacts;
+   * `results_pack` and `run_header` only with extended provenance.
+   */
+  refs: { trendpack: string; results_pack?: string; run_header?: string };
+  /** Their SHA-256, lowercase hex (the run header's is in `provenance`). */
+  hashes: { trendpack_sha256: string; results_pack_sha256?: string };
   /** Free tags (always empty today). */
   tags: string[];
-  /** Who wrote it. */
-  provenance: { engine: "abraxas"; mode: string };
+  /** Who wrote it; `run_header_sha256` only with extended provenance. */
+  provenance: { engine: "abraxas"; mode: string; run_header_sha256?: string };
 }
 
 /**
@@ -283,6 +299,10 @@ export interface RunIndexInit {
   mode: string;
   /** The tick's TrendPack: its path and SHA-256. */
   trendpack: { path: string; sha256: string };
+  /** The tick's ResultsPack (extended provenance). */
+  resultsPack?: { path: string; sha256: string };
+  /** The run's RunHeader (extended provenance). */
+  runHeader?: { path: string; sha256: string };
 }
 
 /**
@@ -308,7 +328,7 @@ export interface RunIndexInit {
  * ```
  */
 export function buildRunIndex(init: RunIndexInit): RunIndex {
-  return {
+  const index: RunIndex = {
     schema: "RunIndex.v0",
     run_id: init.runId,
     tick: init.tick,
@@ -317,4 +337,13 @@ export function buildRunIndex(init: RunIndexInit): RunIndex {
     tags: [],
     provenance: { engine: "abraxas", mode: init.mode },
   };
+  if (init.resultsPack !== undefined) {
+    index.refs.results_pack = init.resultsPack.path;
+    index.hashes.results_pack_sha256 = init.resultsPack.sha256;
+  }
+  if (init.runHeader !== undefined) {
+    index.refs.run_header = init.runHeader.path;
+    index.provenance.run_header_sha256 = init.runHeader.sha256;
+  }
+  return index;
 }

@@ -30,6 +30,8 @@ export * from "./open_pipeline.ts";
 export * from "./abraxas_tick.ts";
 export * from "./layout.ts";
 export * from "./promotion.ts";
+export * from "./pipeline_digest.ts";
+export * from "./run_header.ts";
 export * from "./tick.ts";
 export * from "./verify.ts";
 export * from "./run_reader.ts";

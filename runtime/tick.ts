@@ -9,21 +9,27 @@
 import type { Pipeline, PreparedPipeline } from "../ers/pipeline.ts";
 import { preparePipeline } from "../ers/pipeline.ts";
 import { isOpenedPipeline, type OpenedPipeline } from "./open_pipeline.ts";
+import type { PromotionDecision } from "../ers/promotion.ts";
 import type { TaskContext, TaskResult, TraceEvent } from "../ers/types.ts";
+import type { TickOutput } from "../ers/scheduler.ts";
+import { relative, resolve, sep } from "node:path";
 import {
   checkName,
   checkNonNegativeInteger,
   isPlainObject,
   orDefault,
+  rangeError,
   typeError,
 } from "../ers/_validate.ts";
+import { buildResultsPack } from "../viz/results_pack.ts";
 import { ersTraceToTrendpack } from "../viz/trendpack.ts";
-import type { ArtifactRecord, ArtifactWriter } from "./artifact_writer.ts";
+import type { ArtifactRecord, ArtifactWriter, PreparedArtifact } from "./artifact_writer.ts";
 import { ARTIFACT_LAYOUT, artifactPath, buildRunIndex, ERS_PROVENANCE_VERSION } from "./layout.ts";
-import { resolve } from "node:path";
+import { type PipelineDigest, pipelineDigest } from "./pipeline_digest.ts";
+import { buildRunHeader, type RunExecution } from "./run_header.ts";
 import { checkRunId } from "./_paths.ts";
-import type { PromotionDecision } from "../ers/promotion.ts";
 import { buildPromotionRecord, openTickPromotion } from "./_promotion_book.ts";
+import { runHeaderFor, settleRunHeader } from "./_run_headers.ts";
 import { writerFor } from "./_writer_cache.ts";
 
 /**
@@ -76,6 +82,14 @@ export interface RecordedTick {
     trendpack_sha256: string;
     runindex: string;
     runindex_sha256: string;
+    /** The ResultsPack's path (extended provenance only). */
+    results_pack?: string;
+    /** Its SHA-256 (extended provenance only). */
+    results_pack_sha256?: string;
+    /** The run's RunHeader's path (extended provenance only). */
+    run_header?: string;
+    /** Its SHA-256 (extended provenance only). */
+    run_header_sha256?: string;
   };
 }
 
@@ -152,7 +166,51 @@ export interface PipelineTickOptions {
    * @default {true}
    */
   durable?: boolean;
+  /**
+   * `reference`: the reference implementation's TrendPack, RunIndex and
+   * manifest, byte for byte. `extended`: also the run's RunHeader (written
+   * with its first tick, checked on every later one) and the tick's
+   * ResultsPack, with the RunIndex pointing at both.
+   *
+   * @default {"reference"}
+   */
+  provenance?: Provenance;
+  /**
+   * Extended provenance: the pipeline module, recorded in the RunHeader (as
+   * a POSIX path relative to `artifactsDir`, so that the bytes do not depend
+   * on where the two live) for replay, and digested unless `pipelineDigest` is
+   * given. A name of the form `ers:<name>` stands for a tool's built-in
+   * pipeline: it is recorded as is and the tasks are digested.
+   */
+  pipelineFile?: string;
+  /**
+   * Extended provenance: the pipeline module's digest, from
+   * {@linkcode pipelineDigest}, computed once for many ticks. Without it or
+   * `pipelineFile`, the identity digests the tasks themselves.
+   */
+  pipelineDigest?: PipelineDigest;
+  /**
+   * Extended provenance: how the tasks run, recorded in the identity.
+   *
+   * @default {DEFAULT_EXECUTION}
+   */
+  execution?: RunExecution;
 }
+
+/**
+ * Which artifacts a tick writes: the reference's (`reference`) or those plus
+ * a RunHeader and a ResultsPack (`extended`).
+ *
+ * @example The two choices
+ * ```ts
+ * import type { Provenance } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const choices: Provenance[] = ["reference", "extended"];
+ * assert.equal(choices.length, 2);
+ * ```
+ */
+export type Provenance = "reference" | "extended";
 
 /**
  * Runs one tick of any pipeline and emits its TrendPack, RunIndex and
@@ -187,6 +245,10 @@ export async function pipelineTick(options: PipelineTickOptions): Promise<Record
   const tick = checkNonNegativeInteger(ACTION, "tick", options.tick);
   const runId = checkRunId(ACTION, options.runId);
   const mode = checkName(ACTION, "mode", options.mode, 128);
+  const provenance = orDefault(options.provenance, "reference");
+  if (provenance !== "reference" && provenance !== "extended") {
+    rangeError(ACTION, "provenance", '"reference" or "extended"', provenance);
+  }
   const pipeline = isOpenedPipeline(options.pipeline)
     ? options.pipeline
     : preparePipeline(options.pipeline as Pipeline);
@@ -194,6 +256,10 @@ export async function pipelineTick(options: PipelineTickOptions): Promise<Record
   if (typeof durable !== "boolean") typeError(ACTION, "durable", "a boolean", durable);
   const writer = writerFor(options.artifactsDir, durable);
   writer.checkAccess();
+  // Extended: a resumed run's identity is checked before anything runs.
+  const header = provenance === "extended"
+    ? await checkedRunHeader(writer, pipeline, { ...options, tick, runId, mode })
+    : undefined;
   const promotion = await openTickPromotion(
     resolve(options.artifactsDir),
     options.artifactsDir,
@@ -203,8 +269,9 @@ export async function pipelineTick(options: PipelineTickOptions): Promise<Record
   );
   const out = await pipeline.runTick(tick, options.context, { lanes: promotion.lanes });
   const judged = promotion.judge(out.trace);
-  const records = await emitArtifacts(writer, out.trace, tick, runId, mode, judged.decisions);
+  const records = await emitArtifacts(writer, out, { tick, runId, mode }, judged.decisions, header);
   judged.remember();
+  if (header !== undefined) settleRunHeader(writer, runId);
   return {
     tick,
     run_id: runId,
@@ -219,28 +286,78 @@ export async function pipelineTick(options: PipelineTickOptions): Promise<Record
       trendpack_sha256: records.trendpack.sha256,
       runindex: writer.resolve(records.runindex.path),
       runindex_sha256: records.runindex.sha256,
+      ...(records.resultsPack === undefined || header === undefined ? {} : {
+        results_pack: writer.resolve(records.resultsPack.path),
+        results_pack_sha256: records.resultsPack.sha256,
+        run_header: writer.resolve(header.path),
+        run_header_sha256: header.sha256,
+      }),
     },
   };
 }
 
+type RunHeaderRef = Awaited<ReturnType<typeof runHeaderFor>>;
+
+// The run's header: the recorded one after checking that this pipeline has
+// its identity (else RunIdentityError, before anything runs or is written),
+// or a new one to write with this tick.
+async function checkedRunHeader(
+  writer: ArtifactWriter,
+  pipeline: PreparedPipeline | OpenedPipeline,
+  options: PipelineTickOptions,
+): Promise<RunHeaderRef> {
+  const { tick, runId, mode, pipelineFile } = options;
+  const modulePath = pipelineFile !== undefined && !pipelineFile.startsWith("ers:")
+    ? resolve(pipelineFile)
+    : undefined;
+  return await runHeaderFor(
+    writer,
+    runId,
+    await buildRunHeader({
+      runId,
+      firstTick: tick,
+      mode,
+      pipeline,
+      pipelineDigest: options.pipelineDigest ??
+        (modulePath === undefined ? undefined : await pipelineDigest(modulePath)),
+      pipelineFile: modulePath === undefined
+        ? pipelineFile
+        : relative(resolve(options.artifactsDir), modulePath).split(sep).join("/"),
+      // An opened pipeline knows where its lanes run and in which sandbox.
+      execution: options.execution ??
+        (isOpenedPipeline(pipeline)
+          ? { isolation: pipeline.isolation, sandbox: { ...pipeline.sandbox } }
+          : undefined),
+    }),
+  );
+}
+
+interface EmittedRecords {
+  trendpack: ArtifactRecord;
+  runindex: ArtifactRecord;
+  resultsPack?: ArtifactRecord;
+}
+
 // The TrendPack and the RunIndex that points at it, written together (one
-// lock, one manifest update). Paths are relative to the artifacts root, so
-// hashes do not depend on where the directory lives.
+// lock, one manifest update), with the tick's promotion decisions; with a
+// run header (extended provenance), also the ResultsPack and, when new, the
+// header, both named by the RunIndex. Paths are relative to the artifacts
+// root, so hashes do not depend on where the directory lives.
 async function emitArtifacts(
   writer: ArtifactWriter,
-  trace: readonly TraceEvent[],
-  tick: number,
-  runId: string,
-  mode: string,
+  out: TickOutput,
+  at: { tick: number; runId: string; mode: string },
   decisions: PromotionDecision[],
-): Promise<{ trendpack: ArtifactRecord; runindex: ArtifactRecord }> {
+  header: RunHeaderRef | undefined,
+): Promise<EmittedRecords> {
+  const { tick, runId, mode } = at;
   const trendpack = await writer.prepareJson({
     runId,
     tick,
     kind: "trendpack",
     schema: ARTIFACT_LAYOUT.trendpack.schema,
     obj: ersTraceToTrendpack({
-      trace,
+      trace: out.trace,
       runId,
       tick,
       provenance: { engine: "abraxas", mode, ers: ERS_PROVENANCE_VERSION },
@@ -248,32 +365,50 @@ async function emitArtifacts(
     relPath: artifactPath("trendpack", runId, tick),
     extra: { mode, ers: ERS_PROVENANCE_VERSION },
   });
+  const resultsPack = header === undefined ? undefined : await writer.prepareJson({
+    runId,
+    tick,
+    kind: "resultspack",
+    schema: ARTIFACT_LAYOUT.resultspack.schema,
+    obj: buildResultsPack({ runId, tick, results: out.results }),
+    relPath: artifactPath("resultspack", runId, tick),
+    extra: { mode },
+  });
   const runindex = await writer.prepareJson({
     runId,
     tick,
     kind: "runindex",
     schema: ARTIFACT_LAYOUT.runindex.schema,
-    obj: buildRunIndex({ runId, tick, mode, trendpack: trendpack.record }),
+    obj: buildRunIndex({
+      runId,
+      tick,
+      mode,
+      trendpack: trendpack.record,
+      resultsPack: resultsPack?.record,
+      runHeader: header,
+    }),
     relPath: artifactPath("runindex", runId, tick),
     extra: { mode },
   });
-  const promotion = decisions.length === 0 ? [] : [
-    await writer.prepareJson({
-      runId,
-      tick,
-      kind: "promotion",
-      schema: ARTIFACT_LAYOUT.promotion.schema,
-      obj: buildPromotionRecord(runId, tick, decisions),
-      relPath: artifactPath("promotion", runId, tick),
-    }),
-  ];
-  const [trendpackRecord, runindexRecord] = await writer.writeAll([
-    trendpack,
-    runindex,
-    ...promotion,
-  ]);
+  const batch: PreparedArtifact[] = [trendpack, runindex];
+  if (decisions.length > 0) {
+    batch.push(
+      await writer.prepareJson({
+        runId,
+        tick,
+        kind: "promotion",
+        schema: ARTIFACT_LAYOUT.promotion.schema,
+        obj: buildPromotionRecord(runId, tick, decisions),
+        relPath: artifactPath("promotion", runId, tick),
+      }),
+    );
+  }
+  if (resultsPack !== undefined) batch.push(resultsPack);
+  if (header?.artifact !== undefined) batch.push(header.artifact);
+  const records = await writer.writeAll(batch);
   return {
-    trendpack: trendpackRecord as ArtifactRecord,
-    runindex: runindexRecord as ArtifactRecord,
+    trendpack: records[0] as ArtifactRecord,
+    runindex: records[1] as ArtifactRecord,
+    resultsPack: resultsPack === undefined ? undefined : resultsPack.record as ArtifactRecord,
   };
 }

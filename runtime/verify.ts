@@ -274,19 +274,31 @@ function runIndexProblem(
   }
   const refs = isPlainObject(index) && isPlainObject(index.refs) ? index.refs : undefined;
   const hashes = isPlainObject(index) && isPlainObject(index.hashes) ? index.hashes : undefined;
-  const ref = refs?.trendpack;
-  if (typeof ref !== "string") return "RunIndex has no refs.trendpack";
-  const trendpack = byPath.get(ref);
-  if (trendpack === undefined) {
-    return `RunIndex refers to ${ref}, which the manifest does not record`;
-  }
-  const claimed = hashes?.trendpack_sha256;
-  if (claimed !== trendpack.sha256) {
-    return `RunIndex hashes.trendpack_sha256 is ${claimed}, the manifest records ${trendpack.sha256} for ${ref}`;
-  }
-  const onDisk = actual.get(ref);
-  if (onDisk !== undefined && onDisk !== claimed) {
-    return `RunIndex hashes.trendpack_sha256 is ${claimed}, but ${ref} hashes to ${onDisk}`;
+  const provenance = isPlainObject(index) && isPlainObject(index.provenance)
+    ? index.provenance
+    : undefined;
+  if (typeof refs?.trendpack !== "string") return "RunIndex has no refs.trendpack";
+  // Each ref, and where the RunIndex states the hash of what it refers to.
+  const claims = [
+    ["trendpack", "hashes.trendpack_sha256", hashes?.trendpack_sha256],
+    ["results_pack", "hashes.results_pack_sha256", hashes?.results_pack_sha256],
+    ["run_header", "provenance.run_header_sha256", provenance?.run_header_sha256],
+  ] as const;
+  for (const [key, field, claimed] of claims) {
+    const ref = refs[key];
+    if (ref === undefined) continue;
+    if (typeof ref !== "string") return `RunIndex refs.${key} is not a path`;
+    const target = byPath.get(ref);
+    if (target === undefined) {
+      return `RunIndex refers to ${ref}, which the manifest does not record`;
+    }
+    if (claimed !== target.sha256) {
+      return `RunIndex ${field} is ${claimed}, the manifest records ${target.sha256} for ${ref}`;
+    }
+    const onDisk = actual.get(ref);
+    if (onDisk !== undefined && onDisk !== claimed) {
+      return `RunIndex ${field} is ${claimed}, but ${ref} hashes to ${onDisk}`;
+    }
   }
   return undefined;
 }

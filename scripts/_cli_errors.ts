@@ -6,6 +6,7 @@ import {
   DamagedRunError,
   DriftError,
   ManifestError,
+  RunIdentityError,
   RunReadError,
   SealError,
 } from "../runtime/mod.ts";
@@ -59,6 +60,7 @@ const USER_FACING: readonly (abstract new (...args: never[]) => Error)[] = [
   RunReadError,
   DamagedRunError,
   SealError,
+  RunIdentityError,
 ];
 
 // deno-lint-ignore no-control-regex

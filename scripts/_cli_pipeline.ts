@@ -13,6 +13,19 @@ import { type PreparedPipeline, preparePipeline } from "../ers/mod.ts";
 import { requestFileRead } from "./_cli_access.ts";
 import { CliError, errorLine, messageLine } from "./_cli_errors.ts";
 
+/**
+ * How a RunHeader names the built-in demo pipeline of `ers run`.
+ *
+ * @example A name, not a path
+ * ```ts
+ * import { DEMO_PIPELINE } from "./_cli_pipeline.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(DEMO_PIPELINE, "ers:demo");
+ * ```
+ */
+export const DEMO_PIPELINE = "ers:demo";
+
 const READ_REFUSED = /Requires read access to "([^"]+)"/;
 
 /**

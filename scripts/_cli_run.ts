@@ -2,7 +2,7 @@
 // writes their artifacts under --out, and nowhere else.
 
 import { type PreparedPipeline, preparePipeline } from "../ers/mod.ts";
-import { pipelineTick } from "../runtime/mod.ts";
+import { pipelineDigest, pipelineTick, type PipelineTickOptions } from "../runtime/mod.ts";
 import {
   checkRecordedArtifacts,
   readRunManifest,
@@ -19,7 +19,7 @@ import {
 import { requireAccess } from "./_cli_access.ts";
 import { CliError } from "./_cli_errors.ts";
 import { progressLine } from "./_cli_progress.ts";
-import { loadPipeline } from "./_cli_pipeline.ts";
+import { DEMO_PIPELINE, loadPipeline } from "./_cli_pipeline.ts";
 import { cell, plural } from "./_cli_table.ts";
 import demoPipeline from "./_demo_pipeline.ts";
 
@@ -38,9 +38,13 @@ const spec = {
   summary: "Run ticks of a pipeline and write their artifacts",
   description: [
     "Runs ticks T..T+N-1 of a pipeline, the built-in demo unless --pipeline is",
-    "given, and writes each tick's TrendPack and RunIndex under DIR, recorded",
-    "with their SHA-256 in DIR/manifests/ID.manifest.json. Recorded artifacts are",
-    "never rewritten: running a recorded tick again with other results fails.",
+    "given, and writes each tick's TrendPack, ResultsPack and RunIndex, and the",
+    "run's RunHeader, under DIR, recorded with their SHA-256 in",
+    "DIR/manifests/ID.manifest.json. Recorded artifacts are never rewritten:",
+    "running a recorded tick again with other results fails, and resuming a run",
+    "with another pipeline, budgets or mode is refused before anything is",
+    "written. --compat v0.2 writes only the reference's TrendPack, RunIndex and",
+    "manifest, byte for byte.",
   ],
   positionals: [],
   flags: {
@@ -88,6 +92,12 @@ const spec = {
       help: "Do not sync to the disk (a backfill to rerun after a power cut)",
     },
     json: { kind: "boolean", help: "Print the summary as one JSON object" },
+    compat: {
+      kind: "string",
+      value: "V",
+      help: "Write only the artifacts of reference version V (v0.2)",
+      choices: ["v0.2"],
+    },
   },
   permissions: "read and write DIR; with --pipeline, read FILE (and the local modules it imports).",
 } as const satisfies CommandSpec;
@@ -110,7 +120,7 @@ export const runCommand: Command = defineCommand(spec, main);
 type RunArgs = ParsedArgs<typeof spec.flags>;
 
 async function main(args: RunArgs): Promise<number> {
-  const { out, run: runId, ticks: count, from, mode, pipeline: file, json } = args.flags;
+  const { out, run: runId, ticks: count, from, mode, pipeline: file, json, compat } = args.flags;
   if (from > Number.MAX_SAFE_INTEGER - count + 1) {
     throw new UsageError(`--from ${from} plus --ticks ${count} passes the largest tick`, "run");
   }
@@ -125,7 +135,18 @@ async function main(args: RunArgs): Promise<number> {
   const damagedBefore = await checkRecordedArtifacts(out, rerun);
   const pipeline = file === undefined ? preparePipeline(demoPipeline) : await loadPipeline(file);
   const durable = !args.flags["no-fsync"];
-  const totals = await runTicks(pipeline, { out, runId, mode, from, count, durable }, !json);
+  const provenance = compat === undefined
+    ? await extendedProvenance(file)
+    : { provenance: "reference" as const };
+  const totals = await runTicks(pipeline, {
+    out,
+    runId,
+    mode,
+    from,
+    count,
+    durable,
+    provenance,
+  }, !json);
   const damagedBeforePaths = new Set(damagedBefore.map((d) => d.path));
   const damaged = await checkRecordedArtifacts(
     out,
@@ -205,6 +226,14 @@ interface RunPlan {
   from: number;
   count: number;
   durable: boolean;
+  provenance: Pick<PipelineTickOptions, "provenance" | "pipelineFile" | "pipelineDigest">;
+}
+
+// What the RunHeader names: the pipeline file and its digest, or for the
+// built-in demo `ers:demo` and a digest of its tasks.
+async function extendedProvenance(file: string | undefined): Promise<RunPlan["provenance"]> {
+  if (file === undefined) return { provenance: "extended", pipelineFile: DEMO_PIPELINE };
+  return { provenance: "extended", pipelineFile: file, pipelineDigest: await pipelineDigest(file) };
 }
 
 interface RunTotals {
@@ -240,6 +269,7 @@ async function runTicks(
         mode: plan.mode,
         artifactsDir: plan.out,
         durable: plan.durable,
+        ...plan.provenance,
       });
       totals.ticks++;
       for (const result of Object.values(out.results)) {

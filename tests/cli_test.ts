@@ -232,7 +232,19 @@ Deno.test("ers invariance --pipeline reports an unreadable, missing or invalid p
 Deno.test("ers run, verify, index and show read back a known demo run", async (t) => {
   await withTempDir(async (dir) => {
     const out = join(dir, "out");
-    const run = await ers(readWrite(dir), "run", "--out", out, "--run-id", "DEMO", "--ticks", "24");
+    // --compat v0.2: the reference's artifacts, whose bytes (and manifest) are known.
+    const run = await ers(
+      readWrite(dir),
+      "run",
+      "--out",
+      out,
+      "--run-id",
+      "DEMO",
+      "--ticks",
+      "24",
+      "--compat",
+      "v0.2",
+    );
 
     await t.step("run prints a one-line summary and no progress bar off a terminal", () => {
       assert.equal(run.code, 0, run.stderr);
@@ -253,6 +265,8 @@ Deno.test("ers run, verify, index and show read back a known demo run", async (t
         "DEMO",
         "--ticks",
         "24",
+        "--compat",
+        "v0.2",
       );
       assert.equal(again.stdout, run.stdout);
     });
@@ -269,6 +283,8 @@ Deno.test("ers run, verify, index and show read back a known demo run", async (t
         "4",
         "--from",
         "20",
+        "--compat",
+        "v0.2",
       );
       assert.equal(rerun.code, 0, rerun.stderr);
       assert.match(
@@ -506,7 +522,7 @@ Deno.test("ers verify names each tampered or missing file on its own line and ex
       /^error {3}viz\/S\/000001\.trendpack\.json: length is \d+ bytes, the manifest records \d+$/,
     );
     assert.equal(lines[3], "warning notes.txt: no manifest record names this file");
-    assert.equal(lines[4], `FAIL: 1 run, 6 records, 3 errors, 1 warning in ${dir}`);
+    assert.equal(lines[4], `FAIL: 1 run, 10 records, 3 errors, 1 warning in ${dir}`);
     const json = JSON.parse((await ers([`--allow-read=${dir}`], "verify", dir, "--json")).stdout);
     assert.equal(json.ok, false);
     assert.equal(json.errors.length, 3);
@@ -572,10 +588,23 @@ Deno.test("ers run refuses to rewrite recorded ticks with other results", async 
       "2",
       "--pipeline",
       STEADY,
+      "--compat",
+      "v0.2",
     );
     assert.equal(first.code, 0, first.stderr);
     assertOneLineError(
-      await ers(readWrite(dir), "run", "--out", dir, "--run-id", "R", "--ticks", "2"),
+      await ers(
+        readWrite(dir),
+        "run",
+        "--out",
+        dir,
+        "--run-id",
+        "R",
+        "--ticks",
+        "2",
+        "--compat",
+        "v0.2",
+      ),
       1,
       /Cannot rewrite recorded artifact viz\/R\/000000\.trendpack\.json/,
     );
@@ -602,7 +631,7 @@ Deno.test("ers run and ers invariance --pipeline run the same pipeline file to t
     assert.equal(run.code, 0, run.stderr);
     assert.match(
       run.stdout,
-      /^run S: 4 ticks \(0\.\.3\), 2 errors, 4 skipped, 8 artifacts recorded, /,
+      /^run S: 4 ticks \(0\.\.3\), 2 errors, 4 skipped, 13 artifacts recorded, /,
     );
     const gate = await ers(
       [`--allow-read=${STEADY}`],

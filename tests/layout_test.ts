@@ -28,7 +28,7 @@ Deno.test("artifactPath() names the reference's paths for every kind", () => {
 Deno.test("artifactPath() refuses an unknown kind, a bad run id and a misplaced tick", () => {
   assert.throws(
     () => artifactPath("nope" as "trendpack", "R", 0),
-    /Cannot name artifact path as 'kind' must be one of manifest, trendpack, runindex/,
+    /Cannot name artifact path as 'kind' must be one of manifest, trendpack, runindex, promotion, runheader, resultspack/,
   );
   assert.throws(() => artifactPath("trendpack", "..", 0), RangeError);
   assert.throws(() => artifactPath("trendpack", "a/b", 0), RangeError);

@@ -19,3 +19,5 @@
 export * from "./trendpack.ts";
 export * from "./report.ts";
 export * from "./chrome_trace.ts";
+export * from "./results_pack.ts";
+export * from "./drift.ts";

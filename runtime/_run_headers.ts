@@ -1,0 +1,103 @@
+// The RunHeader of each run a writer records in extended provenance, read
+// once per process: a resumed run is checked against it before its next tick
+// runs, and a new run gets one with its first tick.
+
+import { canonicalJsonString } from "../ers/_canonical.ts";
+import { jsonDifferences } from "../viz/drift.ts";
+import type { ArtifactWriter, PreparedArtifact } from "./artifact_writer.ts";
+import { RunIdentityError } from "./errors.ts";
+import { ARTIFACT_LAYOUT, artifactPath } from "./layout.ts";
+import { identitySha256, isRunHeader, type RunHeader } from "./run_header.ts";
+import { RunReadError } from "./run_reader.ts";
+
+interface KnownHeader {
+  header: RunHeader;
+  sha256: string;
+  // Whether the header has been written (or found recorded) by this process.
+  settled: boolean;
+}
+
+const known = new WeakMap<ArtifactWriter, Map<string, KnownHeader>>();
+const MAX_KNOWN_RUNS = 256;
+
+/**
+ * The run's header to refer to: the one on disk if there is one (after
+ * checking that `candidate` has its identity), else `candidate`. `artifact`
+ * is set when the header must be part of this tick's batch.
+ *
+ * @throws {RunIdentityError} When the recorded identity differs.
+ * @throws {RunReadError} When the recorded header is not a valid RunHeader.
+ */
+export async function runHeaderFor(
+  writer: ArtifactWriter,
+  runId: string,
+  candidate: RunHeader,
+): Promise<{ sha256: string; path: string; artifact?: PreparedArtifact }> {
+  let runs = known.get(writer);
+  if (runs === undefined) known.set(writer, runs = new Map());
+  const path = artifactPath("runheader", runId);
+  let entry = runs.get(runId);
+  if (entry === undefined) {
+    const onDisk = await readHeader(writer, path, runId);
+    entry = { header: onDisk ?? candidate, sha256: "", settled: false };
+  }
+  if (entry.header.identity_sha256 !== candidate.identity_sha256) {
+    const fields = jsonDifferences(entry.header.identity, candidate.identity, 20)
+      .map((d) => ["identity", ...d.path].join("."));
+    throw new RunIdentityError(
+      runId,
+      entry.header.identity.pipeline_sha256,
+      candidate.identity.pipeline_sha256,
+      fields,
+    );
+  }
+  if (entry.settled) return { sha256: entry.sha256, path };
+  const artifact = await writer.prepareJson({
+    runId,
+    tick: entry.header.first_tick,
+    kind: "runheader",
+    schema: ARTIFACT_LAYOUT.runheader.schema,
+    obj: entry.header,
+    relPath: path,
+  });
+  entry.sha256 = artifact.record.sha256;
+  if (runs.size >= MAX_KNOWN_RUNS) runs.delete(runs.keys().next().value as string);
+  runs.set(runId, entry);
+  return { sha256: entry.sha256, path, artifact };
+}
+
+/** Marks the run's header as written, so later ticks only compare with it. */
+export function settleRunHeader(writer: ArtifactWriter, runId: string): void {
+  const entry = known.get(writer)?.get(runId);
+  if (entry !== undefined) entry.settled = true;
+}
+
+async function readHeader(
+  writer: ArtifactWriter,
+  path: string,
+  runId: string,
+): Promise<RunHeader | undefined> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(writer.resolve(path));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
+  } catch {
+    throw new RunReadError(path, "recorded RunHeader is not valid JSON");
+  }
+  if (!isRunHeader(header) || header.run_id !== runId) {
+    throw new RunReadError(path, `not a RunHeader.v0 of run ${runId}`);
+  }
+  if (await identitySha256(header.identity) !== header.identity_sha256) {
+    throw new RunReadError(path, "identity_sha256 does not match the identity it records");
+  }
+  // Written canonical; anything else was edited.
+  const canonical = canonicalJsonString(header);
+  if (canonical !== text) throw new RunReadError(path, "recorded RunHeader is not canonical JSON");
+  return header;
+}
