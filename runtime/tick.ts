@@ -10,7 +10,7 @@ import type { Pipeline, PreparedPipeline } from "../ers/pipeline.ts";
 import { preparePipeline } from "../ers/pipeline.ts";
 import { isOpenedPipeline, type OpenedPipeline } from "./open_pipeline.ts";
 import type { PromotionDecision } from "../ers/promotion.ts";
-import type { TaskContext, TaskResult, TraceEvent } from "../ers/types.ts";
+import type { TaskContext, TaskResult } from "../ers/types.ts";
 import type { TickOutput } from "../ers/scheduler.ts";
 import { relative, resolve, sep } from "node:path";
 import {
