@@ -324,6 +324,7 @@ async function findUnrecorded(
     for (const place of Object.values(ARTIFACT_LAYOUT)) {
       if (place.perTick) dirs.add(`${place.dir}/${runId}`);
     }
+    dirs.add(ARTIFACT_LAYOUT.runheader.dir);
   }
   const walked = new Set<string>();
   const orphans = new Map<string, string[]>(); // run with no records -> files in its place
@@ -384,6 +385,9 @@ async function walk(
     } else if (!recorded.has(path)) {
       if (
         runId !== undefined && dir === ARTIFACT_LAYOUT.manifest.dir && !entry.name.includes(runId)
+      ) continue;
+      if (
+        runId !== undefined && dir === ARTIFACT_LAYOUT.runheader.dir && runOfPath(path) !== runId
       ) continue;
       unrecorded(path, entry);
     }

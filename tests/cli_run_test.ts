@@ -121,7 +121,7 @@ Deno.test("ers run --json prints one summary object", async () => {
       interrupted: false,
       errors: 0,
       skipped: 2,
-      records: 4,
+      records: 7, // two ticks of TrendPack, ResultsPack and RunIndex, and the RunHeader
       manifest_sha256: sha256,
       restored: [],
       damaged: [],
@@ -200,7 +200,8 @@ Deno.test("ers run stops between ticks on SIGINT, prints the summary and leaves 
     const report = await verifyArtifacts(dir);
     assert.equal(report.ok, true);
     assert.deepEqual(report.warnings, [], "no stray temporary file");
-    assert.equal(report.records, 2 * Number(match[1]));
+    // TrendPack, ResultsPack and RunIndex per tick, and the run's RunHeader.
+    assert.equal(report.records, 3 * Number(match[1]) + 1);
   });
 });
 

@@ -78,7 +78,7 @@ Deno.test("ers seal and ers verify --pub: 0 when sealed and intact, 1 naming the
     const lines = sealed.stdout.trimEnd().split("\n");
     assert.equal(
       lines[0],
-      "sealed run S: seal 0 in manifests/S.seal.json covers 4 records, ticks 0 to 1",
+      "sealed run S: seal 0 in manifests/S.seal.json covers 7 records, ticks 0 to 1",
     );
     assert.match(lines[1]!, /^sha256 [0-9a-f]{64}$/);
     assert.equal(lines[2], `keyid  ${keyid}`);
@@ -88,7 +88,7 @@ Deno.test("ers seal and ers verify --pub: 0 when sealed and intact, 1 naming the
 
     const verified = await ers(read, "verify", out, "--pub", pub);
     assert.equal(verified.code, 0, verified.stdout);
-    assert.equal(verified.stdout, `OK: 1 run, 4 records, 1 seal, 0 errors, 0 warnings in ${out}\n`);
+    assert.equal(verified.stdout, `OK: 1 run, 7 records, 1 seal, 0 errors, 0 warnings in ${out}\n`);
     const plain = await ers(read, "verify", out);
     assert.equal(plain.code, 0);
     assert.match(
@@ -131,7 +131,7 @@ Deno.test("ers seal and ers verify --pub: 0 when sealed and intact, 1 naming the
     assert.equal(lost.code, 1);
     assert.match(
       lost.stdout,
-      /^error {3}manifests\/S\.manifest\.json: run S is sealed \(seal 0 names 4 records\) but its manifest is missing$/m,
+      /^error {3}manifests\/S\.manifest\.json: run S is sealed \(seal 0 names 7 records\) but its manifest is missing$/m,
     );
   });
 });

@@ -527,6 +527,7 @@ const CSS = [
   ".verdict.pass{border-color:#9ccfb1;background:#f2faf5}.verdict.fail{border-color:#e3a29d;background:#fdf3f2}",
   ".verdict.pass strong{color:#25764a}.verdict.fail strong{color:#a8271f}",
   ".identity{grid-column:1/-1}.identity table{margin-top:4px}",
+  ".identity td code{white-space:normal;overflow-wrap:anywhere}",
   "section{margin-top:26px}.cap{margin:0 0 10px;color:var(--dim)}",
   ".scroll{overflow-x:auto;max-width:100%;border:1px solid var(--line);border-radius:6px;padding:8px;background:#fcfdfe}",
   ".legend{display:flex;flex-wrap:wrap;gap:14px;margin:0 0 8px;font-size:13px}",
