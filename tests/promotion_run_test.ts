@@ -295,3 +295,32 @@ Deno.test("A promoting pipeline writes the same bytes with worker lanes, inline 
     assert.deepEqual(await snapshot(`${dir}/inline`), prepared);
   });
 });
+
+Deno.test("A promotion record changed on disk is refused by the readers and by the next tick, naming the file", async () => {
+  await withDir(async (dir) => {
+    const names = ["__proto__", "constructor"];
+    const pipeline: Pipeline = {
+      tasks: names.map((name) => ({
+        name,
+        lane: "shadow" as const,
+        priority: 0,
+        costOps: 1,
+        fn: () => 1,
+        promote: { window: 2 },
+      })),
+    };
+    await runTicks(pipeline, dir, 3);
+    const status = await readPromotionStatus(dir, "R");
+    assert.deepEqual(status.candidates.map((c) => `${c.task} ${c.status} ${c.lane}`), [
+      "__proto__ promoted forecast",
+      "constructor promoted forecast",
+    ]);
+    await Deno.writeTextFile(`${dir}/promotions/R/000001.promotion.json`, "{}");
+    const named = { name: "RunReadError", message: /promotions\/R\/000001\.promotion\.json/ };
+    await assert.rejects(readPromotionHistory(dir, "R"), named);
+    await assert.rejects(
+      pipelineTick({ pipeline, tick: 5, runId: "R", mode: "test", artifactsDir: dir }),
+      named,
+    );
+  });
+});
