@@ -207,6 +207,132 @@ export async function writeFileAtomic(
 }
 
 /**
+ * A directory of an artifact's path was swapped for a symbolic link (or the
+ * like) while the artifact was being written. The message says what was seen
+ * and what was undone, without the path.
+ */
+export class PathSwappedError extends Error {
+  override name = "PathSwappedError";
+}
+
+/**
+ * {@linkcode writeFileAtomic} for an artifact at `relPath` (POSIX, checked)
+ * under the root `io` (as given) whose real path is `realRoot`, closing the
+ * window in which a directory of the path could be swapped for a symbolic
+ * link as far as Deno allows (it has no `openat`/`renameat`):
+ *
+ * - the temporary file is made in the root itself, never through a
+ *   directory of the path, so it cannot be created outside;
+ * - every directory of the path is `lstat`ed right before the rename and must
+ *   be a directory, not a link;
+ * - right after the rename, the target must be the file written (same inode)
+ *   and its directory's real path the expected one.
+ *
+ * On any surprise the file is removed from wherever it was found to have
+ * landed and {@linkcode PathSwappedError} is thrown.
+ */
+export async function placeFileAtomic(
+  io: string,
+  realRoot: string,
+  relPath: string,
+  bytes: Uint8Array,
+  durable: boolean,
+): Promise<void> {
+  const segments = relPath.split("/");
+  const name = segments.pop() as string;
+  const dir = join(io, ...segments);
+  const temp = join(io, rootTempName(relPath));
+  await Deno.remove(temp).catch((error) => {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  });
+  const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o644 });
+  let ino: number | null;
+  try {
+    try {
+      // The temporary file sits in the root, which no swap below it can move.
+      // (Not `file.stat()`: under scoped permissions Deno checks that against
+      // the resolved path, which a link-to-root grant does not cover.)
+      ino = Deno.lstatSync(temp).ino;
+      await writeAll(file, bytes);
+      if (durable) await file.syncData();
+    } finally {
+      file.close();
+    }
+    checkDirectories(io, segments);
+    await Deno.rename(temp, join(dir, name));
+  } catch (error) {
+    await Deno.remove(temp).catch(() => {});
+    throw error;
+  }
+  checkLanded(dir, join(realRoot, ...segments), name, ino);
+}
+
+/**
+ * The name, in the root, of the temporary file of the artifact at `relPath`:
+ * hidden, ending in `.tmp`, and the same for the same path, so that a write
+ * replaces what a killed writer of that path left.
+ */
+export function rootTempName(relPath: string): string {
+  // FNV-1a, 64 bits as two 32-bit halves: short, stable, no Web Crypto round trip.
+  let high = 0xcbf29ce4, low = 0x84222325;
+  for (let i = 0; i < relPath.length; i++) {
+    low ^= relPath.charCodeAt(i);
+    const lowProduct = Math.imul(low, 0x1b3) >>> 0;
+    const carry = Math.floor((low * 0x1b3) / 0x100000000);
+    high = (Math.imul(high, 0x1b3) + Math.imul(low, 0x100) + carry) >>> 0;
+    low = lowProduct;
+  }
+  return `.ers-${high.toString(16).padStart(8, "0")}${low.toString(16).padStart(8, "0")}.tmp`;
+}
+
+// The checks around the rename are synchronous: a metadata lookup takes
+// microseconds, an async one a thread-pool round trip, and nothing else runs
+// between the check and the rename's dispatch.
+
+// Throws unless every directory of the path, below the root, is a directory
+// and not a link right now.
+function checkDirectories(io: string, segments: readonly string[]): void {
+  let path = io;
+  for (const segment of segments) {
+    path = join(path, segment);
+    const info = Deno.lstatSync(path);
+    if (!info.isDirectory) {
+      throw new PathSwappedError(
+        `${segment} became ${
+          info.isSymlink ? "a symbolic link" : "something other than a directory"
+        } before the rename`,
+      );
+    }
+  }
+}
+
+// Right after the rename: the file at the target must be the one written, in
+// the expected directory. Otherwise remove it from where it landed.
+function checkLanded(dir: string, realDir: string, name: string, ino: number | null): void {
+  const here = attempt(() => Deno.lstatSync(join(dir, name)));
+  const dirNow = attempt(() => Deno.realPathSync(dir));
+  if (here?.ino === ino && dirNow === realDir) return;
+  if (dirNow !== undefined) removeIfOurs(join(dirNow, name), ino);
+  throw new PathSwappedError(
+    "a directory of its path was swapped for a symbolic link during the rename; the file was removed",
+  );
+}
+
+function removeIfOurs(path: string, ino: number | null): void {
+  const info = attempt(() => Deno.lstatSync(path));
+  if (info !== undefined && info.isFile && info.ino === ino) attempt(() => Deno.removeSync(path));
+}
+
+function attempt<T>(fn: () => T): T | undefined {
+  try {
+    return fn();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) throw error;
+    return undefined;
+  }
+}
+
+/**
  * Writes `bytes` at `offset` of an existing regular file with one link
  * (see {@linkcode openRegularFile}; looping only if the kernel writes less),
  * and syncs when `durable`.

@@ -20,6 +20,8 @@ import { ArtifactIoError, DriftError } from "./errors.ts";
 import {
   isInside,
   lstatIfExists,
+  PathSwappedError,
+  placeFileAtomic,
   readRegularFile,
   requireAccess,
   sameBytes,
@@ -27,7 +29,6 @@ import {
   UntrustedFileError,
   withPermissionHint,
   withRootLock,
-  writeFileAtomic,
 } from "./_fs.ts";
 import { type ManifestRecord, recordText } from "./_manifest.ts";
 import { commitRecords, loadManifest } from "./_manifest_store.ts";
@@ -586,8 +587,16 @@ export class ArtifactWriter {
       const info = found[i];
       if (info?.isFile && info.size === bytes.length && await holds(target, bytes)) continue;
       try {
-        await writeFileAtomic(target, bytes, this.#durable);
+        await placeFileAtomic(this.#ioRoot, realRoot, manifest.path, bytes, this.#durable);
       } catch (error) {
+        if (error instanceof PathSwappedError) {
+          rangeError(
+            ACTION,
+            "relPath",
+            `inside the artifacts directory (${error.message})`,
+            manifest.path,
+          );
+        }
         throw await this.#explain(error, manifest.path);
       }
       dirs.add(dirname(target));
