@@ -258,8 +258,10 @@ export async function placeFileAtomic(
     } finally {
       file.close();
     }
+    // Check, rename and check again in one synchronous stretch: nothing else
+    // runs in between, and the window for a swap is a few system calls wide.
     checkDirectories(io, segments);
-    await Deno.rename(temp, join(dir, name));
+    Deno.renameSync(temp, join(dir, name));
   } catch (error) {
     await Deno.remove(temp).catch(() => {});
     throw error;
@@ -285,9 +287,9 @@ export function rootTempName(relPath: string): string {
   return `.ers-${high.toString(16).padStart(8, "0")}${low.toString(16).padStart(8, "0")}.tmp`;
 }
 
-// The checks around the rename are synchronous: a metadata lookup takes
-// microseconds, an async one a thread-pool round trip, and nothing else runs
-// between the check and the rename's dispatch.
+// The checks around the rename, and the rename, are synchronous: a metadata
+// lookup takes microseconds, an async one a thread-pool round trip, and
+// nothing else runs between the checks and the rename.
 
 // Throws unless every directory of the path, below the root, is a directory
 // and not a link right now.
