@@ -28,6 +28,7 @@
 import denoJson from "../deno.json" with { type: "json" };
 import { type Command, UsageError, usageLine } from "./_cli_args.ts";
 import { detailLines, errorLine } from "./_cli_errors.ts";
+import { completionsCommand } from "./_cli_completions.ts";
 import { indexCommand } from "./_cli_index.ts";
 import { exportCommand, reportCommand } from "./_cli_report.ts";
 import { invarianceCommand } from "./_cli_invariance.ts";
@@ -49,6 +50,7 @@ const COMMANDS: readonly Command[] = [
   exportCommand,
   keygenCommand,
   sealCommand,
+  completionsCommand(() => COMMANDS),
 ];
 
 function mainHelp(): string {
