@@ -56,7 +56,14 @@ function median(values: number[]): number {
 async function writeRun(dir: string, ticks: number): Promise<void> {
   const pipeline = preparePipeline(demoPipeline);
   for (let tick = 0; tick < ticks; tick++) {
-    await pipelineTick({ pipeline, tick, runId: "B", mode: "cli", artifactsDir: dir, durable: false });
+    await pipelineTick({
+      pipeline,
+      tick,
+      runId: "B",
+      mode: "cli",
+      artifactsDir: dir,
+      durable: false,
+    });
   }
 }
 
