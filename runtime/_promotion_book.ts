@@ -309,7 +309,8 @@ const books = new Map<string, Book>();
 
 /**
  * Prepares tick `tick` of a run: the candidates of `tasks` with their
- * definition digests, the states after the previous tick (kept from this
+ * definition digests (over the pipeline's digest too, when the run's header
+ * records one), the states after the previous tick (kept from this
  * process's last tick of the run, else replayed from the records) and the
  * lane overrides they give.
  */
@@ -319,8 +320,9 @@ export async function openTickPromotion(
   runId: string,
   tick: number,
   tasks: readonly TaskSpec[],
+  pipelineSha256?: string,
 ): Promise<TickPromotion> {
-  const candidates = await promotionCandidates(tasks);
+  const candidates = await promotionCandidates(tasks, pipelineSha256);
   const key = `${rootKey}\u0000${runId}`;
   const book = books.get(key);
   const states = book !== undefined && book.nextTick === tick

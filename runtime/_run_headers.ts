@@ -32,7 +32,7 @@ export async function runHeaderFor(
   writer: ArtifactWriter,
   runId: string,
   candidate: RunHeader,
-): Promise<{ sha256: string; path: string; artifact?: PreparedArtifact }> {
+): Promise<{ sha256: string; path: string; pipelineSha256: string; artifact?: PreparedArtifact }> {
   let runs = known.get(writer);
   if (runs === undefined) known.set(writer, runs = new Map());
   const path = artifactPath("runheader", runId);
@@ -51,7 +51,8 @@ export async function runHeaderFor(
       fields,
     );
   }
-  if (entry.settled) return { sha256: entry.sha256, path };
+  const pipelineSha256 = entry.header.identity.pipeline_sha256;
+  if (entry.settled) return { sha256: entry.sha256, path, pipelineSha256 };
   const artifact = await writer.prepareJson({
     runId,
     tick: entry.header.first_tick,
@@ -63,7 +64,7 @@ export async function runHeaderFor(
   entry.sha256 = artifact.record.sha256;
   if (runs.size >= MAX_KNOWN_RUNS) runs.delete(runs.keys().next().value as string);
   runs.set(runId, entry);
-  return { sha256: entry.sha256, path, artifact };
+  return { sha256: entry.sha256, path, pipelineSha256, artifact };
 }
 
 /** Marks the run's header as written, so later ticks only compare with it. */

@@ -266,6 +266,7 @@ export async function pipelineTick(options: PipelineTickOptions): Promise<Record
     runId,
     tick,
     pipeline.tasks,
+    header?.pipelineSha256,
   );
   const out = await pipeline.runTick(tick, options.context, { lanes: promotion.lanes });
   const judged = promotion.judge(out.trace);

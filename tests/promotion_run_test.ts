@@ -8,6 +8,8 @@ import {
   openPipeline,
   type Pipeline,
   pipelineTick,
+  preparePipeline,
+  promotionDefinitionDigest,
   PromotionHistoryError,
   readPromotionHistory,
   readPromotionStatus,
@@ -170,6 +172,17 @@ Deno.test("A promoting run resumed in a new process at every tick boundary equal
     const a = await snapshot(once);
     assert.ok([...a.keys()].includes("promotions/R/000008.promotion.json"));
     assert.deepEqual(await snapshot(resumed), a);
+    // The run header records the pipeline's digest: definitions are judged over it.
+    const header = JSON.parse(a.get("runs/R.runheader.json") as string);
+    const digest = header.identity.pipeline_sha256 as string;
+    const { tasks } = preparePipeline(PIPELINE);
+    const enrolled = await readPromotionHistory(once, "R");
+    for (const entry of enrolled.filter((d) => d.decision === "enrolled")) {
+      const task = tasks.find((t) => t.name === entry.task);
+      assert.ok(task !== undefined);
+      assert.equal(entry.definition_sha256, await promotionDefinitionDigest(task, digest));
+      assert.notEqual(entry.definition_sha256, await promotionDefinitionDigest(task));
+    }
   });
 });
 
