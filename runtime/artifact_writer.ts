@@ -33,7 +33,7 @@ import {
 import { type ManifestRecord, recordText } from "./_manifest.ts";
 import { commitRecords, loadManifest } from "./_manifest_store.ts";
 import { checkRelPath, checkRunId } from "./_paths.ts";
-import { ARTIFACT_LAYOUT, artifactPath } from "./layout.ts";
+import { ARTIFACT_LAYOUT, artifactPath, runOfPath } from "./layout.ts";
 import { osProblem } from "./_os_error.ts";
 import { MAX_TRENDPACK_BYTES } from "../viz/trendpack.ts";
 
@@ -107,7 +107,7 @@ export interface ArtifactRecord {
  * ```
  */
 export interface WriteJsonOptions {
-  /** The run: 1 to 128 letters, digits, `.`, `_`, `-`, but not `.` or `..`. */
+  /** The run: 1 to 128 letters, digits, `.`, `_`, `-`, but not `.` or `..` (`.a` is fine). */
   runId: string;
   /** The tick, a non-negative integer. */
   tick: number;
@@ -117,7 +117,12 @@ export interface WriteJsonOptions {
   schema: string;
   /** The JSON value to write (canonical JSON, no trailing newline). */
   obj: unknown;
-  /** Where to write it: a POSIX path relative to the artifacts root. */
+  /**
+   * Where to write it: a POSIX path relative to the artifacts root, in the
+   * run's own place, `<kind>/<runId>/...` or `<kind>/<runId>.<ext>`, so that
+   * no run can write over a file another run recorded. `manifests/` and
+   * hidden (dot) names, but for a run id's own directory, are reserved.
+   */
   relPath: string;
   /** Extra fields recorded with the manifest record (left out when empty). */
   extra?: Record<string, unknown>;
@@ -136,7 +141,7 @@ export interface WriteJsonOptions {
  *   const options: ArtifactWriterOptions = { durable: false };
  *   const writer = new ArtifactWriter(dir, options);
  *   await writer.writeJson({
- *     runId: "R", tick: 0, kind: "note", schema: "Note.v0", obj: {}, relPath: "notes/0.json",
+ *     runId: "R", tick: 0, kind: "note", schema: "Note.v0", obj: {}, relPath: "notes/R/0.json",
  *   });
  *   assert.equal((await verifyArtifacts(dir)).records, 1);
  * } finally {
@@ -212,7 +217,7 @@ const MAX_TAG_LENGTH = 128;
  * try {
  *   const writer = new ArtifactWriter(dir);
  *   const note = await writer.prepareJson({
- *     runId: "R", tick: 0, kind: "note", schema: "Note.v0", obj: 1, relPath: "notes/0.json",
+ *     runId: "R", tick: 0, kind: "note", schema: "Note.v0", obj: 1, relPath: "notes/R/0.json",
  *   });
  *   assert.equal(MAX_ARTIFACTS_PER_WRITE, 1024);
  *   const tooMany = new Array(MAX_ARTIFACTS_PER_WRITE + 1).fill(note);
@@ -343,8 +348,9 @@ export class ArtifactWriter {
    * @param options What to write, where, and how to record it.
    * @returns The record, with the path relative to the artifacts root.
    * @throws {TypeError | RangeError} For a bad `runId`, `tick`, `kind` or
-   * `schema`, or a `relPath` that would leave the directory, lies under
-   * `manifests/` or has a hidden (dot) name; nothing is written.
+   * `schema`, or a `relPath` that would leave the directory, lies outside
+   * the run's own place (`<kind>/<runId>/...`, `<kind>/<runId>.<ext>`), lies
+   * under `manifests/` or has a hidden (dot) name; nothing is written.
    * @throws {TypeError | RangeError} When `obj` or `extra` is not canonical
    * JSON (the message names the path inside it); nothing is written.
    * @throws {DriftError} When `relPath` is recorded with other bytes or metadata.
@@ -465,13 +471,13 @@ export class ArtifactWriter {
    * try {
    *   const writer = new ArtifactWriter(dir);
    *   const note = { runId: "R", tick: 0, kind: "note", schema: "Note.v0" };
-   *   await writer.writeJson({ ...note, obj: 1, relPath: "notes/a.json" });
-   *   const changed = await writer.prepareJson({ ...note, obj: 2, relPath: "notes/a.json" });
-   *   const fresh = await writer.prepareJson({ ...note, obj: 3, relPath: "notes/b.json" });
+   *   await writer.writeJson({ ...note, obj: 1, relPath: "notes/R/a.json" });
+   *   const changed = await writer.prepareJson({ ...note, obj: 2, relPath: "notes/R/a.json" });
+   *   const fresh = await writer.prepareJson({ ...note, obj: 3, relPath: "notes/R/b.json" });
    *   await assert.rejects(writer.writeAll([fresh, changed]), DriftError);
-   *   await assert.rejects(Deno.stat(writer.resolve("notes/b.json")), Deno.errors.NotFound);
+   *   await assert.rejects(Deno.stat(writer.resolve("notes/R/b.json")), Deno.errors.NotFound);
    *   const [record] = await writer.writeAll([fresh]);
-   *   assert.equal(record?.path, "notes/b.json");
+   *   assert.equal(record?.path, "notes/R/b.json");
    * } finally {
    *   await Deno.remove(dir, { recursive: true });
    * }
@@ -688,17 +694,30 @@ function checkBatch(artifacts: readonly PreparedArtifact[]): Pending[] {
 // Checks every field before any I/O. sha256 and bytes are filled in later.
 function prepareRecord(options: WriteJsonOptions): ManifestRecord {
   if (!isPlainObject(options)) typeError(ACTION, "options", "an object", options);
-  checkRunId(ACTION, options.runId);
+  const runId = checkRunId(ACTION, options.runId);
   const relPath = checkRelPath(ACTION, options.relPath);
+  const segments = relPath.split("/");
+  const manifests = ARTIFACT_LAYOUT.manifest.dir;
   if (
-    relPath.toLowerCase() === ARTIFACT_LAYOUT.manifest.dir ||
-    relPath.toLowerCase().startsWith(`${ARTIFACT_LAYOUT.manifest.dir}/`) ||
-    relPath.split("/").some((s) => s.startsWith("."))
+    segments[0]?.toLowerCase() === manifests ||
+    // A hidden name is reserved for temporary files and journals, but for the
+    // run's own directory: a run id may start with '.', as in the reference.
+    segments.some((s, i) => s.startsWith(".") && !(i === 1 && s === runId && segments.length > 2))
   ) {
     rangeError(
       ACTION,
       "relPath",
-      "outside manifests/ and free of hidden (dot) names, which ERS reserves",
+      `outside ${manifests}/ and free of hidden (dot) names, which ERS reserves`,
+      relPath,
+    );
+  }
+  // Confined to the run's own place: a path belongs to the run its layout
+  // names, so no run can write over a file another run recorded.
+  if (runOfPath(relPath) !== runId) {
+    rangeError(
+      ACTION,
+      "relPath",
+      `in run ${runId}'s place, <kind>/${runId}/... or <kind>/${runId}.<ext>`,
       relPath,
     );
   }

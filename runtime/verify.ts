@@ -354,6 +354,15 @@ async function findUnrecorded(
   }
 }
 
+// Whether a name in manifests/ is run `runId`'s: its manifest or seal, or the
+// temporary file or journal of one (`.<name>.tmp`, `.<name>.journal`). Exact,
+// so that run ".a" does not claim "..a.manifest.json", run "..a"'s manifest.
+function isRunsManifestEntry(name: string, runId: string): boolean {
+  const left = /^\.(.+)\.(?:tmp|journal)$/.exec(name)?.[1] ?? name;
+  return left === `${runId}${ARTIFACT_LAYOUT.manifest.suffix}` ||
+    `${ARTIFACT_LAYOUT.manifest.dir}/${left}` === sealRelPath(runId);
+}
+
 // A temporary file or a journal that an interrupted write leaves behind.
 function leftByCrash(entry: Deno.DirEntry): boolean {
   return entry.isFile && entry.name.startsWith(".") &&
@@ -384,7 +393,8 @@ async function walk(
       if (recursive) await walk(root, path, recursive, recorded, walked, unrecorded, runId);
     } else if (!recorded.has(path)) {
       if (
-        runId !== undefined && dir === ARTIFACT_LAYOUT.manifest.dir && !entry.name.includes(runId)
+        runId !== undefined && dir === ARTIFACT_LAYOUT.manifest.dir &&
+        !isRunsManifestEntry(entry.name, runId)
       ) continue;
       if (
         runId !== undefined && dir === ARTIFACT_LAYOUT.runheader.dir && runOfPath(path) !== runId

@@ -65,13 +65,13 @@ Deno.test("ArtifactWriter.writeJson() keeps the manifest sorted by (tick, kind, 
   await inTempDir(async (dir) => {
     const writer = new ArtifactWriter(dir, { durable: false });
     const arrivals: [number, string, string][] = [
-      [5, "b", "p/5b"],
-      [1, "z", "p/1z"],
-      [1, "a", "p/1a"],
-      [10, "a", "p/10a"],
-      [5, "a", "p/5a2"],
-      [5, "a", "p/5a1"],
-      [0, "ü", "p/0u"],
+      [5, "b", "p/RUN-W/5b"],
+      [1, "z", "p/RUN-W/1z"],
+      [1, "a", "p/RUN-W/1a"],
+      [10, "a", "p/RUN-W/10a"],
+      [5, "a", "p/RUN-W/5a2"],
+      [5, "a", "p/RUN-W/5a1"],
+      [0, "ü", "p/RUN-W/0u"],
     ];
     for (const [tick, kind, relPath] of arrivals) {
       await writer.writeJson({ ...base, tick, kind, relPath, obj: { tick, kind } });
@@ -79,13 +79,13 @@ Deno.test("ArtifactWriter.writeJson() keeps the manifest sorted by (tick, kind, 
     const text = await Deno.readTextFile(`${dir}/manifests/RUN-W.manifest.json`);
     const parsed = JSON.parse(text);
     assert.deepEqual(parsed.records.map((r: { path: string }) => r.path), [
-      "p/0u",
-      "p/1a",
-      "p/1z",
-      "p/5a1",
-      "p/5a2",
-      "p/5b",
-      "p/10a",
+      "p/RUN-W/0u",
+      "p/RUN-W/1a",
+      "p/RUN-W/1z",
+      "p/RUN-W/5a1",
+      "p/RUN-W/5a2",
+      "p/RUN-W/5b",
+      "p/RUN-W/10a",
     ]);
     assert.equal(text, new TextDecoder().decode(canonicalJsonBytes(parsed)));
   });
@@ -184,11 +184,11 @@ Deno.test("ArtifactWriter.writeJson() refuses a symbolic link that leads out of 
     await Deno.symlink(`${dir}/outside`, `${dir}/root/link`);
     const writer = new ArtifactWriter(`${dir}/root`);
     await assert.rejects(
-      writer.writeJson({ ...base, relPath: "link/x.json" }),
+      writer.writeJson({ ...base, relPath: "link/RUN-W/x.json" }),
       /symbolic link leads out/,
     );
     await assert.rejects(
-      writer.writeJson({ ...base, relPath: "link/deeper/x.json" }),
+      writer.writeJson({ ...base, relPath: "link/RUN-W/deeper/x.json" }),
       /symbolic link leads out/,
     );
     assert.deepEqual([...(await snapshot(`${dir}/outside`)).keys()], []);
@@ -229,7 +229,7 @@ Deno.test("ArtifactWriter.writeJson() calls made at once in one process all get 
         writers[i % 2]!.writeJson({
           ...base,
           tick: 29 - i,
-          relPath: `n/${29 - i}.json`,
+          relPath: `n/RUN-W/${29 - i}.json`,
           obj: { i },
         })),
     );
@@ -299,7 +299,11 @@ Deno.test("ArtifactWriter.writeAll() refuses foreign objects, mixed runs and rep
   await inTempDir(async (dir) => {
     const writer = new ArtifactWriter(dir);
     const a = await writer.prepareJson(base);
-    const other = await writer.prepareJson({ ...base, runId: "RUN-X" });
+    const other = await writer.prepareJson({
+      ...base,
+      runId: "RUN-X",
+      relPath: "notes/RUN-X/000000.json",
+    });
     await assert.rejects(writer.writeAll([]), /'artifacts' must be 1 to 1024 prepared artifacts/);
     await assert.rejects(
       writer.writeAll([{ record: a.record }]),
@@ -479,10 +483,10 @@ Deno.test("ArtifactWriter.writeAll() refuses a batch with a path a link leads ou
     await Deno.mkdir(root);
     await Deno.symlink(`${dir}/outside`, `${root}/link`);
     const writer = new ArtifactWriter(root);
-    const good = await writer.prepareJson({ ...base, relPath: "a/1.json" });
-    const bad = await writer.prepareJson({ ...base, tick: 1, relPath: "link/2.json" });
+    const good = await writer.prepareJson({ ...base, relPath: "a/RUN-W/1.json" });
+    const bad = await writer.prepareJson({ ...base, tick: 1, relPath: "link/RUN-W/2.json" });
     await assert.rejects(writer.writeAll([good, bad]), /symbolic link leads out/);
-    assert.equal(await Deno.stat(`${root}/a/1.json`).then(() => true, () => false), false);
+    assert.equal(await Deno.stat(`${root}/a/RUN-W/1.json`).then(() => true, () => false), false);
     assert.deepEqual([...(await snapshot(`${dir}/outside`)).keys()], []);
   });
 });

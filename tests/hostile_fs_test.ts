@@ -218,18 +218,18 @@ Deno.test("ArtifactWriter maps the operating system's errors to one line naming 
       return true;
     });
     const writer = new ArtifactWriter(dir);
-    await writer.writeJson({ ...note, tick: 0, relPath: "n/R/0.json" });
+    await writer.writeJson({ ...note, tick: 0, relPath: "n/R/sub/0.json" });
     // A directory where the artifact would go, and no temporary file left.
-    await assert.rejects(writer.writeJson({ ...note, tick: 1, relPath: "n/R" }), (e) => {
+    await assert.rejects(writer.writeJson({ ...note, tick: 1, relPath: "n/R/sub" }), (e) => {
       assert.ok(e instanceof ArtifactIoError, String(e));
       assert.match(
         e.message,
-        /^Cannot write artifact n\/R: .*is a directory; nothing was recorded$/,
+        /^Cannot write artifact n\/R\/sub: it is a directory; nothing was recorded$/,
       );
       return true;
     });
-    assert.deepEqual((await Array.fromAsync(Deno.readDir(join(dir, "n")))).map((e) => e.name), [
-      "R",
+    assert.deepEqual((await Array.fromAsync(Deno.readDir(join(dir, "n/R")))).map((e) => e.name), [
+      "sub",
     ]);
     // Names too long for the file system are refused before any I/O.
     await assert.rejects(
