@@ -135,7 +135,7 @@ const PREDICATE_FIELDS = new Set([
 
 /** The RunHeader of a run, relative to the artifacts root, whose digest a seal names. */
 export function runHeaderRelPath(runId: string): string {
-  return `runs/${runId}.runheader.json`;
+  return artifactPath("runheader", runId);
 }
 
 // Whether one of the envelope's signatures verifies with `key` (key ids are
