@@ -8,7 +8,7 @@
 import { assert } from "./_assert.ts";
 import { codePointSortKey } from "./_code_point.ts";
 import type { LaneOrder, RunMessage } from "./_run_order.ts";
-import type { Lane, TaskSpec } from "./types.ts";
+import { type Lane, LANES, type TaskSpec } from "./types.ts";
 import { isPlainObject, rangeError, typeError } from "./_validate.ts";
 
 const ACTION = "run tick";
@@ -43,7 +43,7 @@ export function checkLaneOverrides(
 export function applyLaneOverrides(order: LaneOrder, moves: ReadonlyMap<string, Lane>): LaneOrder {
   const kept: Record<Lane, RunMessage[]> = { forecast: [], shadow: [] };
   const moved: Record<Lane, RunMessage[]> = { forecast: [], shadow: [] };
-  for (const lane of ["forecast", "shadow"] as const) {
+  for (const lane of LANES) {
     for (const message of order[lane]) {
       const target = moves.get(message.task.name);
       if (target === undefined) {

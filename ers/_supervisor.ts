@@ -35,9 +35,6 @@ export interface TickOutcome {
 /** Observes every relayed message; for tests and diagnostics. */
 export type RelayHook = (lane: Lane, message: LaneMessage) => void;
 
-/** The lanes in the order their mail is relayed. */
-export const LANE_ORDER: readonly Lane[] = ["forecast", "shadow"];
-
 /** Where each lane's task bodies run. */
 export interface Placements {
   readonly forecast: LanePlacement;

@@ -25,7 +25,24 @@ import type { PromoteSettings } from "./promotion.ts";
  * assert.deepEqual(out.trace.map((event) => event.lane), ["forecast", "shadow"]);
  * ```
  */
-export type Lane = "forecast" | "shadow";
+export type Lane = typeof LANES[number];
+
+/**
+ * The lanes, in the order a tick runs them: forecast first, then shadow.
+ *
+ * @example The lane order
+ * ```ts
+ * import { LANES, type Lane } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const first: Lane = LANES[0];
+ * assert.deepEqual(LANES, ["forecast", "shadow"]);
+ * assert.equal(first, "forecast");
+ * ```
+ */
+export const LANES: readonly ["forecast", "shadow"] = Object.freeze(
+  ["forecast", "shadow"] as const,
+);
 
 /**
  * What happened to a task in one tick.
@@ -49,7 +66,22 @@ export type Lane = "forecast" | "shadow";
  * assert.deepEqual(statuses, ["ok", "error", "skipped_budget"]);
  * ```
  */
-export type Status = "ok" | "error" | "skipped_budget";
+export type Status = typeof STATUSES[number];
+
+/**
+ * Every status a task can end a tick with.
+ *
+ * @example The three statuses
+ * ```ts
+ * import { STATUSES } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(STATUSES, ["ok", "error", "skipped_budget"]);
+ * ```
+ */
+export const STATUSES: readonly ["ok", "error", "skipped_budget"] = Object.freeze(
+  ["ok", "error", "skipped_budget"] as const,
+);
 
 /**
  * The context every task receives. Shadow tasks get a read-only view of it.

@@ -14,7 +14,7 @@ import {
   type PromotionState,
 } from "../ers/promotion.ts";
 import { canonicalJsonString } from "../ers/_canonical.ts";
-import type { Lane, TaskSpec, TraceEvent } from "../ers/types.ts";
+import { type Lane, LANES, type TaskSpec, type TraceEvent } from "../ers/types.ts";
 import { isPlainObject } from "../ers/_validate.ts";
 import { ARTIFACT_LAYOUT } from "./layout.ts";
 import { parseJson } from "./_json.ts";
@@ -24,8 +24,8 @@ import {
   readRunTicks,
   type RunManifest,
   type RunManifestRecord,
-  RunReadError,
 } from "./run_reader.ts";
+import { RunReadError } from "./errors.ts";
 
 /**
  * A PromotionDecision.v0 artifact: the decisions made at one tick of a run,
@@ -240,13 +240,13 @@ async function readPromotionRecord(
 }
 
 const DECISIONS = new Set(["enrolled", "promoted", "demoted", "reset", "withdrawn"]);
-const LANES = new Set(["forecast", "shadow"]);
+const LANE_NAMES = new Set<string>(LANES);
 
 function decisionProblem(value: unknown): string | undefined {
   if (!isPlainObject(value)) return " is not an object";
   if (typeof value.task !== "string") return ".task is not a string";
   if (!DECISIONS.has(value.decision as string)) return ".decision is not a known decision";
-  if (!LANES.has(value.from as string) || !LANES.has(value.to as string)) {
+  if (!LANE_NAMES.has(value.from as string) || !LANE_NAMES.has(value.to as string)) {
     return ".from or .to is not forecast or shadow";
   }
   if (typeof value.rule !== "string") return ".rule is not a string";
@@ -258,7 +258,8 @@ function decisionProblem(value: unknown): string | undefined {
   ) return ".settings is not { window, max_errors, max_skips }";
   const window = value.window;
   if (
-    !isPlainObject(window) || !LANES.has(window.lane as string) || !Array.isArray(window.ticks) ||
+    !isPlainObject(window) || !LANE_NAMES.has(window.lane as string) ||
+    !Array.isArray(window.ticks) ||
     !window.ticks.every(isCount) || !isCount(window.ok) || !isCount(window.errors) ||
     !isCount(window.skips)
   ) return ".window is not { lane, ticks, ok, errors, skips }";

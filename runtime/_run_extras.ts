@@ -5,19 +5,22 @@
 // one is a RunReadError naming the file, never drawn.
 
 import { isPlainObject } from "../ers/_validate.ts";
-import type { Lane } from "../ers/types.ts";
+import { type Lane, LANES } from "../ers/types.ts";
+
+const LANE_NAMES: readonly string[] = LANES;
 import type { ReportPromotion, ReportRunHeader, ReportTickResults } from "../viz/report.ts";
 import { mapBounded, READ_CONCURRENCY } from "./_concurrency.ts";
 import { parseJson } from "./_json.ts";
 import { ARTIFACT_LAYOUT } from "./layout.ts";
 import { readRecordedFile } from "./_read.ts";
-import { type RunManifest, RunReadError, type RunTick } from "./run_reader.ts";
+import type { RunManifest } from "./run_reader.ts";
+import { RunReadError } from "./errors.ts";
+import type { RunTick } from "../viz/run_events.ts";
 import type { ManifestRecord } from "./_manifest.ts";
 
 const RUN_HEADER_SCHEMA = "RunHeader.v0";
 const RESULTS_PACK_SCHEMA = "ResultsPack.v0";
 const PROMOTION_SCHEMA = ARTIFACT_LAYOUT.promotion.schema;
-const LANES: readonly string[] = ["forecast", "shadow"];
 const DECISIONS: readonly string[] = ["enrolled", "promoted", "demoted", "reset", "withdrawn"];
 /** Largest record of these kinds read, in bytes. */
 const MAX_EXTRA_BYTES = 16 * 1024 * 1024;
@@ -91,7 +94,7 @@ function runHeaderOf(record: ManifestRecord, value: unknown, runId: string): Rep
   const budgets = identity.budgets;
   if (isPlainObject(budgets)) {
     const lanes: NonNullable<ReportRunHeader["budgets"]> = {};
-    for (const lane of ["forecast", "shadow"] as const) {
+    for (const lane of LANES) {
       const b = budgets[lane];
       if (isPlainObject(b) && isCount(b.ops) && isCount(b.entropy)) {
         lanes[lane] = { ops: b.ops, entropy: b.entropy };
@@ -137,7 +140,7 @@ function promotionsOf(record: ManifestRecord, value: unknown, runId: string): Re
     if (
       !isPlainObject(d) || typeof d.task !== "string" ||
       !DECISIONS.includes(d.decision as string) ||
-      !LANES.includes(d.from as string) || !LANES.includes(d.to as string)
+      !LANE_NAMES.includes(d.from as string) || !LANE_NAMES.includes(d.to as string)
     ) {
       return bad(`decisions[${i}] is not a promotion decision`);
     }

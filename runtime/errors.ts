@@ -250,3 +250,37 @@ export class RunIdentityError extends Error {
     this.fields = Object.freeze([...fields]);
   }
 }
+
+/**
+ * Raised when an artifact a manifest records cannot be read back as
+ * recorded: missing, of another length or hash, or not the shape its schema
+ * promises. The message names the file.
+ *
+ * @example The path is in the message
+ * ```ts
+ * import { RunReadError } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new RunReadError("viz/R/000000.trendpack.json", "recorded file is missing");
+ * assert.equal(error.name, "RunReadError");
+ * assert.equal(error.path, "viz/R/000000.trendpack.json");
+ * assert.match(error.message, /viz\/R\/000000\.trendpack\.json: recorded file is missing/);
+ * ```
+ */
+export class RunReadError extends Error {
+  /** Always `"RunReadError"`. */
+  override name = "RunReadError";
+  /** The artifact's path relative to the artifacts root. */
+  readonly path: string;
+
+  /**
+   * Creates the error.
+   *
+   * @param path The artifact's path relative to the artifacts root.
+   * @param problem What is wrong with it.
+   */
+  constructor(path: string, problem: string) {
+    super(`Cannot read recorded artifact ${path}: ${problem}`);
+    this.path = path;
+  }
+}

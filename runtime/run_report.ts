@@ -20,13 +20,8 @@ import { readRunExtras, type RunExtras } from "./_run_extras.ts";
 import { requireAccess, withPermissionHint, writeFileAtomic } from "./_fs.ts";
 import { checkRunId } from "./_paths.ts";
 import { ARTIFACT_LAYOUT } from "./layout.ts";
-import {
-  MAX_RUN_TICKS,
-  readRunManifest,
-  type RunManifest,
-  type RunTick,
-  streamRunTicks,
-} from "./run_reader.ts";
+import { MAX_RUN_TICKS, readRunManifest, type RunManifest, streamRunTicks } from "./run_reader.ts";
+import type { RunTick } from "../viz/run_events.ts";
 import { verifyArtifacts, type VerifyReport } from "./verify.ts";
 
 /**

@@ -1,16 +1,15 @@
 // `ers index`: a run's events across ticks, filtered, or totals per task.
 
+import { readRunManifest, streamRunTicks } from "../runtime/run_reader.ts";
 import {
   type EventTotals,
   laneTotals,
   mergeTotals,
-  readRunManifest,
   type RunEvent,
   type RunEventFilter,
   runEvents,
-  streamRunTicks,
   taskTotals,
-} from "../runtime/run_reader.ts";
+} from "../viz/run_events.ts";
 import {
   type Command,
   type CommandSpec,
@@ -22,6 +21,7 @@ import {
 import { requestDirAccess } from "./_cli_access.ts";
 import { CliError } from "./_cli_errors.ts";
 import { plural, renderTable } from "./_cli_table.ts";
+import { LANES, STATUSES } from "../ers/mod.ts";
 
 const spec = {
   name: "index",
@@ -36,12 +36,12 @@ const spec = {
   positionals: [{ name: "DIR", help: "The artifacts directory" }],
   flags: {
     run: runIdFlag("The run", true),
-    lane: { kind: "string", value: "L", help: "Only this lane", choices: ["forecast", "shadow"] },
+    lane: { kind: "string", value: "L", help: "Only this lane", choices: LANES },
     status: {
       kind: "string",
       value: "S",
       help: "Only this status",
-      choices: ["ok", "error", "skipped_budget"],
+      choices: STATUSES,
     },
     task: { kind: "string", value: "NAME", help: "Only the task of exactly this name" },
     by: {

@@ -1,6 +1,7 @@
 // `ers show`: one tick of a run, readable.
 
-import { laneTotals, readRunTick, runEvents, type RunTick } from "../runtime/run_reader.ts";
+import { readRunTick } from "../runtime/run_reader.ts";
+import { laneTotals, runEvents, type RunTick } from "../viz/run_events.ts";
 import {
   type Command,
   type CommandSpec,

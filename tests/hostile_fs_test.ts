@@ -19,7 +19,7 @@ import {
   runEvents,
   RunReadError,
   taskTotals,
-} from "../runtime/run_reader.ts";
+} from "../mod.ts";
 
 const ok: TaskFn = () => ({ ok: true });
 const MANIFEST = "manifests/R.manifest.json";

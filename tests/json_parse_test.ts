@@ -11,7 +11,7 @@ import {
   type TraceEvent,
   verifyArtifacts,
 } from "../mod.ts";
-import { readRunManifest, readRunTicks } from "../runtime/run_reader.ts";
+import { readRunManifest, readRunTicks } from "../mod.ts";
 import { ersTraceToTrendpack } from "../viz/mod.ts";
 import { parseJson } from "../runtime/_json.ts";
 import { fc } from "./_deps.ts";

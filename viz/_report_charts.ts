@@ -2,7 +2,7 @@
 // budget heat map and the cost bars. Hand-written SVG: rectangles, text and
 // `<title>` tooltips, no script. Pure; fixed-precision coordinates.
 
-import type { Lane } from "../ers/types.ts";
+import { type Lane, LANES } from "../ers/types.ts";
 import type { LaneHeat, ReportModel, Row, Totals } from "./_report_model.ts";
 import { clip, dec, esc, int, px, tickRange } from "./_svg.ts";
 
@@ -65,7 +65,7 @@ export function timeline(model: ReportModel): string {
   const parts: string[] = [];
   let y = 4;
   const rowY = new Map<string, number>();
-  for (const lane of ["forecast", "shadow"] as const) {
+  for (const lane of LANES) {
     const rows = model.rows.filter((r) => r.lane === lane);
     if (rows.length === 0) continue;
     parts.push(`<text class="lane" x="0" y="${px(y + 13)}">${lane} lane</text>`);

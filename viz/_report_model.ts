@@ -3,13 +3,11 @@
 // heat, error clusters and totals. Pure: no I/O, no clock, no randomness;
 // the same input gives the same model.
 
-import type { Lane, Status } from "../ers/types.ts";
+import { type Lane, LANES, type Status, STATUSES } from "../ers/types.ts";
 import { compareCodePoints } from "../ers/_code_point.ts";
 import { checkNonNegativeInteger, isPlainObject, rangeError, typeError } from "../ers/_validate.ts";
 import type { TrendPack } from "./trendpack.ts";
 
-/** The lanes in their stable order: forecast first. */
-export const REPORT_LANES: readonly Lane[] = ["forecast", "shadow"];
 /** The TrendPack stats fields, in the order the report sums them. */
 export const STAT_FIELDS = [
   "total_events",
@@ -159,7 +157,7 @@ export function buildReportModel(input: ModelInput): ReportModel {
   for (const [lane, task] of rowKeys) {
     rows.set(rowKey(lane, task), newRow(lane, task, bucketCount));
   }
-  const lanes = REPORT_LANES.map((lane) => newLaneHeat(lane, bucketCount));
+  const lanes = LANES.map((lane) => newLaneHeat(lane, bucketCount));
   const bucketTicks = new Uint32Array(bucketCount);
   const stats = Object.fromEntries(STAT_FIELDS.map((f) => [f, 0])) as ReportModel["stats"];
   const run = emptyTotals();
@@ -173,7 +171,7 @@ export function buildReportModel(input: ModelInput): ReportModel {
     for (const field of STAT_FIELDS) stats[field] += numberOr0(pack.stats?.[field]);
     for (const entry of pack.timeline) {
       const row = rows.get(rowKey(entry.lane, entry.task)) as Row;
-      const heat = lanes[REPORT_LANES.indexOf(entry.lane)] as LaneHeat;
+      const heat = lanes[LANES.indexOf(entry.lane)] as LaneHeat;
       addTotals(row.totals, entry.status, entry.cost_ops, entry.cost_entropy);
       addTotals(heat.totals, entry.status, entry.cost_ops, entry.cost_entropy);
       addTotals(run, entry.status, entry.cost_ops, entry.cost_entropy);
@@ -244,15 +242,15 @@ export function checkPacks(runId: unknown, packs: unknown): TrendPack[] {
   return packs as TrendPack[];
 }
 
-const STATUSES: readonly string[] = ["ok", "error", "skipped_budget"];
+const STATUS_NAMES: readonly string[] = STATUSES;
 
 function checkEntry(entry: unknown, field: string): void {
   if (!isPlainObject(entry)) typeError(ACTION, field, "a timeline entry", entry);
   if (typeof entry.task !== "string") typeError(ACTION, `${field}.task`, "a string", entry.task);
-  if (!REPORT_LANES.includes(entry.lane as Lane)) {
+  if (!LANES.includes(entry.lane as Lane)) {
     rangeError(ACTION, `${field}.lane`, "forecast or shadow", entry.lane);
   }
-  if (!STATUSES.includes(entry.status as string)) {
+  if (!STATUS_NAMES.includes(entry.status as string)) {
     rangeError(ACTION, `${field}.status`, "ok, error or skipped_budget", entry.status);
   }
   checkNonNegativeInteger(ACTION, `${field}.cost_ops`, entry.cost_ops);
@@ -296,7 +294,7 @@ export function checkExtras(action: string, results: unknown, promotions: unknow
         rangeError(action, `${field}.decision`, `one of ${DECISIONS.join(", ")}`, p.decision);
       }
       for (const lane of ["from", "to"] as const) {
-        if (!REPORT_LANES.includes(p[lane] as Lane)) {
+        if (!LANES.includes(p[lane] as Lane)) {
           rangeError(action, `${field}.${lane}`, "forecast or shadow", p[lane]);
         }
       }
@@ -312,7 +310,7 @@ function rowKey(lane: Lane, task: string): string {
 // appearance (tick, then execution order).
 function collectRows(packs: readonly TrendPack[]): [Lane, string][] {
   const seen = new Set<string>();
-  const byLane = new Map<Lane, [Lane, string][]>(REPORT_LANES.map((lane) => [lane, []]));
+  const byLane = new Map<Lane, [Lane, string][]>(LANES.map((lane) => [lane, []]));
   for (const pack of packs) {
     for (const entry of pack.timeline) {
       const key = rowKey(entry.lane, entry.task);
@@ -321,7 +319,7 @@ function collectRows(packs: readonly TrendPack[]): [Lane, string][] {
       byLane.get(entry.lane)?.push([entry.lane, entry.task]);
     }
   }
-  return REPORT_LANES.flatMap((lane) => byLane.get(lane) ?? []);
+  return LANES.flatMap((lane) => byLane.get(lane) ?? []);
 }
 
 function newRow(lane: Lane, task: string, buckets: number): Row {
@@ -396,7 +394,7 @@ class ClusterBuilder {
   done(): ErrorCluster[] {
     const all = [...this.#closed, ...this.#open.values()];
     all.sort((a, b) =>
-      a.from - b.from || REPORT_LANES.indexOf(a.lane) - REPORT_LANES.indexOf(b.lane) ||
+      a.from - b.from || LANES.indexOf(a.lane) - LANES.indexOf(b.lane) ||
       compareCodePoints(a.task, b.task)
     );
     return all.map(({ lane, task, from, to, counts }) => ({

@@ -12,7 +12,7 @@
  * @module
  */
 
-import type { Lane } from "../ers/types.ts";
+import { type Lane, LANES } from "../ers/types.ts";
 import { isPlainObject, typeError } from "../ers/_validate.ts";
 import type { TrendPack } from "./trendpack.ts";
 import type { ReportPromotion, ReportTickResults } from "./report.ts";
@@ -185,14 +185,14 @@ export function buildChromeTrace(input: ChromeTraceInput): ChromeTrace {
     pack.timeline.forEach((entry, order) => {
       events.push(taskEvent(pack.tick, order, t0 + order * TRACE_SLOT_US, entry, errors));
     });
-    for (const lane of ["forecast", "shadow"] as const) {
+    for (const lane of LANES) {
       const spend = pack.budget[lane];
       events.push(counter(lane, t0, spend.spent_ops, spend.spent_entropy));
     }
   }
   const last = packs[packs.length - 1] as TrendPack;
   const end = start(last.tick) + tickUs;
-  for (const lane of ["forecast", "shadow"] as const) events.push(counter(lane, end, 0, 0));
+  for (const lane of LANES) events.push(counter(lane, end, 0, 0));
   const first = packs[0] as TrendPack;
   for (const p of input.promotions ?? []) {
     if (p.tick < first.tick || p.tick > last.tick) continue;

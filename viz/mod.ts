@@ -17,6 +17,7 @@
  */
 
 export * from "./trendpack.ts";
+export * from "./run_events.ts";
 export * from "./report.ts";
 export * from "./chrome_trace.ts";
 export * from "./results_pack.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Lane, Status, TraceEvent } from "../ers/types.ts";
+import { type Lane, LANES, type Status, STATUSES, type TraceEvent } from "../ers/types.ts";
 import { checkNonNegativeInteger, isPlainObject, orDefault, typeError } from "../ers/_validate.ts";
 
 /**
@@ -241,10 +241,6 @@ export function ersTraceToTrendpack(options: TrendpackOptions): TrendPack {
   const provenance = orDefault(options.provenance, {});
   if (!isPlainObject(provenance)) typeError(action, "provenance", "a plain object", provenance);
 
-  const spend = {
-    forecast: { spent_ops: 0, spent_entropy: 0 },
-    shadow: { spent_ops: 0, spent_entropy: 0 },
-  };
   const stats = {
     total_events: trace.length,
     forecast_events: 0,
@@ -284,15 +280,6 @@ export function ersTraceToTrendpack(options: TrendpackOptions): TrendPack {
     if (e.status === "error") {
       append(errors, { task: e.task, lane: e.lane, cost_ops: e.cost_ops, meta: e.meta });
     }
-    const lane = e.lane === "forecast"
-      ? spend.forecast
-      : e.lane === "shadow"
-      ? spend.shadow
-      : undefined;
-    if (lane) {
-      lane.spent_ops += e.cost_ops;
-      lane.spent_entropy += e.cost_entropy;
-    }
   }
   stats.errors = errors.length;
   stats.skipped = skipped.length;
@@ -302,7 +289,7 @@ export function ersTraceToTrendpack(options: TrendpackOptions): TrendPack {
     tick,
     provenance,
     timeline,
-    budget: spend,
+    budget: { forecast: laneSpend(timeline, "forecast"), shadow: laneSpend(timeline, "shadow") },
     errors,
     skipped,
     stats,
@@ -322,4 +309,161 @@ function append<T>(list: T[], value: T): void {
     enumerable: true,
     configurable: true,
   } as PropertyDescriptor);
+}
+
+/**
+ * What a lane spent in a timeline: the costs of its entries that were not
+ * skipped. The one place lane spend is computed: {@linkcode ersTraceToTrendpack}
+ * writes it and {@linkcode checkTrendPack} checks it.
+ *
+ * @param timeline A TrendPack's timeline.
+ * @param lane The lane.
+ * @returns Ops and entropy spent.
+ *
+ * @example A skipped entry costs nothing
+ * ```ts
+ * import { laneSpend } from "@abraxas/ers/viz";
+ * import assert from "node:assert/strict";
+ *
+ * const entry = { task: "a", lane: "forecast" as const, cost_ops: 4, cost_entropy: 1, meta: { tags: [] } };
+ * assert.deepEqual(
+ *   laneSpend([{ ...entry, status: "ok" }, { ...entry, status: "skipped_budget" }], "forecast"),
+ *   { spent_ops: 4, spent_entropy: 1 },
+ * );
+ * ```
+ */
+export function laneSpend(
+  timeline: readonly TrendPackTimelineEntry[],
+  lane: Lane,
+): TrendPackLaneSpend {
+  const spend = { spent_ops: 0, spent_entropy: 0 };
+  // An index loop, no iterator: see ersTraceToTrendpack.
+  for (let i = 0; i < timeline.length; i++) {
+    const entry = timeline[i] as TrendPackTimelineEntry;
+    if (entry.lane !== lane || entry.status === "skipped_budget") continue;
+    spend.spent_ops += entry.cost_ops;
+    spend.spent_entropy += entry.cost_entropy;
+  }
+  return spend;
+}
+
+/**
+ * Raised by {@linkcode checkTrendPack} for a value that is not the TrendPack
+ * expected; `problem` says what is wrong.
+ *
+ * @example The problem is kept apart from the message
+ * ```ts
+ * import { TrendPackError } from "@abraxas/ers/viz";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new TrendPackError("'timeline' is not an array");
+ * assert.equal(error.name, "TrendPackError");
+ * assert.equal(error.problem, "'timeline' is not an array");
+ * ```
+ */
+export class TrendPackError extends Error {
+  /** Always `"TrendPackError"`. */
+  override name = "TrendPackError";
+  /** What is wrong, such as `'timeline' is not an array`. */
+  readonly problem: string;
+
+  /**
+   * Creates the error.
+   *
+   * @param problem What is wrong with the value.
+   */
+  constructor(problem: string) {
+    super(`Not a valid TrendPack: ${problem}`);
+    this.problem = problem;
+  }
+}
+
+/**
+ * Checks a parsed value as a TrendPack of the expected run and tick: its
+ * version, run, tick, every timeline entry, each lane's spend (against
+ * {@linkcode laneSpend}) and the summary counts. Pure.
+ *
+ * @param value A parsed JSON value.
+ * @param expected The run and tick it must belong to.
+ * @returns The value, as a TrendPack.
+ * @throws {TrendPackError} Naming the first thing wrong.
+ *
+ * @example A TrendPack passes; a changed spend does not
+ * ```ts
+ * import { checkTrendPack, ersTraceToTrendpack, TrendPackError } from "@abraxas/ers/viz";
+ * import assert from "node:assert/strict";
+ *
+ * const pack = ersTraceToTrendpack({ runId: "R", tick: 2, trace: [
+ *   { tick: 2, task: "a", lane: "forecast", status: "ok", cost_ops: 3, cost_entropy: 0, meta: { tags: [] } },
+ * ] });
+ * const copy = JSON.parse(JSON.stringify(pack));
+ * assert.deepEqual(checkTrendPack(copy, { runId: "R", tick: 2 }), pack);
+ * copy.budget.forecast.spent_ops = 4;
+ * assert.throws(() => checkTrendPack(copy, { runId: "R", tick: 2 }), TrendPackError);
+ * ```
+ */
+export function checkTrendPack(
+  value: unknown,
+  expected: { readonly runId: string; readonly tick: number },
+): TrendPack {
+  const bad = (problem: string): never => {
+    throw new TrendPackError(problem);
+  };
+  if (!isPlainObject(value)) return bad("it is not a JSON object");
+  if (value.version !== "0.1") bad(`'version' is not "0.1"`);
+  if (value.run_id !== expected.runId) bad(`'run_id' is not ${JSON.stringify(expected.runId)}`);
+  if (value.tick !== expected.tick) {
+    bad(`'tick' is not ${expected.tick}, the tick its record holds`);
+  }
+  if (!isPlainObject(value.provenance)) bad("'provenance' is not an object");
+  const timeline = value.timeline;
+  if (!Array.isArray(timeline)) return bad("'timeline' is not an array");
+  if (timeline.length > MAX_TIMELINE_EVENTS) {
+    bad(`'timeline' holds ${timeline.length} events, more than ${MAX_TIMELINE_EVENTS}`);
+  }
+  timeline.forEach((entry, i) => {
+    const problem = timelineEntryProblem(entry);
+    if (problem) bad(`timeline[${i}]${problem}`);
+  });
+  const budget = value.budget;
+  if (!isPlainObject(budget)) return bad("'budget' is not an object");
+  for (const lane of LANES) {
+    const spend = budget[lane];
+    if (!isLaneSpend(spend)) return bad(`budget.${lane} is not { spent_ops, spent_entropy }`);
+    const spent = laneSpend(timeline as TrendPackTimelineEntry[], lane);
+    if (spend.spent_ops !== spent.spent_ops || spend.spent_entropy !== spent.spent_entropy) {
+      bad(`budget.${lane} does not add up to its timeline's costs`);
+    }
+  }
+  const stats = value.stats;
+  if (!isPlainObject(stats) || stats.total_events !== timeline.length) {
+    bad("stats.total_events does not count the timeline");
+  }
+  if (!Array.isArray(value.errors) || !Array.isArray(value.skipped)) {
+    bad("'errors' and 'skipped' are not both arrays");
+  }
+  return value as unknown as TrendPack;
+}
+
+const LANE_NAMES: readonly string[] = LANES;
+const STATUS_NAMES: readonly string[] = STATUSES;
+
+function timelineEntryProblem(entry: unknown): string | undefined {
+  if (!isPlainObject(entry)) return " is not an object";
+  if (typeof entry.task !== "string") return ".task is not a string";
+  if (!LANE_NAMES.includes(entry.lane as string)) return ".lane is not forecast or shadow";
+  if (!STATUS_NAMES.includes(entry.status as string)) {
+    return ".status is not ok, error or skipped_budget";
+  }
+  if (!isCount(entry.cost_ops)) return ".cost_ops is not a non-negative integer";
+  if (!isCount(entry.cost_entropy)) return ".cost_entropy is not a non-negative integer";
+  return undefined;
+}
+
+function isLaneSpend(value: unknown): value is TrendPackLaneSpend {
+  return isPlainObject(value) && isCount(value.spent_ops) && isCount(value.spent_entropy);
+}
+
+function isCount(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
 }
