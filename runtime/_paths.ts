@@ -4,6 +4,8 @@ import { rangeError, typeError } from "../ers/_validate.ts";
 
 /** Longest run id accepted. */
 export const MAX_RUN_ID_LENGTH = 128;
+/** Longest run mode accepted (UTF-16 units), recorded in provenance. */
+export const MAX_MODE_LENGTH = 128;
 /** Longest relative artifact path accepted. */
 export const MAX_REL_PATH_LENGTH = 1024;
 /** Longest name (path segment) accepted, in UTF-8 bytes: 255, what common file systems allow, less room for the temporary `.<name>.tmp`. */
@@ -11,8 +13,8 @@ export const MAX_NAME_BYTES = 250;
 
 /** A run id's pattern and the rule it states, shared with the command line. */
 export const RUN_ID_PATTERN: { readonly regexp: RegExp; readonly rule: string } = Object.freeze({
-  regexp: /^(?!\.\.?$)[A-Za-z0-9._-]{1,128}$/,
-  rule: "1 to 128 letters, digits, '.', '_' or '-', and not '.' or '..'",
+  regexp: new RegExp(`^(?!\\.\\.?$)[A-Za-z0-9._-]{1,${MAX_RUN_ID_LENGTH}}$`),
+  rule: `1 to ${MAX_RUN_ID_LENGTH} letters, digits, '.', '_' or '-', and not '.' or '..'`,
 });
 
 /** A run id: 1 to 128 letters, digits, `.`, `_`, `-`; never `.` or `..`. */

@@ -8,7 +8,7 @@ import type { ArtifactWriter, PreparedArtifact } from "./artifact_writer.ts";
 import { RunIdentityError } from "./errors.ts";
 import { ARTIFACT_LAYOUT, artifactPath } from "./layout.ts";
 import { identitySha256, isRunHeader, type RunHeader } from "./run_header.ts";
-import { RunReadError } from "./run_reader.ts";
+import { RunReadError } from "./errors.ts";
 
 interface KnownHeader {
   header: RunHeader;

@@ -27,7 +27,7 @@ import type { ArtifactRecord, ArtifactWriter, PreparedArtifact } from "./artifac
 import { ARTIFACT_LAYOUT, artifactPath, buildRunIndex, ERS_PROVENANCE_VERSION } from "./layout.ts";
 import { type PipelineDigest, pipelineDigest } from "./pipeline_digest.ts";
 import { buildRunHeader, type RunExecution } from "./run_header.ts";
-import { checkRunId } from "./_paths.ts";
+import { checkRunId, MAX_MODE_LENGTH } from "./_paths.ts";
 import { buildPromotionRecord, openTickPromotion } from "./_promotion_book.ts";
 import { runHeaderFor, settleRunHeader } from "./_run_headers.ts";
 import { writerFor } from "./_writer_cache.ts";
@@ -244,7 +244,7 @@ export async function pipelineTick(options: PipelineTickOptions): Promise<Record
   if (!isPlainObject(options)) typeError(ACTION, "options", "an object", options);
   const tick = checkNonNegativeInteger(ACTION, "tick", options.tick);
   const runId = checkRunId(ACTION, options.runId);
-  const mode = checkName(ACTION, "mode", options.mode, 128);
+  const mode = checkName(ACTION, "mode", options.mode, MAX_MODE_LENGTH);
   const provenance = orDefault(options.provenance, "reference");
   if (provenance !== "reference" && provenance !== "extended") {
     rangeError(ACTION, "provenance", '"reference" or "extended"', provenance);

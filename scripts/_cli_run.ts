@@ -22,15 +22,15 @@ import { progressLine } from "./_cli_progress.ts";
 import { DEMO_PIPELINE, loadPipeline } from "./_cli_pipeline.ts";
 import { cell, plural } from "./_cli_table.ts";
 import demoPipeline from "./_demo_pipeline.ts";
+import { MAX_MODE_LENGTH, MAX_RUN_ID_LENGTH } from "../runtime/_paths.ts";
 
 // Most ticks one `ers run` may run.
 const MAX_RUN_TICKS_PER_COMMAND = 1_000_000;
 
-// A mode: what checkName accepts (1 to 128 UTF-16 units), without control characters.
+// A mode: what checkName accepts (1 to MAX_MODE_LENGTH UTF-16 units), without control characters.
 const MODE_PATTERN = {
-  // deno-lint-ignore no-control-regex
-  regexp: /^[^\u0000-\u001f\u007f]{1,128}$/,
-  rule: "1 to 128 printable characters",
+  regexp: new RegExp(`^[^\\u0000-\\u001f\\u007f]{1,${MAX_MODE_LENGTH}}$`),
+  rule: `1 to ${MAX_MODE_LENGTH} printable characters`,
 };
 
 const spec = {
@@ -54,7 +54,7 @@ const spec = {
       help: "Artifacts directory, the only place written",
       required: true,
     },
-    run: runIdFlag("The run: 1-128 letters, digits, '.', '_', '-'", true),
+    run: runIdFlag(`The run: 1-${MAX_RUN_ID_LENGTH} letters, digits, '.', '_', '-'`, true),
     ticks: {
       kind: "integer",
       value: "N",
