@@ -701,8 +701,9 @@ function prepareRecord(options: WriteJsonOptions): ManifestRecord {
   if (
     segments[0]?.toLowerCase() === manifests ||
     // A hidden name is reserved for temporary files and journals, but for the
-    // run's own directory: a run id may start with '.', as in the reference.
-    segments.some((s, i) => s.startsWith(".") && !(i === 1 && s === runId && segments.length > 2))
+    // run's own directory or per-run file: a run id may start with '.', as in
+    // the reference.
+    segments.some((s, i) => s.startsWith(".") && !isRunsOwnName(s, i, segments.length, runId))
   ) {
     rangeError(
       ACTION,
@@ -741,6 +742,14 @@ function prepareRecord(options: WriteJsonOptions): ManifestRecord {
   };
   if (Object.keys(canonicalExtra).length > 0) record.extra = canonicalExtra;
   return record;
+}
+
+// Whether segment `s` at `index` of a path of `length` segments is the run's
+// own directory (`<kind>/<run>/...`) or per-run file (`<kind>/<run>.<ext>`),
+// and not a name temporary files and journals use.
+function isRunsOwnName(s: string, index: number, length: number, runId: string): boolean {
+  if (index !== 1 || s.endsWith(".tmp") || s.endsWith(".journal")) return false;
+  return length > 2 ? s === runId : s.startsWith(`${runId}.`);
 }
 
 // Throws DriftError unless `record` is exactly what the manifest holds.

@@ -91,10 +91,33 @@ Deno.test("run ids that start with '.' write, read and verify clean, as the refe
       const one = await verifyArtifacts(dir, { runId });
       assert.deepEqual([one.ok, one.records, one.warnings], [true, 4, []], runId);
     }
+    // The extended artifacts too: a RunHeader at runs/<run>.runheader.json
+    // (a hidden name for a run id that starts with '.') and ResultsPacks.
+    const { pipelineTick } = await import("../runtime/mod.ts");
+    const pipeline = {
+      tasks: [{ name: "t", lane: "forecast" as const, priority: 0, costOps: 1, fn: ok }],
+    };
+    for (const tick of [0, 1]) {
+      await pipelineTick({
+        tick,
+        runId: ".x",
+        mode: "test",
+        artifactsDir: dir,
+        pipeline,
+        provenance: "extended",
+      });
+    }
+    const extended = await verifyArtifacts(dir, { runId: ".x" });
+    assert.deepEqual([extended.ok, extended.warnings], [true, []]);
+    assert.ok(extended.records > 4);
     // A hidden file name stays reserved for temporary files and journals.
     const writer = new ArtifactWriter(dir);
     await assert.rejects(
       writer.writeJson({ ...note, runId: ".a", obj: 1, relPath: "notes/.a/.x.tmp" }),
+      RangeError,
+    );
+    await assert.rejects(
+      writer.writeJson({ ...note, runId: ".a", obj: 1, relPath: "notes/.a.tmp" }),
       RangeError,
     );
   });
