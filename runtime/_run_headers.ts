@@ -3,6 +3,8 @@
 // runs, and a new run gets one with its first tick.
 
 import { canonicalJsonString } from "../ers/_canonical.ts";
+import { readRegularFile, UntrustedFileError } from "./_fs.ts";
+import { parseJson } from "./_json.ts";
 import { jsonDifferences } from "../viz/drift.ts";
 import type { ArtifactWriter, PreparedArtifact } from "./artifact_writer.ts";
 import { RunIdentityError } from "./errors.ts";
@@ -19,6 +21,8 @@ interface KnownHeader {
 
 const known = new WeakMap<ArtifactWriter, Map<string, KnownHeader>>();
 const MAX_KNOWN_RUNS = 256;
+// A RunHeader is a few kilobytes; anything far larger was not written by ERS.
+const MAX_RUN_HEADER_BYTES = 16 * 1024 * 1024;
 
 /**
  * The run's header to refer to: the one on disk if there is one (after
@@ -78,18 +82,24 @@ async function readHeader(
   path: string,
   runId: string,
 ): Promise<RunHeader | undefined> {
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = await Deno.readTextFile(writer.resolve(path));
+    // Never blocks on a FIFO, never follows a link, refuses a directory.
+    bytes = await readRegularFile(writer.resolve(path), MAX_RUN_HEADER_BYTES);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return undefined;
+    if (error instanceof UntrustedFileError) {
+      throw new RunReadError(path, `recorded RunHeader: ${error.message}`);
+    }
     throw error;
   }
+  let text: string;
   let header: unknown;
   try {
-    header = JSON.parse(text);
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    header = parseJson(text);
   } catch {
-    throw new RunReadError(path, "recorded RunHeader is not valid JSON");
+    throw new RunReadError(path, "recorded RunHeader is not valid UTF-8 JSON");
   }
   if (!isRunHeader(header) || header.run_id !== runId) {
     throw new RunReadError(path, `not a RunHeader.v0 of run ${runId}`);
