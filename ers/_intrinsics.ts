@@ -25,6 +25,8 @@ export const getOwnPropertyDescriptor: typeof Reflect.getOwnPropertyDescriptor =
   Reflect.getOwnPropertyDescriptor;
 /** `Reflect.getPrototypeOf`, captured. */
 export const getPrototypeOf: typeof Reflect.getPrototypeOf = Reflect.getPrototypeOf;
+/** `Reflect.setPrototypeOf`, captured. */
+export const setPrototypeOf: typeof Reflect.setPrototypeOf = Reflect.setPrototypeOf;
 /** `Reflect.defineProperty`, captured. */
 export const defineProperty: typeof Reflect.defineProperty = Reflect.defineProperty;
 /** `Object.hasOwn`, captured. */
@@ -152,16 +154,38 @@ function hasSlot(probe: (self: unknown) => unknown, value: object): boolean {
   }
 }
 
+const ARRAY_PROTOTYPE: object = Array.prototype;
+
+declare const LIST: unique symbol;
+
 /**
- * Appends `value` to `list` as an own property: no setter a task put on
- * `Array.prototype` runs, and `Array.prototype.push` is never called.
+ * An array ERS builds next to task code: made by `newList`, its prototype is
+ * `null` until `listDone`, so storing an item by index runs no setter a task
+ * put on `Array.prototype` or `Object.prototype`. Only `append` adds to it.
  */
-export function append<T>(list: T[], value: T): void {
-  defineProperty(list, list.length, {
-    __proto__: null,
-    value,
-    writable: true,
-    enumerable: true,
-    configurable: true,
-  } as PropertyDescriptor);
+export type List<T> = T[] & { readonly [LIST]: true };
+
+/** A new empty `List`: an array whose prototype is `null`. */
+export function newList<T>(): List<T> {
+  const list = [] as unknown as List<T>;
+  setPrototypeOf(list, null);
+  return list;
+}
+
+/**
+ * Appends `value` to `list` by index. The list has no prototype, so no setter
+ * a task put on `Array.prototype` (or `Object.prototype`) runs, and
+ * `Array.prototype.push` is never called.
+ */
+export function append<T>(list: List<T>, value: T): void {
+  list[list.length] = value;
+}
+
+/**
+ * `list` as an ordinary array: gives it the `Array.prototype` captured when
+ * ERS loaded. Call once, when the list is complete; append to it no more.
+ */
+export function listDone<T>(list: List<T>): T[] {
+  setPrototypeOf(list, ARRAY_PROTOTYPE);
+  return list;
 }

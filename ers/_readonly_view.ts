@@ -65,10 +65,12 @@ import {
   isMap,
   isPrototypeOf,
   isSet,
+  listDone,
   mapForEach,
   mapGet,
   mapHas,
   mapSet,
+  newList,
   objectToString,
   ownKeys,
   promiseThen,
@@ -229,11 +231,11 @@ function* viewedItems(items: readonly unknown[], view: (item: unknown) => unknow
 
 // A Map's entries or a Set's values, read with the captured `forEach`.
 function contents(kind: "map" | "set", real: object): unknown[] {
-  const items: unknown[] = [];
+  const items = newList<unknown>();
   if (kind === "map") {
     mapForEach(real as Map<unknown, unknown>, (v, k) => append(items, [k, v]));
   } else setForEach(real as Set<unknown>, (v) => append(items, v));
-  return items;
+  return listDone(items);
 }
 
 // A prototype's own function-valued members (getters under their own name),

@@ -12,7 +12,7 @@
 
 import { assert } from "./_assert.ts";
 import { Budget } from "./budget.ts";
-import { append, hasOwn, objectCreate } from "./_intrinsics.ts";
+import { append, hasOwn, type List, listDone, newList, objectCreate } from "./_intrinsics.ts";
 import {
   idleLane,
   type LaneBudget,
@@ -61,7 +61,7 @@ export class TickSupervisor {
     context: TaskContext,
   ): Promise<TickOutcome> {
     const results: Record<string, TaskResult> = objectCreate(null);
-    const trace: TraceEvent[] = [];
+    const trace = newList<TraceEvent>();
     const forecast = await this.#runLane("forecast", order.forecast, tick, budgets.forecast, {
       context,
       results,
@@ -78,7 +78,7 @@ export class TickSupervisor {
     );
     return {
       results,
-      trace,
+      trace: listDone(trace),
       remaining: { forecast: new Budget(forecast.remaining), shadow: new Budget(shadow.remaining) },
     };
   }
@@ -88,7 +88,7 @@ export class TickSupervisor {
     messages: readonly RunMessage[],
     tick: number,
     budget: Budget,
-    into: { context: TaskContext; results: Record<string, TaskResult>; trace: TraceEvent[] },
+    into: { context: TaskContext; results: Record<string, TaskResult>; trace: List<TraceEvent> },
   ): Promise<{ context: TaskContext; remaining: LaneBudget }> {
     let state = this.#relay(idleLane(lane), {
       type: "lane.begin",
@@ -98,8 +98,8 @@ export class TickSupervisor {
     }).state;
     // Replies known now (budget skips) in their places; `undefined` where a
     // task runs, filled once its placement reports the outcome.
-    const replies: (LaneReply | undefined)[] = [];
-    const runs: RunMessage[] = [];
+    const replies = newList<LaneReply | undefined>();
+    const building = newList<RunMessage>();
     for (let i = 0; i < messages.length; i++) {
       const message = messages[i] as RunMessage;
       const step = this.#relay(state, message);
@@ -108,9 +108,10 @@ export class TickSupervisor {
       if (effect.kind === "reply") append(replies, effect.reply);
       else {
         append(replies, undefined);
-        append(runs, message);
+        append(building, message);
       }
     }
+    const runs = listDone(building);
     const pending = this.#placements[lane].run({ lane, tick, context: into.context, runs });
     // A batch result of its own, not a promise; asked without `instanceof`,
     // which a task could answer by giving `Promise` a `Symbol.hasInstance`.

@@ -10,7 +10,14 @@
  */
 
 import { describeThrown } from "./_lane.ts";
-import { append, promiseResolve, promiseThen } from "./_intrinsics.ts";
+import {
+  append,
+  type List,
+  listDone,
+  newList,
+  promiseResolve,
+  promiseThen,
+} from "./_intrinsics.ts";
 import { readonlyView } from "./_readonly_view.ts";
 import type { Lane, LaneMessage, TaskContext } from "./types.ts";
 
@@ -197,13 +204,13 @@ export const inProcessPlacement: LanePlacement = {
   run(batch: LaneBatch): LaneBatchResult | Promise<LaneBatchResult> {
     const context = batch.lane === "shadow" ? readonlyView(batch.context) : batch.context;
     const runs = batch.runs;
-    const outcomes: TaskOutcome[] = [];
+    const outcomes = newList<TaskOutcome>();
     for (let i = 0; i < runs.length; i++) {
       const outcome = call(runs[i] as RunMessage, context);
       if (outcome instanceof Pending) return finish(outcome, i, runs, context, outcomes, batch);
       append(outcomes, outcome);
     }
-    return { outcomes, context: batch.context };
+    return { outcomes: listDone(outcomes), context: batch.context };
   },
 };
 
@@ -213,12 +220,12 @@ async function finish(
   from: number,
   runs: readonly RunMessage[],
   context: TaskContext,
-  outcomes: TaskOutcome[],
+  outcomes: List<TaskOutcome>,
   batch: LaneBatch,
 ): Promise<LaneBatchResult> {
   append(outcomes, await pending.promise);
   for (let i = from + 1; i < runs.length; i++) {
     append(outcomes, await settled(call(runs[i] as RunMessage, context)));
   }
-  return { outcomes, context: batch.context };
+  return { outcomes: listDone(outcomes), context: batch.context };
 }
