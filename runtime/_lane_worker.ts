@@ -1,13 +1,14 @@
 // Inside a lane worker. `openPipeline()` starts each worker from a small
-// entry module that imports this module first, then the pipeline module, then
-// calls `serveLane()`:
+// entry module that imports this module, then hands `serveLane()` a dynamic
+// import of a second small module that imports the pipeline module:
 //
 //   import { serveLane } from "<this module>";
-//   import * as pipeline from "<the pipeline module>";
-//   serveLane(pipeline);
+//   serveLane(() => import("<blob: import * as pipeline from '<pipeline>'; export { pipeline };>"));
 //
-// Modules are evaluated in import order, so this module's body installs the
-// deterministic sandbox before any code of the pipeline module runs. The
+// This module's body installs the deterministic sandbox before any code of
+// the pipeline module runs. The dynamic import of a blob needs no permission
+// (its static imports load as the worker's own graph does), and a module that
+// fails to parse or to evaluate rejects it, where it is caught and reported. The
 // worker then answers the supervisor's messages (`_lane_protocol.ts`): it runs
 // the tasks it is sent by index, in order, with the same in-process placement
 // inline lanes use, and replies with their outcomes. Task functions never
@@ -121,10 +122,19 @@ Object.defineProperty(scope, "close", {
 });
 
 /**
- * Serves one lane of the pipeline module `module`: prepares its default
- * export, reports its description, then runs the batches it is sent.
+ * Serves one lane of the pipeline module that `load` imports: prepares its
+ * default export, reports its description, then runs the batches it is sent.
  */
-export function serveLane(module: Record<string, unknown>): void {
+export async function serveLane(
+  load: () => Promise<{ pipeline: Record<string, unknown> }>,
+): Promise<void> {
+  let module: Record<string, unknown>;
+  try {
+    module = (await load()).pipeline;
+  } catch (error) {
+    post({ type: "lane.invalid", name: "Error", message: describe(error) });
+    return;
+  }
   served = true;
   let prepared: PreparedPipeline;
   try {

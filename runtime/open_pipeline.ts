@@ -356,13 +356,17 @@ async function openInWorkers(
   url: string,
   onWarning: (warning: LaneWarning) => void,
 ): Promise<OpenedPipeline> {
+  const inner = URL.createObjectURL(
+    new Blob([`import * as pipeline from ${JSON.stringify(url)};\nexport { pipeline };\n`], {
+      type: "text/javascript",
+    }),
+  );
   const entry = URL.createObjectURL(
     new Blob([
       `import { serveLane } from ${
         JSON.stringify(new URL("./_lane_worker.ts", import.meta.url).href)
       };\n` +
-      `import * as pipeline from ${JSON.stringify(url)};\n` +
-      `serveLane(pipeline);\n`,
+      `serveLane(() => import(${JSON.stringify(inner)}));\n`,
     ], { type: "text/javascript" }),
   );
   const declared = workerPermissionOptions();
@@ -427,6 +431,7 @@ async function openInWorkers(
     lanes?.forecast.close();
     lanes?.shadow.close();
     URL.revokeObjectURL(entry);
+    URL.revokeObjectURL(inner);
     throw error;
   }
 }

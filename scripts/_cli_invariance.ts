@@ -1,14 +1,11 @@
 // `ers invariance`: the N-run invariance gate on the seed scenario or on
 // tick 0 of a pipeline file.
 
-import {
-  dozenRunInvarianceGate,
-  MAX_INVARIANCE_RUNS,
-  type PreparedPipeline,
-  type TraceEvent,
-} from "../ers/mod.ts";
+import { dozenRunInvarianceGate, MAX_INVARIANCE_RUNS, type TraceEvent } from "../ers/mod.ts";
 import { type Command, type CommandSpec, defineCommand, type ParsedArgs } from "./_cli_args.ts";
-import { loadPipeline } from "./_cli_pipeline.ts";
+import { ISOLATION_FLAG, laneModuleAccess, openCliPipeline } from "./_cli_pipeline.ts";
+import { requireAccess } from "./_cli_access.ts";
+import type { OpenedPipeline } from "../runtime/mod.ts";
 import { invarianceReport } from "./_report.ts";
 import { seedTraceMaker } from "./_seed.ts";
 
@@ -18,7 +15,8 @@ const spec = {
   description: [
     "Runs the same tick N times, each from a fresh scheduler, hashes every trace",
     "(canonical SHA-256) and passes when all hashes match. Without --pipeline it",
-    "runs the reference's seed scenario; with it, tick 0 of that pipeline.",
+    "runs the reference's seed scenario; with it, tick 0 of that pipeline, its",
+    "lanes in sandboxed Web Workers unless --isolation inline.",
     "Exits 0 on PASS, 1 on FAIL.",
   ],
   positionals: [],
@@ -36,6 +34,7 @@ const spec = {
       value: "FILE",
       help: "A module whose default export is a Pipeline",
     },
+    isolation: ISOLATION_FLAG,
     json: { kind: "boolean", help: "Print the verdict as JSON" },
   },
   permissions: "none; with --pipeline, read FILE (and the local modules it imports).",
@@ -58,9 +57,11 @@ export const invarianceCommand: Command = defineCommand(spec, main);
 
 async function main(args: ParsedArgs<typeof spec.flags>): Promise<number> {
   const file = args.flags.pipeline;
-  const makeTrace = file === undefined
-    ? seedTraceMaker()
-    : pipelineTraceMaker(await loadPipeline(file));
+  if (file !== undefined) await requireAccess(laneModuleAccess(args.flags.isolation));
+  await using pipeline = file === undefined
+    ? undefined
+    : await openCliPipeline(file, args.flags.isolation);
+  const makeTrace = pipeline === undefined ? seedTraceMaker() : pipelineTraceMaker(pipeline);
   const result = await dozenRunInvarianceGate({
     makeTrace,
     runs: args.flags.runs,
@@ -70,13 +71,9 @@ async function main(args: ParsedArgs<typeof spec.flags>): Promise<number> {
   return result.ok ? 0 : 1;
 }
 
-// Tick 0 of the pipeline, each run from a fresh scheduler and a fresh context.
-function pipelineTraceMaker(pipeline: PreparedPipeline): () => Promise<TraceEvent[]> {
-  return async () =>
-    (await pipeline.scheduler().runTick({
-      tick: 0,
-      budgetForecast: pipeline.budgets.forecast,
-      budgetShadow: pipeline.budgets.shadow,
-      context: pipeline.context(0),
-    })).trace;
+// Tick 0 of the pipeline, each run with a fresh context, in the same lanes
+// (the same workers, or the same realm inline), so that a task that keeps
+// state between calls shows as drift.
+function pipelineTraceMaker(pipeline: OpenedPipeline): () => Promise<TraceEvent[]> {
+  return async () => (await pipeline.runTick(0)).trace;
 }

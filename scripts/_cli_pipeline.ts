@@ -10,6 +10,7 @@
 import { relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { type PreparedPipeline, preparePipeline } from "../ers/mod.ts";
+import { type Isolation, type OpenedPipeline, openPipeline } from "../runtime/mod.ts";
 import { requestFileRead } from "./_cli_access.ts";
 import { CliError, errorLine, messageLine } from "./_cli_errors.ts";
 
@@ -116,4 +117,111 @@ function importProblem(file: string, error: unknown): string {
     return `Deno has not granted read access to ${path}, which it imports: run again with --allow-read=${path}`;
   }
   return errorLine(error);
+}
+
+/**
+ * The `--isolation` flag of `ers run` and `ers invariance`: where the
+ * pipeline's lanes run.
+ *
+ * @example Worker lanes by default
+ * ```ts
+ * import { ISOLATION_FLAG } from "./_cli_pipeline.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(ISOLATION_FLAG.default, "worker");
+ * assert.deepEqual(ISOLATION_FLAG.choices, ["worker", "inline"]);
+ * ```
+ */
+export const ISOLATION_FLAG = {
+  kind: "string",
+  value: "MODE",
+  help: "Where lanes run: worker (each in its own sandboxed Web Worker) or inline",
+  choices: ["worker", "inline"],
+  default: "worker",
+} as const;
+
+const DEMO = new URL("./_demo_pipeline.ts", import.meta.url);
+
+/**
+ * The read access worker lanes need: Deno loads a worker's modules (ERS's
+ * lane worker, in `ers/` and `runtime/`) with this process's read permission.
+ * None inline, nor in a compiled binary, which embeds them.
+ *
+ * @param isolation Where lanes run.
+ * @param demo Whether the lanes run the built-in demo.
+ * @returns What to pass `requireAccess()`.
+ *
+ * @example Inline lanes need nothing more
+ * ```ts
+ * import { laneModuleAccess } from "./_cli_pipeline.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(laneModuleAccess("inline"), []);
+ * assert.equal(laneModuleAccess("worker").length, 2);
+ * ```
+ */
+export function laneModuleAccess(
+  isolation: Isolation,
+  demo = false,
+): { access: "read"; path: string; what: string }[] {
+  if (isolation === "inline" || Deno.build.standalone) return [];
+  return [...["../ers", "../runtime"], ...(demo ? ["./_demo_pipeline.ts"] : [])].map((dir) => ({
+    access: "read" as const,
+    path: fileURLToPath(new URL(dir, import.meta.url)),
+    what: "ERS modules its lane workers load",
+  }));
+}
+
+/**
+ * Opens a pipeline file (the built-in demo when `file` is undefined) with
+ * lanes where `isolation` says, reporting a missing, unreadable or invalid
+ * file as one {@linkcode CliError}, as {@linkcode loadPipeline} does. Lane
+ * warnings go to stderr, one line each.
+ *
+ * @param file The file, as the user gave it, or `undefined` for the demo.
+ * @param isolation `"worker"` or `"inline"`.
+ * @returns The opened pipeline; close it when done.
+ * @throws {CliError} When the file cannot be opened.
+ *
+ * @example The demo in worker lanes
+ * ```ts
+ * import { openCliPipeline } from "./_cli_pipeline.ts";
+ * import assert from "node:assert/strict";
+ *
+ * await using pipeline = await openCliPipeline(undefined, "worker");
+ * assert.equal(pipeline.isolation, "worker");
+ * assert.equal((await pipeline.runTick(0)).trace.length, pipeline.tasks.length);
+ * ```
+ */
+export async function openCliPipeline(
+  file: string | undefined,
+  isolation: Isolation,
+): Promise<OpenedPipeline> {
+  if (file === undefined) return await openPipeline(DEMO, { isolation });
+  if (isolation === "inline") {
+    await loadPipeline(file); // its messages for a file that cannot be loaded
+    return await openPipeline(file, { isolation });
+  }
+  await requestFileRead(file, "pipeline file");
+  const info = await Deno.stat(file).catch(() => undefined);
+  if (!info?.isFile) throw new CliError(`Cannot load pipeline ${file} as it does not exist`);
+  try {
+    return await openPipeline(file, { isolation });
+  } catch (error) {
+    throw openError(file, error);
+  }
+}
+
+// A worker lane's refusal as the CliError `loadPipeline` would give.
+function openError(file: string, error: unknown): CliError {
+  const prefix = `Cannot open pipeline ${pathToFileURL(resolve(file)).href}: `;
+  const message = error instanceof Error ? error.message : String(error);
+  const rest = message.startsWith(prefix) ? message.slice(prefix.length) : message;
+  if (rest === "it has no default export") {
+    return new CliError(`Cannot load pipeline ${file} as it has no default export`);
+  }
+  if (error instanceof TypeError || error instanceof RangeError) {
+    return new CliError(`Invalid pipeline ${file}: ${rest.split("\n")[0]}`);
+  }
+  return importError(file, new Error(rest));
 }

@@ -1,8 +1,12 @@
 // `ers run`: runs ticks of a pipeline (the built-in demo by default) and
 // writes their artifacts under --out, and nowhere else.
 
-import { type PreparedPipeline, preparePipeline } from "../ers/mod.ts";
-import { pipelineDigest, pipelineTick, type PipelineTickOptions } from "../runtime/mod.ts";
+import {
+  type OpenedPipeline,
+  pipelineDigest,
+  pipelineTick,
+  type PipelineTickOptions,
+} from "../runtime/mod.ts";
 import {
   checkRecordedArtifacts,
   readRunManifest,
@@ -19,9 +23,13 @@ import {
 import { requireAccess } from "./_cli_access.ts";
 import { CliError } from "./_cli_errors.ts";
 import { progressLine } from "./_cli_progress.ts";
-import { DEMO_PIPELINE, loadPipeline } from "./_cli_pipeline.ts";
+import {
+  DEMO_PIPELINE,
+  ISOLATION_FLAG,
+  laneModuleAccess,
+  openCliPipeline,
+} from "./_cli_pipeline.ts";
 import { cell, plural } from "./_cli_table.ts";
-import demoPipeline from "./_demo_pipeline.ts";
 import { MAX_MODE_LENGTH, MAX_RUN_ID_LENGTH } from "../runtime/_paths.ts";
 
 // Most ticks one `ers run` may run.
@@ -44,7 +52,8 @@ const spec = {
     "running a recorded tick again with other results fails, and resuming a run",
     "with another pipeline, budgets or mode is refused before anything is",
     "written. --compat v0.2 writes only the reference's TrendPack, RunIndex and",
-    "manifest, byte for byte.",
+    "manifest, byte for byte. Each lane runs in its own sandboxed Web Worker",
+    "unless --isolation inline; the artifacts are the same bytes either way.",
   ],
   positionals: [],
   flags: {
@@ -83,6 +92,7 @@ const spec = {
       value: "FILE",
       help: "A module whose default export is a Pipeline (default: the demo)",
     },
+    isolation: ISOLATION_FLAG,
     "allow-gap": {
       kind: "boolean",
       help: "Allow --from past the run's next tick, leaving ticks unrecorded",
@@ -128,12 +138,13 @@ async function main(args: RunArgs): Promise<number> {
     { access: "read", path: out, what: "artifacts directory" },
     { access: "write", path: out, what: "artifacts directory" },
     ...(file === undefined ? [] : [{ access: "read" as const, path: file, what: "pipeline file" }]),
+    ...laneModuleAccess(args.flags.isolation, file === undefined),
   ]);
   const before = await existingRun(out, runId);
   if (before !== undefined && !args.flags["allow-gap"]) refuseGap(runId, before, from);
   const rerun = before?.records.filter((r) => r.tick >= from && r.tick < from + count) ?? [];
   const damagedBefore = await checkRecordedArtifacts(out, rerun);
-  const pipeline = file === undefined ? preparePipeline(demoPipeline) : await loadPipeline(file);
+  await using pipeline = await openCliPipeline(file, args.flags.isolation);
   const durable = !args.flags["no-fsync"];
   const provenance = compat === undefined
     ? await extendedProvenance(file)
@@ -248,7 +259,7 @@ interface RunTotals {
 // Runs the ticks one after another. Ctrl-C (SIGINT) is taken between ticks:
 // the tick in flight is finished and recorded, then the run stops.
 async function runTicks(
-  pipeline: PreparedPipeline,
+  pipeline: OpenedPipeline,
   plan: RunPlan,
   showProgress: boolean,
 ): Promise<RunTotals> {

@@ -47,6 +47,19 @@ export async function deno(
  * Runs `deno run <flags> <script> <args>`. `script` is relative to this
  * directory unless it is a URL.
  */
+// As the `ers` task runs it, with the read access worker lanes need to load
+// ERS's own modules (Deno loads a worker's modules with this permission).
+export const WORKER_OPTIONS: readonly string[] = [
+  "--unstable-worker-options",
+  "--preload",
+  new URL("../scripts/_worker_options.ts", import.meta.url).pathname,
+  `--allow-read=${
+    ["../ers", "../runtime", "../scripts/_demo_pipeline.ts"].map((path) =>
+      new URL(path, import.meta.url).pathname
+    ).join(",")
+  }`,
+];
+
 export function denoRun(
   flags: readonly string[],
   script: string | URL,
@@ -54,7 +67,7 @@ export function denoRun(
   options: { cwd?: string } = {},
 ): Promise<RunResult> {
   const path = script instanceof URL ? script : new URL(script, import.meta.url);
-  return deno(["run", "--quiet", ...flags, path.pathname, ...args], options);
+  return deno(["run", "--quiet", ...WORKER_OPTIONS, ...flags, path.pathname, ...args], options);
 }
 
 /** Read and write access to exactly `dir`. */

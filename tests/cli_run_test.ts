@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { verifyArtifacts } from "../mod.ts";
-import { denoRun, type RunResult, scoped, snapshot } from "./_tree.ts";
+import { denoRun, type RunResult, scoped, snapshot, WORKER_OPTIONS } from "./_tree.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const ERS = new URL("../scripts/ers.ts", import.meta.url);
@@ -165,6 +165,7 @@ Deno.test("ers run stops between ticks on SIGINT, prints the summary and leaves 
       args: [
         "run",
         "--quiet",
+        ...WORKER_OPTIONS,
         ...scoped(dir),
         ERS.pathname,
         "run",

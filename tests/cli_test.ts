@@ -84,10 +84,12 @@ Deno.test("ers --version prints the version from deno.json, --help lists every c
 
 Deno.test("deno task ers grants no permissions up front but ERS_DENO_FLAGS; deno task compile bakes in read and write", async () => {
   // Lane workers get their own permissions: --unstable-worker-options, and
-  // the preload that tells ERS the flag is there (Deno cannot be asked).
+  // the preload that tells ERS the flag is there (Deno cannot be asked); and
+  // Deno loads their modules (ERS's own, and the demo) with the task's read
+  // permission: the only access granted up front.
   assert.match(
     denoJson.tasks.ers,
-    /deno run --unstable-worker-options --preload "\$ERS_HOME\/scripts\/_worker_options\.ts" \$ERS_DENO_FLAGS "\$ERS_HOME\/scripts\/ers\.ts"$/,
+    /deno run --unstable-worker-options --preload "\$ERS_HOME\/scripts\/_worker_options\.ts" --allow-read="\$ERS_HOME\/ers,\$ERS_HOME\/runtime,\$ERS_HOME\/scripts\/_demo_pipeline\.ts" \$ERS_DENO_FLAGS "\$ERS_HOME\/scripts\/ers\.ts"$/,
   );
   const workerOptions = "--unstable-worker-options --preload scripts/_worker_options.ts";
   assert.equal(

@@ -13,6 +13,7 @@ import {
   TaskTimeoutError,
 } from "../runtime/mod.ts";
 import { hasFlag } from "../runtime/_worker_permissions.ts";
+import { denoRun, scoped, snapshot } from "./_tree.ts";
 
 /** Writes `source` as a pipeline module and calls `body` with its path. */
 async function withModule(
@@ -515,5 +516,54 @@ Deno.test("pipelineTick() writes the same bytes from worker and inline lanes", a
     );
   } finally {
     for (const dir of dirs) await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("ers run and ers invariance give the same bytes and hash with --isolation worker and inline", async () => {
+  const dir = await Deno.makeTempDir();
+  const ers = new URL("../scripts/ers.ts", import.meta.url);
+  const steady = new URL("./fixtures/steady_pipeline.ts", import.meta.url).pathname;
+  try {
+    const outputs: Record<string, string> = {};
+    for (const isolation of ["worker", "inline"]) {
+      for (const pipeline of [[], ["--pipeline", steady]]) {
+        const out = `${dir}/${isolation}${pipeline.length}`;
+        const run = await denoRun(
+          [...scoped(dir), `--allow-read=${steady}`],
+          ers,
+          [
+            "run",
+            "--out",
+            out,
+            "--run",
+            "R",
+            "--ticks",
+            "6",
+            "--isolation",
+            isolation,
+            ...pipeline,
+          ],
+        );
+        assert.equal(run.code, 0, run.stderr);
+        assert.equal(run.stderr, "");
+        outputs[`${isolation} run ${pipeline.length}`] = run.stdout.replace(/^run R: /, "");
+        assert.deepEqual(await snapshot(out), await snapshot(`${dir}/worker${pipeline.length}`));
+      }
+      const gate = await denoRun([`--allow-read=${steady}`], ers, [
+        "invariance",
+        "--pipeline",
+        steady,
+        "--isolation",
+        isolation,
+      ]);
+      assert.equal(gate.code, 0, gate.stderr);
+      outputs[`${isolation} invariance`] = gate.stdout;
+    }
+    assert.equal(outputs["worker run 0"], outputs["inline run 0"]);
+    assert.equal(outputs["worker run 2"], outputs["inline run 2"]);
+    assert.equal(outputs["worker invariance"], outputs["inline invariance"]);
+    assert.match(outputs["worker invariance"]!, /^ERS INVARIANCE: PASS$/m);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
