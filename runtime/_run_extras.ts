@@ -18,8 +18,8 @@ import { RunReadError } from "./errors.ts";
 import type { RunTick } from "../viz/run_events.ts";
 import type { ManifestRecord } from "./_manifest.ts";
 
-const RUN_HEADER_SCHEMA = "RunHeader.v0";
-const RESULTS_PACK_SCHEMA = "ResultsPack.v0";
+const RUN_HEADER_SCHEMA = ARTIFACT_LAYOUT.runheader.schema;
+const RESULTS_PACK_SCHEMA = ARTIFACT_LAYOUT.resultspack.schema;
 const PROMOTION_SCHEMA = ARTIFACT_LAYOUT.promotion.schema;
 const DECISIONS: readonly string[] = ["enrolled", "promoted", "demoted", "reset", "withdrawn"];
 /** Largest record of these kinds read, in bytes. */
