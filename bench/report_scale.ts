@@ -3,16 +3,19 @@
 // baseline of the same run, in the same process: verifying the run and reading
 // its TrendPacks back (the I/O every report must do before drawing anything).
 //
-//   deno run -A bench/report_scale.ts [--ticks 10000,100000] [--rounds 3]
+//   deno run -A bench/report_scale.ts [--ticks 10000,100000] [--rounds 3] [--extended]
 //
 // The runs are written first, not durable, in batches of 500 ticks (the same
 // TrendPack and RunIndex bytes `ers run` writes, without one fsync per tick),
-// into a temporary directory that is removed at the end.
+// into a temporary directory that is removed at the end. With --extended the
+// runs are what `ers run` writes by default (RunHeader and a ResultsPack per
+// tick too), written through pipelineTick one tick at a time (slower to set up).
 
 import { join } from "node:path";
 import { ersTraceToTrendpack, preparePipeline } from "../mod.ts";
 import {
   ArtifactWriter,
+  pipelineTick,
   readRunManifest,
   streamRunTicks,
   verifyArtifacts,
@@ -36,8 +39,28 @@ function flag(name: string, fallback: string): string {
 const SIZES = flag("ticks", "10000,100000").split(",").map(Number);
 const ROUNDS = Number(flag("rounds", "3"));
 const BATCH = 500;
+const EXTENDED = Deno.args.includes("--extended");
+
+// As `ers run` writes it (extended provenance: RunHeader and ResultsPacks
+// too), one tick at a time, not durable.
+async function writeExtendedRun(dir: string, runId: string, ticks: number): Promise<void> {
+  const pipeline = preparePipeline(demoPipeline);
+  for (let tick = 0; tick < ticks; tick++) {
+    await pipelineTick({
+      pipeline,
+      tick,
+      runId,
+      mode: "cli",
+      artifactsDir: dir,
+      durable: false,
+      provenance: "extended",
+      pipelineFile: "ers:demo",
+    });
+  }
+}
 
 async function writeDemoRun(dir: string, runId: string, ticks: number): Promise<void> {
+  if (EXTENDED) return await writeExtendedRun(dir, runId, ticks);
   const writer = new ArtifactWriter(dir, { durable: false });
   const pipeline = preparePipeline(demoPipeline);
   for (let start = 0; start < ticks; start += BATCH) {
