@@ -3,7 +3,7 @@
 import { dirname } from "node:path";
 import { generateSealKey } from "../runtime/mod.ts";
 import { type Command, type CommandSpec, defineCommand, type ParsedArgs } from "./_cli_args.ts";
-import { CliError } from "./_cli_errors.ts";
+import { requireAccess } from "./_cli_access.ts";
 
 const spec = {
   name: "keygen",
@@ -45,13 +45,10 @@ export const keygenCommand: Command = defineCommand(spec, main);
 async function main(args: ParsedArgs<typeof spec.flags>): Promise<number> {
   const prefix = args.flags.out;
   const dir = dirname(prefix);
-  for (const name of ["read", "write"] as const) {
-    if ((await Deno.permissions.request({ name, path: dir })).state !== "granted") {
-      throw new CliError(
-        `Deno has not granted ${name} access to the key directory ${dir}: run again with --allow-${name}=${dir}`,
-      );
-    }
-  }
+  await requireAccess([
+    { access: "read", path: dir, what: "key directory" },
+    { access: "write", path: dir, what: "key directory" },
+  ]);
   const files = await generateSealKey(prefix, { overwrite: args.flags.force });
   console.log(`wrote ${files.keyPath} (private key, mode 0600: keep it secret)`);
   console.log(`wrote ${files.pubPath} (public key: give it to 'ers verify --pub')`);

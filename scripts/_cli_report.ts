@@ -11,7 +11,7 @@ import {
   runIdFlag,
   UsageError,
 } from "./_cli_args.ts";
-import { requestDirAccess } from "./_cli_access.ts";
+import { requireAccess } from "./_cli_access.ts";
 import { cell, plural } from "./_cli_table.ts";
 
 const tickFlag = (help: string) =>
@@ -112,8 +112,10 @@ async function write(
   if (fromTick !== undefined && toTick !== undefined && toTick < fromTick) {
     throw new UsageError(`--to ${toTick} is before --from ${fromTick}`, command);
   }
-  await requestDirAccess("read", dir);
-  await requestDirAccess("write", dirname(out));
+  await requireAccess([
+    { access: "read", path: dir, what: "artifacts directory" },
+    { access: "write", path: dirname(out), what: "output directory" },
+  ]);
   const written = await writer(dir, runId, out, { fromTick, toTick });
   console.log(summary(runId, written));
   return 0;

@@ -8,7 +8,7 @@ import {
   type ParsedArgs,
   runIdFlag,
 } from "./_cli_args.ts";
-import { requestDirAccess, requestFileRead } from "./_cli_access.ts";
+import { requireAccess } from "./_cli_access.ts";
 import { cell, plural } from "./_cli_table.ts";
 
 const spec = {
@@ -53,10 +53,12 @@ export const sealCommand: Command = defineCommand(spec, main);
 async function main(args: ParsedArgs<typeof spec.flags>): Promise<number> {
   const dir = args.positionals[0] as string;
   const { run: runId, key: keyFile } = args.flags;
-  await requestFileRead(keyFile, "seal key file");
+  await requireAccess([
+    { access: "read", path: keyFile, what: "seal key file" },
+    { access: "read", path: dir, what: "artifacts directory" },
+    { access: "write", path: dir, what: "artifacts directory" },
+  ]);
   const key = await readSealKey(keyFile);
-  await requestDirAccess("read", dir);
-  await requestDirAccess("write", dir);
   const seal = await sealRun(dir, runId, key);
   if (args.flags.json) {
     console.log(JSON.stringify({ run_id: runId, ...seal }, null, 2));

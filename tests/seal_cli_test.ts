@@ -53,10 +53,43 @@ Deno.test("ers keygen writes PREFIX.key (0600) and PREFIX.pub, refuses to overwr
     assert.equal(forced.code, 0, forced.stderr);
     assert.notEqual(await Deno.readTextFile(`${prefix}.key`), before);
     assertOneLineError(await ers(all, "keygen"), 2, /^ers: missing --out PREFIX$/);
-    assertOneLineError(
-      await ers([], "keygen", "--out", prefix),
-      1,
-      /^ers: Deno has not granted read access to the key directory .*: run again with --allow-read=/,
+    const denied = await ers([], "keygen", "--out", prefix);
+    assert.equal(denied.code, 1, denied.stderr);
+    const [first, runLine] = denied.stderr.trimEnd().split("\n");
+    assert.equal(
+      first,
+      `ers: Deno has not granted read and write access to the key directory ${dir}; grant them up front:`,
+    );
+    assert.match(runLine!, new RegExp(`deno run --allow-read=${dir} --allow-write=${dir} `));
+  });
+});
+
+Deno.test("ers seal and ers report name every refused access in one message with the whole deno run line", async () => {
+  await withTempDir(async (dir) => {
+    const out = join(dir, "out");
+    const key = join(dir, "ci.key");
+    const sealed = await ers([], "seal", out, "--run", "S", "--key", key);
+    assert.equal(sealed.code, 1, sealed.stderr);
+    const lines = sealed.stderr.trimEnd().split("\n");
+    assert.equal(
+      lines[0],
+      `ers: Deno has not granted read access to the seal key file ${key}, ` +
+        `nor read and write access to the artifacts directory ${out}; grant them up front:`,
+    );
+    assert.match(
+      lines[1]!,
+      new RegExp(
+        `^  deno run --allow-read=${key},${out} --allow-write=${out} \\S+ seal ${out} --run S --key ${key}$`,
+      ),
+    );
+    assert.match(lines[2]!, /ERS_DENO_FLAGS=.* deno task ers seal /);
+    const html = join(dir, "r.html");
+    const report = await ers([], "report", out, "--run", "S", "--out", html);
+    assert.equal(report.code, 1, report.stderr);
+    assert.equal(
+      report.stderr.split("\n")[0],
+      `ers: Deno has not granted read access to the artifacts directory ${out}, ` +
+        `nor write access to the output directory ${dir}; grant them up front:`,
     );
   });
 });
