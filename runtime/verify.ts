@@ -116,6 +116,12 @@ export interface VerifyOptions {
    * checked, all but their signatures.
    */
   publicKey?: SealPublicKey | readonly SealPublicKey[];
+  /**
+   * Called after each recorded file is read and hashed, with how many are
+   * done and how many the manifests record in all (for a progress line; the
+   * report does not depend on it).
+   */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /**
@@ -181,6 +187,11 @@ export async function verifyArtifacts(
       ? undefined
       : checkRunId("verify artifacts", options.runId);
     const publicKeys = checkPublicKeys("verify artifacts", options.publicKey);
+    const onProgress = options.onProgress;
+    if (onProgress !== undefined && typeof onProgress !== "function") {
+      typeError("verify artifacts", "options.onProgress", "a function", onProgress);
+    }
+    const progress = { done: 0, total: 0, onProgress: onProgress as VerifyOptions["onProgress"] };
     const chains = await readSealChains(artifactsDir, runId); // before the manifests
     const manifests = await readManifestFilesOfSealed(artifactsDir, runId, chains);
     const report: VerifyReport = {
@@ -197,18 +208,19 @@ export async function verifyArtifacts(
     for (const [run, bytes] of manifests) {
       const manifestPath = artifactPath("manifest", run);
       recorded.add(manifestPath);
-      let model: ManifestModel;
       try {
         if (bytes instanceof ManifestError) throw bytes;
-        model = ManifestModel.parse(run, bytes);
+        models.set(run, ManifestModel.parse(run, bytes));
       } catch (error) {
         const problem = error instanceof ManifestError ? error.problem : (error as Error).message;
         report.errors.push({ path: manifestPath, message: `invalid manifest: ${problem}` });
         models.set(run, null);
-        continue;
       }
-      models.set(run, model);
-      await checkRecords(artifactsDir, model.records(), report, hashes);
+    }
+    for (const model of models.values()) progress.total += model?.records().length ?? 0;
+    for (const model of models.values()) {
+      if (model === null) continue;
+      await checkRecords(artifactsDir, model.records(), report, hashes, progress);
       for (const record of model.records()) recorded.add(record.path);
     }
     await checkSeals(artifactsDir, report, { chains, models, hashes, publicKeys, recorded });
@@ -229,6 +241,7 @@ async function checkRecords(
   records: readonly ManifestRecord[],
   report: VerifyReport,
   hashes: Map<string, string | undefined>,
+  progress: { done: number; total: number; onProgress?: (done: number, total: number) => void },
 ): Promise<void> {
   const actual = new Map<string, string>(); // path -> sha256 of the file as it is
   const indexes = new Map<string, Uint8Array>(); // RunIndex path -> its bytes, as hashed
@@ -236,6 +249,7 @@ async function checkRecords(
   // record order, so the report does not depend on which read finished first.
   const files = await mapBounded(records, READ_CONCURRENCY, async (record) => {
     const file = await readRecordedFile(root, record);
+    progress.onProgress?.(++progress.done, progress.total);
     // Only RunIndex bytes are kept, for the cross-check below.
     return record.schema === ARTIFACT_LAYOUT.runindex.schema ? file : { ...file, bytes: undefined };
   });

@@ -14,6 +14,7 @@ import {
   runIdFlag,
 } from "./_cli_args.ts";
 import { requestDirAccess, requestFileRead } from "./_cli_access.ts";
+import { type ProgressLine, progressLine } from "./_cli_progress.ts";
 import { cell, plural } from "./_cli_table.ts";
 
 const spec = {
@@ -59,7 +60,17 @@ async function main(args: ParsedArgs<typeof spec.flags>): Promise<number> {
   const dir = args.positionals[0] as string;
   const publicKey = await readPublicKeys(args.flags.pub);
   await requestDirAccess("read", dir);
-  const report = await verifyArtifacts(dir, { runId: args.flags.run, publicKey });
+  // A progress line only for people: on a terminal, never with --json.
+  let progress: ProgressLine | undefined;
+  const onProgress = !args.flags.json && Deno.stderr.isTerminal()
+    ? (done: number, total: number) => (progress ??= progressLine(total, "files")).update(done)
+    : undefined;
+  let report;
+  try {
+    report = await verifyArtifacts(dir, { runId: args.flags.run, publicKey, onProgress });
+  } finally {
+    progress?.clear();
+  }
   if (args.flags.json) {
     console.log(JSON.stringify(report, null, 2));
     return report.ok ? 0 : 1;

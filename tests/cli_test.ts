@@ -507,6 +507,7 @@ Deno.test("ers verify names each tampered or missing file on its own line and ex
     await Deno.writeTextFile(join(dir, "notes.txt"), "not an artifact");
     const warned = await ers([`--allow-read=${dir}`], "verify", dir);
     assert.equal(warned.code, 0, "warnings alone pass");
+    assert.equal(warned.stderr, "", "no progress line when stderr is piped");
     assert.match(warned.stdout, /^warning notes\.txt: no manifest record names this file$/m);
 
     await Deno.writeTextFile(join(dir, "viz/S/000001.trendpack.json"), " ", { append: true });

@@ -38,6 +38,22 @@ Deno.test("verifyArtifacts() passes a clean run and counts its records", async (
   });
 });
 
+Deno.test("verifyArtifacts() reports progress once per recorded file, up to the total, without changing the report", async () => {
+  await withRun(3, async (dir) => {
+    const seen: [number, number][] = [];
+    const report = await verifyArtifacts(dir, {
+      onProgress: (done, total) => seen.push([done, total]),
+    });
+    assert.deepEqual(seen, [1, 2, 3, 4, 5, 6].map((done) => [done, 6]));
+    assert.deepEqual(report, await verifyArtifacts(dir));
+    await assert.rejects(
+      // @ts-expect-error: not a function
+      () => verifyArtifacts(dir, { onProgress: 1 }),
+      (e: Error) => e instanceof TypeError && /options\.onProgress/.test(e.message),
+    );
+  });
+});
+
 Deno.test("verifyArtifacts() names a tampered TrendPack, and the RunIndex that vouches for it", async () => {
   await withRun(2, async (dir) => {
     const path = `${dir}/viz/RUN-V/000001.trendpack.json`;
