@@ -121,7 +121,9 @@ export interface WriteJsonOptions {
    * Where to write it: a POSIX path relative to the artifacts root, in the
    * run's own place, `<kind>/<runId>/...` or `<kind>/<runId>.<ext>`, so that
    * no run can write over a file another run recorded. `manifests/` and
-   * hidden (dot) names, but for a run id's own directory, are reserved.
+   * hidden (dot) names, but for a run id's own directory, are reserved. In a
+   * directory the artifact layout owns (`viz/`, `runs/`, ...), only the
+   * layout's shape: `viz/<runId>/...`, `runs/<runId>.runheader.json`.
    */
   relPath: string;
   /** Extra fields recorded with the manifest record (left out when empty). */
@@ -691,6 +693,10 @@ function checkBatch(artifacts: readonly PreparedArtifact[]): Pending[] {
   });
 }
 
+// The artifact layout's places by top-level directory (manifests/ is reserved apart).
+const LAYOUT_PLACES: ReadonlyMap<string, (typeof ARTIFACT_LAYOUT)[keyof typeof ARTIFACT_LAYOUT]> =
+  new Map(Object.values(ARTIFACT_LAYOUT).map((place) => [place.dir, place]));
+
 // Checks every field before any I/O. sha256 and bytes are filled in later.
 function prepareRecord(options: WriteJsonOptions): ManifestRecord {
   if (!isPlainObject(options)) typeError(ACTION, "options", "an object", options);
@@ -719,6 +725,25 @@ function prepareRecord(options: WriteJsonOptions): ManifestRecord {
       ACTION,
       "relPath",
       `in run ${runId}'s place, <kind>/${runId}/... or <kind>/${runId}.<ext>`,
+      relPath,
+    );
+  }
+  // In a directory the layout owns, only the layout's shape: a per-run file
+  // `<dir>/<run><suffix>` or a per-tick directory `<dir>/<run>/...`. Else
+  // run `a.runheader.json` could make `runs/a.runheader.json` a directory and
+  // take run `a`'s RunHeader place (or run `x` make `viz/x.json` a file and
+  // take run `x.json`'s directory).
+  const place = LAYOUT_PLACES.get(segments[0] as string);
+  if (
+    place !== undefined &&
+    (place.perTick ? segments.length < 3 : relPath !== `${place.dir}/${runId}${place.suffix}`)
+  ) {
+    rangeError(
+      ACTION,
+      "relPath",
+      place.perTick
+        ? `in ${place.dir}/, a path in run ${runId}'s directory, as the artifact layout places it: ${place.dir}/${runId}/...`
+        : `in ${place.dir}/, run ${runId}'s own file, as the artifact layout places it: ${place.dir}/${runId}${place.suffix}`,
       relPath,
     );
   }
