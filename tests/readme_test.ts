@@ -16,15 +16,31 @@ const CLONE_ENTRIES = ["deno.json", "mod.ts", "ers", "viz", "runtime", "scripts"
 interface Step {
   command: string;
   output: string[];
+  /** The README line of the command (1-based). */
+  line: number;
+  /** The index of its block among the shell blocks. */
+  block: number;
 }
 
-/** The fenced code blocks of a Markdown text: info string and lines. */
-function fencedBlocks(markdown: string): { info: string; lines: string[] }[] {
-  const blocks: { info: string; lines: string[] }[] = [];
-  let open: { info: string; lines: string[] } | undefined;
-  for (const line of markdown.split("\n")) {
+/** A fenced code block of a Markdown text: info string, first content line (1-based), lines. */
+interface Block {
+  info: string;
+  line: number;
+  lines: string[];
+}
+
+/**
+ * The fenced code blocks of a Markdown text, read line by line: a line that
+ * starts with ``` opens a block, the next line that is exactly ``` closes it.
+ */
+function fencedBlocks(markdown: string): Block[] {
+  const blocks: Block[] = [];
+  let open: Block | undefined;
+  const lines = markdown.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string;
     if (open === undefined) {
-      if (line.startsWith("```")) open = { info: line.slice(3).trim(), lines: [] };
+      if (line.startsWith("```")) open = { info: line.slice(3).trim(), line: i + 2, lines: [] };
     } else if (line === "```") {
       blocks.push(open);
       open = undefined;
@@ -32,24 +48,63 @@ function fencedBlocks(markdown: string): { info: string; lines: string[] }[] {
       open.lines.push(line);
     }
   }
-  assert.equal(open, undefined, "README has an unclosed code block");
+  assert.equal(
+    open,
+    undefined,
+    `README has an unclosed code block (opened before line ${open?.line})`,
+  );
   return blocks;
 }
 
-/** The steps of every fenced block without a language whose first line starts with `$ `. */
-function walkthrough(markdown: string): Step[] {
+/**
+ * A shell block shown but not run starts with this line, giving the reason
+ * (output that differs on every run, such as a new random key). The older
+ * wording `# not part of the walkthrough: REASON` is read the same way.
+ */
+const NOT_CHECKED = /^# not (?:checked|part of the walkthrough): (\S.*)$/;
+
+/** The README's shell blocks: every fenced block other than `ts` with a `$ command` line. */
+interface Walkthrough {
+  /** The commands of the blocks to check, in order. */
+  steps: Step[];
+  /** How many blocks to check; how many of those show output under a command. */
+  blocks: number;
+  blocksWithOutput: number;
+  /** The blocks marked `# not checked: REASON`: their first line and the reason. */
+  notChecked: { line: number; reason: string; commands: number }[];
+}
+
+function walkthrough(markdown: string): Walkthrough {
   const steps: Step[] = [];
-  for (const { info, lines } of fencedBlocks(markdown)) {
-    if (info !== "" || !lines[0]?.startsWith("$ ")) continue;
-    for (const line of lines) {
-      if (line.startsWith("$ ")) steps.push({ command: line.slice(2), output: [] });
-      else steps.at(-1)?.output.push(line);
+  const notChecked: Walkthrough["notChecked"] = [];
+  let blocks = 0;
+  let blocksWithOutput = 0;
+  for (const { info, line, lines } of fencedBlocks(markdown)) {
+    if (info === "ts" || !lines.some((text) => text.startsWith("$ "))) continue;
+    const skip = NOT_CHECKED.exec(lines[0] as string);
+    if (skip !== null) {
+      const commands = lines.filter((text) => text.startsWith("$ ")).length;
+      notChecked.push({ line, reason: skip[1] as string, commands });
+      continue;
+    }
+    assert.ok(
+      info === "" && lines[0]?.startsWith("$ "),
+      `README line ${line}: a shell block is a fence without a language whose first line is ` +
+        "`$ command`, or starts with `# not checked: REASON`",
+    );
+    const block = blocks++;
+    if (lines.some((text) => text !== "" && !text.startsWith("$ "))) blocksWithOutput++;
+    for (let i = 0; i < lines.length; i++) {
+      const text = lines[i] as string;
+      if (text.startsWith("$ ")) {
+        steps.push({ command: text.slice(2), output: [], line: line + i, block });
+      } else steps.at(-1)?.output.push(text);
     }
   }
   for (const step of steps) {
     while (step.output.at(-1) === "") step.output.pop(); // a blank line between commands
   }
-  return steps;
+  return { steps, blocks, blocksWithOutput, notChecked };
 }
 
 // `export NAME=VALUE` (VALUE bare or in double quotes) sets NAME for the steps after it.
@@ -73,8 +128,14 @@ Deno.test("README shows tests/fixtures/steady_pipeline.ts as it is", async () =>
 });
 
 Deno.test("README walkthrough prints what it shows, run top to bottom in a fresh copy", async () => {
-  const steps = walkthrough(README);
-  assert.ok(steps.length >= 15, `only ${steps.length} steps found`);
+  const { steps, blocks, blocksWithOutput, notChecked } = walkthrough(README);
+  // Every `$ ` line of the README, counted without the block parser, is a
+  // step below or in a block marked `# not checked: REASON`.
+  const dollarLines = README.split("\n").filter((line) => line.startsWith("$ ")).length;
+  const skippedCommands = notChecked.reduce((sum, block) => sum + block.commands, 0);
+  assert.equal(steps.length + skippedCommands, dollarLines, "README `$ ` lines outside the steps");
+  assert.ok(blocksWithOutput >= 15, `only ${blocksWithOutput} shell blocks with output found`);
+  const checked = new Set<number>();
   const clone = await Deno.makeTempDir({ prefix: "ers_readme_" });
   try {
     for (const entry of CLONE_ENTRIES) {
@@ -93,7 +154,12 @@ Deno.test("README walkthrough prints what it shows, run top to bottom in a fresh
       const exported = EXPORT.exec(step.command);
       if (exported !== null) {
         env[exported[1] as string] = exported[2] ?? exported[3] ?? "";
-        assert.deepEqual(step.output, [], `$ ${step.command} shows no output`);
+        assert.deepEqual(
+          step.output,
+          [],
+          `README line ${step.line}: $ ${step.command} shows no output`,
+        );
+        checked.add(step.block);
         continue;
       }
       const output = await new Deno.Command("sh", {
@@ -110,9 +176,15 @@ Deno.test("README walkthrough prints what it shows, run top to bottom in a fresh
       assert.deepEqual(
         shown.filter((line, i) => line !== "" || i < shown.length - 1),
         step.output,
-        `$ ${step.command}`,
+        `README line ${step.line}: $ ${step.command}`,
       );
+      checked.add(step.block);
     }
+    assert.equal(checked.size, blocks, "shell blocks checked");
+    assert.ok(
+      checked.size >= blocksWithOutput,
+      `${checked.size} shell blocks checked, ${blocksWithOutput} show output`,
+    );
   } finally {
     await Deno.remove(clone, { recursive: true });
   }
