@@ -42,7 +42,8 @@ const scope = globalThis as unknown as WorkerScope;
 const post: (message: WorkerReply) => void = scope.postMessage.bind(scope);
 const realExit = Deno.exit;
 const atomicsStore = Atomics.store;
-const defineProperty = Reflect.defineProperty;
+const setPrototypeOf = Reflect.setPrototypeOf;
+const ARRAY_PROTOTYPE = Array.prototype;
 const freeze = Object.freeze;
 const clone = structuredClone;
 const realClose = scope.close.bind(scope);
@@ -191,23 +192,30 @@ async function runBatch(
   // Built with captured built-ins only: a task of this lane may have replaced
   // `Array.prototype.push` or `Array.from` in this realm on an earlier tick.
   const meta = freeze({ tags: freeze([]) });
-  const runs: { type: "lane.run"; task: TaskSpec; meta: typeof meta }[] = [];
+  const runs: { type: "lane.run"; task: TaskSpec; meta: typeof meta }[] = newList();
   for (let i = 0; i < batch.indices.length; i++) {
     append(runs, { type: "lane.run", task: tasks[batch.indices[i] as number] as TaskSpec, meta });
   }
   // `state.task` keeps naming the last task that ran: a stray rejection it
   // left is reported after it returned.
-  const ran = await inProcessPlacement.run({ lane: batch.lane, tick: batch.tick, context, runs });
+  const ran = await inProcessPlacement.run({
+    lane: batch.lane,
+    tick: batch.tick,
+    context,
+    runs: asArray(runs),
+  });
   const outcomes = ran.outcomes;
   const statuses = new Uint8Array(outcomes.length);
-  const values: unknown[] = [];
-  const errors: (string | null)[] = [];
+  const values: unknown[] = newList();
+  const errors: (string | null)[] = newList();
   for (let i = 0; i < outcomes.length; i++) {
     const outcome = outcomes[i]!;
     statuses[i] = outcome.status === "ok" ? 1 : 0;
     append(values, outcome.value);
     append(errors, outcome.error);
   }
+  asArray(values);
+  asArray(errors);
   reply(batch, {
     type: "lane.done",
     statuses,
@@ -284,12 +292,19 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+// Lists with no prototype while they are filled: a task of this lane may
+// have put setters on `Array.prototype` on an earlier tick.
+function newList<T>(): T[] {
+  const list: T[] = [];
+  setPrototypeOf(list, null);
+  return list;
+}
+
 function append<T>(list: T[], value: T): void {
-  defineProperty(list, list.length, {
-    __proto__: null,
-    value,
-    writable: true,
-    enumerable: true,
-    configurable: true,
-  } as PropertyDescriptor);
+  list[list.length] = value;
+}
+
+function asArray<T>(list: T[]): T[] {
+  setPrototypeOf(list, ARRAY_PROTOTYPE);
+  return list;
 }

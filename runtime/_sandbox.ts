@@ -30,6 +30,9 @@ export function installSandbox(): { state: SandboxState; reseed(): void } {
     tick: 0,
     task: "the pipeline module",
   };
+  // Reseeded lazily: at the first draw of each task, so tasks that draw
+  // nothing cost nothing.
+  let stale = true;
   const generator = { next: mulberry32(0) };
   const forbid = (api: string, setting: string, allow: string): never => {
     throw new DeterminismViolationError(api, state.task, setting, allow);
@@ -40,6 +43,10 @@ export function installSandbox(): { state: SandboxState; reseed(): void } {
   };
   const random32 = (api: string): number => {
     if (state.settings.random === "forbid") forbid(api, "random", `random: "seeded"`);
+    if (stale) {
+      generator.next = mulberry32(seedOf(state.settings.seed, state.tick, state.task));
+      stale = false;
+    }
     return generator.next();
   };
   installDate(now);
@@ -66,7 +73,7 @@ export function installSandbox(): { state: SandboxState; reseed(): void } {
   return {
     state,
     reseed() {
-      generator.next = mulberry32(seedOf(state.settings.seed, state.tick, state.task));
+      stale = true;
     },
   };
 }
