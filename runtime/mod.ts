@@ -32,6 +32,7 @@ export * from "./layout.ts";
 export * from "./promotion.ts";
 export * from "./pipeline_digest.ts";
 export * from "./run_header.ts";
+export * from "./replay.ts";
 export * from "./tick.ts";
 export * from "./verify.ts";
 export * from "./run_reader.ts";

@@ -31,6 +31,7 @@ import { detailLines, errorLine } from "./_cli_errors.ts";
 import { completionsCommand } from "./_cli_completions.ts";
 import { indexCommand } from "./_cli_index.ts";
 import { exportCommand, reportCommand } from "./_cli_report.ts";
+import { diffCommand, replayCommand } from "./_cli_drift.ts";
 import { invarianceCommand } from "./_cli_invariance.ts";
 import { keygenCommand } from "./_cli_keygen.ts";
 import { promoteCommand } from "./_cli_promote.ts";
@@ -50,6 +51,8 @@ const COMMANDS: readonly Command[] = [
   exportCommand,
   keygenCommand,
   sealCommand,
+  replayCommand,
+  diffCommand,
   completionsCommand(() => COMMANDS),
 ];
 

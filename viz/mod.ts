@@ -22,3 +22,4 @@ export * from "./report.ts";
 export * from "./chrome_trace.ts";
 export * from "./results_pack.ts";
 export * from "./drift.ts";
+export * from "./stabilization.ts";
