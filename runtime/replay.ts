@@ -17,7 +17,8 @@ import { ersTraceToTrendpack } from "../viz/trendpack.ts";
 import { ERS_PROVENANCE_VERSION } from "./layout.ts";
 import { isOpenedPipeline, type OpenedPipeline } from "./open_pipeline.ts";
 import { buildRunHeader, isRunHeader, type RunHeader } from "./run_header.ts";
-import { readRunManifest, type RunManifest, RunReadError } from "./run_reader.ts";
+import { RunReadError } from "./errors.ts";
+import { readRunManifest, type RunManifest } from "./run_reader.ts";
 import type { ManifestRecord } from "./_manifest.ts";
 import { readRecordedFile } from "./_read.ts";
 
