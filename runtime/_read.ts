@@ -114,6 +114,12 @@ export async function readRecordedFile(
   record: ManifestRecord,
 ): Promise<RecordedFile> {
   const path = join(root, record.path);
+  // Each directory of the path must be a real directory, not a link that
+  // leads out of the root (the writer refuses to write through one too).
+  const linked = await linkedDirectory(root, record.path);
+  if (linked !== undefined) {
+    return { problem: `recorded path goes through ${linked}, which is not a real directory` };
+  }
   let bytes: Uint8Array;
   try {
     bytes = await readRegularFile(path);
@@ -141,4 +147,22 @@ export async function readRecordedFile(
     return { bytes, sha256, problem: `sha256 is ${sha256}, the manifest records ${record.sha256}` };
   }
   return { bytes, sha256 };
+}
+
+// The first directory of `relPath` (under `root`) that is not a real
+// directory, or `undefined`; a missing one is left to the read to report.
+async function linkedDirectory(root: string, relPath: string): Promise<string | undefined> {
+  const segments = relPath.split("/").slice(0, -1);
+  for (let i = 1; i <= segments.length; i++) {
+    const dir = segments.slice(0, i).join("/");
+    try {
+      const info = await Deno.lstat(join(root, dir));
+      if (info.isSymlink) return `${dir} (a symbolic link)`;
+      if (!info.isDirectory) return dir;
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return undefined;
+      throw error;
+    }
+  }
+  return undefined;
 }
