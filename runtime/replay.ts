@@ -9,6 +9,13 @@
  */
 
 import { canonicalJsonString } from "../ers/_canonical.ts";
+import {
+  advancePromotions,
+  type PromotionAdvance,
+  promotionCandidates,
+  promotionLanes,
+} from "../ers/promotion.ts";
+import { buildPromotionRecord, replayPromotions } from "./_promotion_book.ts";
 import { type Pipeline, type PreparedPipeline, preparePipeline } from "../ers/pipeline.ts";
 import { checkNonNegativeInteger, isPlainObject, typeError } from "../ers/_validate.ts";
 import { firstJsonDifference, jsonDifferences, type JsonPathStep } from "../viz/drift.ts";
@@ -39,8 +46,8 @@ import { readRecordedFile } from "./_read.ts";
 export interface TickDivergence {
   /** The tick. */
   tick: number;
-  /** Which artifact: `trendpack` or `resultspack`. */
-  artifact: "trendpack" | "resultspack";
+  /** Which artifact: `trendpack`, `resultspack` or `promotion` (the tick's PromotionDecision.v0). */
+  artifact: "trendpack" | "resultspack" | "promotion";
   /** The task the differing field belongs to, or `null`. */
   task: string | null;
   /** The JSON path of the first differing field. */
@@ -198,6 +205,10 @@ export async function replayRun(
       : { sha256: options.pipelineSha256, modules: [] },
   });
   const ticks = tickRecords(manifest).filter(([tick]) => tick >= from && tick <= to);
+  // Promotion: candidates judged as the run judged them (over its recorded
+  // pipeline digest), from the states its records give before the first tick.
+  const candidates = await promotionCandidates(pipeline.tasks, header?.identity.pipeline_sha256);
+  let states = (await replayPromotions(artifactsDir, manifest, ticks[0]?.[0] ?? 0)).states;
   const report: ReplayReport = {
     run_id: runId,
     ok: true,
@@ -212,7 +223,12 @@ export async function replayRun(
     divergence: null,
   };
   for (const [tick, records] of ticks) {
-    const out = await pipeline.runTick(tick);
+    const lanes = promotionLanes(states, candidates);
+    const out = await pipeline.runTick(tick, undefined, {
+      lanes: Object.keys(lanes).length === 0 ? undefined : lanes,
+    });
+    const advance = advancePromotions(states, tick, candidates, out.trace);
+    states = advance.states;
     report.ticks++;
     report.to = tick;
     const mode = modeOf(records.trendpack, header);
@@ -222,7 +238,7 @@ export async function replayRun(
       tick,
       provenance: { engine: "abraxas", mode, ers: ERS_PROVENANCE_VERSION },
     }));
-    const divergence = await compareRecorded(artifactsDir, records.trendpack, trendpack, tick) ??
+    let divergence = await compareRecorded(artifactsDir, records.trendpack, trendpack, tick) ??
       (records.resultspack === undefined ? undefined : await compareRecorded(
         artifactsDir,
         records.resultspack,
@@ -230,6 +246,7 @@ export async function replayRun(
         tick,
       ));
     if (records.resultspack !== undefined) report.results_packs++;
+    divergence ??= await comparePromotion(artifactsDir, records.promotion, runId, tick, advance);
     if (divergence !== undefined) {
       report.ok = false;
       report.divergence = divergence;
@@ -242,13 +259,32 @@ export async function replayRun(
 interface TickRecords {
   trendpack: ManifestRecord;
   resultspack?: ManifestRecord;
+  promotion?: ManifestRecord;
+}
+
+// The tick's replayed promotion decisions against its recorded
+// PromotionDecision.v0 (none recorded: none made).
+async function comparePromotion(
+  root: string,
+  record: ManifestRecord | undefined,
+  runId: string,
+  tick: number,
+  advance: PromotionAdvance,
+): Promise<TickDivergence | undefined> {
+  const replayed = canonicalJsonString(buildPromotionRecord(runId, tick, advance.decisions));
+  if (record !== undefined) return await compareRecorded(root, record, replayed, tick);
+  if (advance.decisions.length === 0) return undefined;
+  const none = canonicalJsonString(buildPromotionRecord(runId, tick, []));
+  return divergenceOf(tick, "promotion", none, replayed);
 }
 
 // The TrendPack (and ResultsPack) record of each recorded tick, in tick order.
 function tickRecords(manifest: RunManifest): [number, TickRecords][] {
   const byTick = new Map<number, Partial<TickRecords>>();
   for (const record of manifest.records) {
-    if (record.kind !== "trendpack" && record.kind !== "resultspack") continue;
+    if (
+      record.kind !== "trendpack" && record.kind !== "resultspack" && record.kind !== "promotion"
+    ) continue;
     const entry = byTick.get(record.tick) ?? {};
     entry[record.kind] = record;
     byTick.set(record.tick, entry);

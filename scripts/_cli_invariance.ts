@@ -2,10 +2,15 @@
 // tick 0 of a pipeline file.
 
 import {
+  advancePromotions,
+  type CandidateDefinition,
   dozenRunInvarianceGate,
   MAX_INVARIANCE_RUNS,
   type PreparedPipeline,
   preparePipeline,
+  promotionCandidates,
+  promotionLanes,
+  type PromotionState,
   type TraceEvent,
 } from "../ers/mod.ts";
 import { type OpenedPipeline, openPipeline } from "../runtime/mod.ts";
@@ -141,6 +146,11 @@ async function multiTickGate(
   const base = await loadPipeline(file);
   let opened: OpenedPipeline | undefined;
   let current: { run: number; pipeline: PreparedPipeline | OpenedPipeline } | undefined;
+  let promotion: {
+    run: number;
+    states: ReadonlyMap<string, PromotionState>;
+    candidates: ReadonlyMap<string, CandidateDefinition>;
+  } | undefined;
   const pipelineOf = async (run: number) => {
     if (current?.run === run) return current.pipeline;
     await opened?.close();
@@ -159,7 +169,25 @@ async function multiTickGate(
       runs,
       forecastOnly: vary.has("budgets"),
       variation: (run) => variationLabel(base, run, vary),
-      runTick: async (run, tick) => (await pipelineOf(run)).runTick(tick),
+      runTick: async (run, tick) => {
+        const pipeline = await pipelineOf(run);
+        // Each run promotes and demotes its own candidates, tick by tick, as `ers run` does.
+        if (promotion?.run !== run) {
+          promotion = {
+            run,
+            states: new Map(),
+            candidates: await promotionCandidates(pipeline.tasks),
+          };
+        }
+        const lanes = promotionLanes(promotion.states, promotion.candidates);
+        const out = await pipeline.runTick(tick, undefined, {
+          lanes: Object.keys(lanes).length === 0 ? undefined : lanes,
+        });
+        promotion.states =
+          advancePromotions(promotion.states, tick, promotion.candidates, out.trace)
+            .states;
+        return out;
+      },
     });
   } finally {
     await opened?.close();

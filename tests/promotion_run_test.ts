@@ -337,3 +337,63 @@ Deno.test("A promotion record changed on disk is refused by the readers and by t
     );
   });
 });
+
+Deno.test("ers invariance --ticks passes on a promoting pipeline, and runs its promotions", async () => {
+  const ers = (...args: string[]) =>
+    denoRun(
+      ["--unstable-worker-options", `--allow-read=${ROOT}`],
+      new URL("../scripts/ers.ts", import.meta.url),
+      ["invariance", "--pipeline", FIXTURE, "--ticks", "12", ...args],
+      { cwd: ROOT },
+    );
+  const pass = await ers("--runs", "4", "--vary", "order,isolation");
+  assert.equal(pass.code, 0, pass.stdout + pass.stderr);
+  assert.match(pass.stdout, /^ERS STABILIZATION: PASS \(4 runs x 12 ticks\)$/m);
+  // With no shadow budget (run 2) no candidate proves itself, so the forecast
+  // lane differs from tick 2 on: fragile, promoted at tick 1, is missing.
+  const budgets = await ers("--runs", "3", "--vary", "budgets");
+  assert.equal(budgets.code, 1, budgets.stderr);
+  assert.match(budgets.stdout, /^run 2, tick 2, event 1 \(fragile\)$/m);
+  assert.match(budgets.stdout, /"lane":"forecast".*"task":"fragile"/);
+});
+
+Deno.test("ers replay reproduces a promoting run, from any tick, and reports a changed rule's first divergence", async () => {
+  await withDir(async (dir) => {
+    const ers = (...args: string[]) =>
+      denoRun(
+        [`--allow-read=${dir},${ROOT}`, `--allow-write=${dir}`],
+        new URL("../scripts/ers.ts", import.meta.url),
+        args,
+        { cwd: ROOT },
+      );
+    const run = await ers(
+      "run",
+      "--out",
+      dir,
+      "--run-id",
+      "R",
+      "--ticks",
+      "12",
+      "--pipeline",
+      FIXTURE,
+    );
+    assert.equal(run.code, 0, run.stderr);
+    const whole = await ers("replay", dir, "--run", "R");
+    assert.equal(whole.code, 0, whole.stdout + whole.stderr);
+    assert.match(whole.stdout, /^replay R: ticks 0\.\.11 identical/m);
+    const tail = await ers("replay", dir, "--run", "R", "--from", "7");
+    assert.equal(tail.code, 0, tail.stdout + tail.stderr);
+    assert.match(tail.stdout, /^replay R: ticks 7\.\.11 identical/m);
+    // The same tasks with fragile's window at 3: promoted two ticks later.
+    const source = await Deno.readTextFile(`${ROOT}/${FIXTURE}`);
+    const edited = `${dir}/edited_pipeline.ts`;
+    await Deno.writeTextFile(
+      edited,
+      source.replace("promote: { window: 2 }", "promote: { window: 3 }"),
+    );
+    const changed = await ers("replay", dir, "--run", "R", "--pipeline", edited);
+    assert.equal(changed.code, 1, changed.stdout + changed.stderr);
+    assert.match(changed.stdout, /tick 0/);
+    assert.match(changed.stdout, /promotion/);
+  });
+});
