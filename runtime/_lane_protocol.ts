@@ -54,8 +54,12 @@ export type WorkerReply =
     type: "lane.done";
     /** Per task run: 1 for ok, 0 for error. */
     statuses: Uint8Array;
-    values: unknown[];
-    errors: (string | null)[];
+    /** Per task run: its value (`null` for an error), or `null` when `numbers` holds them. */
+    values: unknown[] | null;
+    /** Every value, when every task ran ok and returned a number; else `null`. */
+    numbers: Float64Array | null;
+    /** Per task run: its error, or `null`; the whole list is `null` when no task failed. */
+    errors: (string | null)[] | null;
     context: TaskContext | null;
   }
   | { type: "lane.context-error"; message: string }

@@ -75,7 +75,7 @@ export const CONTEXT_FROM_PIPELINE: TaskContext = Object.freeze({});
 
 interface Pending {
   readonly tick: number;
-  readonly names: readonly string[];
+  readonly count: number;
   resolve(result: LaneBatchResult): void;
   reject(error: Error): void;
 }
@@ -127,6 +127,8 @@ export class WorkerLane implements LanePlacement {
   #progress = new Int32Array(new SharedArrayBuffer(4));
   #pending: Pending | undefined;
   #closed = false;
+  #lastTasks: readonly object[] = [];
+  #lastIndices = new Uint32Array(0);
 
   /**
    * Takes over a started worker (or none: one starts with the first batch).
@@ -161,9 +163,7 @@ export class WorkerLane implements LanePlacement {
   async #run(batch: LaneBatch): Promise<LaneBatchResult> {
     if (this.#closed) throw new Error("Cannot run tick as the pipeline is closed");
     const worker = this.#worker ?? await (this.#starting ??= this.#restart());
-    const names = batch.runs.map((message) => message.task.name);
-    const indices = new Uint32Array(names.length);
-    for (let i = 0; i < names.length; i++) indices[i] = this.#indexOf.get(names[i] as string)!;
+    const indices = this.#indicesOf(batch.runs);
     const message: BatchMessage = {
       type: "lane.batch",
       lane: batch.lane,
@@ -174,7 +174,7 @@ export class WorkerLane implements LanePlacement {
     };
     Atomics.store(this.#progress, 0, PROGRESS_CONTEXT);
     const done = new Promise<LaneBatchResult>((resolve, reject) => {
-      this.#pending = { tick: batch.tick, names, resolve, reject };
+      this.#pending = { tick: batch.tick, count: indices.length, resolve, reject };
     });
     try {
       worker.postMessage(message satisfies WorkerMessage);
@@ -193,6 +193,26 @@ export class WorkerLane implements LanePlacement {
       clearInterval(watchdog);
       this.#pending = undefined;
     }
+  }
+
+  // The batch's tasks by index in the description. A lane sends the same
+  // run messages tick after tick until a task is added, so the last batch's
+  // indices serve again when its tasks are the same objects in the same order.
+  #indicesOf(runs: LaneBatch["runs"]): Uint32Array {
+    const last = this.#lastTasks;
+    let same = last.length === runs.length;
+    for (let i = 0; same && i < runs.length; i++) same = runs[i]!.task === last[i];
+    if (same) return this.#lastIndices;
+    const tasks: object[] = [];
+    const indices = new Uint32Array(runs.length);
+    for (let i = 0; i < runs.length; i++) {
+      const task = runs[i]!.task;
+      tasks.push(task);
+      indices[i] = this.#indexOf.get(task.name)!;
+    }
+    this.#lastTasks = tasks;
+    this.#lastIndices = indices;
+    return indices;
   }
 
   // Polls the worker's progress; a task that has not moved on within the
@@ -265,7 +285,7 @@ export class WorkerLane implements LanePlacement {
     } else if (reply.type === "lane.done" && pending !== undefined) {
       let result: LaneBatchResult;
       try {
-        result = checkedResult(reply, pending.names.length);
+        result = checkedResult(reply, pending.count);
       } catch (error) {
         this.#crash((error as Error).message);
         return;
@@ -304,8 +324,13 @@ function checkedResult(
   reply: Extract<WorkerReply, { type: "lane.done" }>,
   count: number,
 ): LaneBatchResult {
-  const { statuses, values, errors } = reply;
-  if (statuses.length !== count || values.length !== count || errors.length !== count) {
+  const { statuses, errors } = reply;
+  const values = reply.numbers ?? reply.values;
+  if (values === null) throw new Error("it sent no values");
+  if (
+    statuses.length !== count || values.length !== count ||
+    (errors !== null && errors.length !== count)
+  ) {
     throw new Error(
       `Cannot accept a lane worker's reply: ${statuses.length} outcomes for ${count} tasks`,
     );
@@ -313,7 +338,7 @@ function checkedResult(
   const outcomes: TaskOutcome[] = [];
   for (let i = 0; i < count; i++) {
     const ok = statuses[i] === 1;
-    const error = errors[i];
+    const error = errors === null ? null : errors[i];
     if (ok ? error !== null : typeof error !== "string") {
       throw new Error("it sent a malformed outcome");
     }

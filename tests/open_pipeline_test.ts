@@ -72,6 +72,43 @@ Deno.test("openPipeline() worker and inline lanes give the same trace and result
   });
 });
 
+Deno.test("openPipeline() worker lanes return numbers, other values and errors as inline lanes do, tick after tick", async () => {
+  // A lane whose values are all numbers replies with one typed array; a lane
+  // with another value or an error replies with lists. Both must read back
+  // exactly as inline lanes give them, including -0, NaN and the infinities.
+  const source = pipelineSource(
+    `[${task("zero", "forecast", "() => -0")}, ${task("nan", "forecast", "() => NaN", 1)},
+      ${task("inf", "forecast", "(ctx) => ctx.n % 2 === 0 ? -Infinity : 2.5", 2)},
+      ${task("big", "forecast", "() => Number.MAX_VALUE", 3)},
+      ${task("text", "shadow", "(ctx) => ctx.n % 2 === 0 ? 'even' : 3")},
+      ${
+      task(
+        "fail",
+        "shadow",
+        "(ctx) => { if (ctx.n % 3 === 0) throw new Error('third'); return 4; }",
+        1,
+      )
+    }]`,
+    "context: (tick) => ({ n: tick }),",
+  );
+  await withModule(source, async (file) => {
+    await using worker = await openPipeline(file, quiet());
+    await using inline = await openPipeline(file, { ...quiet(), isolation: "inline" });
+    for (const tick of [0, 1, 2, 3, 4]) {
+      const [w, i] = [await worker.runTick(tick), await inline.runTick(tick)];
+      assert.deepEqual(w.trace, i.trace);
+      assert.deepEqual(w.results, i.results);
+      assert.ok(Object.is(w.results.zero?.value, -0));
+      assert.ok(Number.isNaN(w.results.nan?.value));
+      assert.equal(w.results.inf?.value, tick % 2 === 0 ? -Infinity : 2.5);
+      assert.equal(w.results.big?.value, Number.MAX_VALUE);
+      assert.equal(w.results.text?.value, tick % 2 === 0 ? "even" : 3);
+      assert.equal(w.results.fail?.status, tick % 3 === 0 ? "error" : "ok");
+      assert.equal(w.results.fail?.error, tick % 3 === 0 ? "Error: third" : null);
+    }
+  });
+});
+
 Deno.test("openPipeline() gives the forecast lane a clone: the caller's context is never written", async () => {
   const source = pipelineSource(
     `[${
