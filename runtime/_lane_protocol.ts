@@ -26,6 +26,8 @@ export interface LaneDescription {
   sandbox: Sandbox;
   limits: { taskTimeoutMs: number };
   permissions: PipelinePermissions;
+  /** The task functions' and the context maker's source text, for the pipeline digest. */
+  sources: { tasks: string[]; context: string | null };
 }
 
 /** Runs one lane's tasks of one tick. */

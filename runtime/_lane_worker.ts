@@ -24,6 +24,7 @@ import type {
   WorkerReply,
 } from "./_lane_protocol.ts";
 import { PROGRESS_CONTEXT } from "./_lane_protocol.ts";
+import { sourcesOf } from "./_pipeline_sources.ts";
 
 // The worker's global scope, as a lane worker uses it.
 interface WorkerScope {
@@ -279,6 +280,7 @@ function reply(batch: BatchMessage, done: Extract<WorkerReply, { type: "lane.don
 }
 
 function descriptionOf(prepared: PreparedPipeline): LaneDescription {
+  const sources = sourcesOf(prepared);
   return {
     tasks: prepared.tasks.map((task) => ({
       name: task.name,
@@ -296,6 +298,7 @@ function descriptionOf(prepared: PreparedPipeline): LaneDescription {
     sandbox: { ...prepared.sandbox },
     limits: { ...prepared.limits },
     permissions: structuredClone(prepared.permissions) as LaneDescription["permissions"],
+    sources: { tasks: [...sources.tasks], context: sources.context },
   };
 }
 

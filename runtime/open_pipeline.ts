@@ -24,6 +24,7 @@ import {
   type TickOutput,
 } from "../ers/mod.ts";
 import type { LaneDescription } from "./_lane_protocol.ts";
+import { type PipelineSources, recordSources, sourcesOf } from "./_pipeline_sources.ts";
 import {
   CONTEXT_FROM_PIPELINE,
   type LaneWarning,
@@ -331,24 +332,27 @@ async function openInline(url: string): Promise<OpenedPipeline> {
   const prepared = preparePipeline(module.default as Pipeline);
   const scheduler = prepared.scheduler();
   let closed = false;
-  return handle(
-    url,
-    "inline",
-    prepared,
-    null,
-    serialized((tick, context, tickOptions) => {
-      if (closed) return Promise.reject(new Error("Cannot run tick as the pipeline is closed"));
-      return scheduler.runTick({
-        tick,
-        budgetForecast: prepared.budgets.forecast,
-        budgetShadow: prepared.budgets.shadow,
-        context: context === undefined ? prepared.context(tick) : context,
-        ...lanesOf(tickOptions),
-      });
-    }),
-    () => {
-      closed = true;
-    },
+  return withSources(
+    sourcesOf(prepared),
+    handle(
+      url,
+      "inline",
+      prepared,
+      null,
+      serialized((tick, context, tickOptions) => {
+        if (closed) return Promise.reject(new Error("Cannot run tick as the pipeline is closed"));
+        return scheduler.runTick({
+          tick,
+          budgetForecast: prepared.budgets.forecast,
+          budgetShadow: prepared.budgets.shadow,
+          context: context === undefined ? prepared.context(tick) : context,
+          ...lanesOf(tickOptions),
+        });
+      }),
+      () => {
+        closed = true;
+      },
+    ),
   );
 }
 
@@ -407,25 +411,28 @@ async function openInWorkers(
       permissions: description.permissions,
     };
     const opened = lanes;
-    return handle(
-      url,
-      "worker",
-      prepared,
-      declared ? "declared" : "inherited",
-      serialized((tick, context, tickOptions) =>
-        scheduler.runTick({
-          tick,
-          budgetForecast: prepared.budgets.forecast,
-          budgetShadow: prepared.budgets.shadow,
-          context: context === undefined ? CONTEXT_FROM_PIPELINE : context,
-          ...lanesOf(tickOptions),
-        })
+    return withSources(
+      description.sources,
+      handle(
+        url,
+        "worker",
+        prepared,
+        declared ? "declared" : "inherited",
+        serialized((tick, context, tickOptions) =>
+          scheduler.runTick({
+            tick,
+            budgetForecast: prepared.budgets.forecast,
+            budgetShadow: prepared.budgets.shadow,
+            context: context === undefined ? CONTEXT_FROM_PIPELINE : context,
+            ...lanesOf(tickOptions),
+          })
+        ),
+        () => {
+          opened.forecast.close();
+          opened.shadow.close();
+          URL.revokeObjectURL(entry);
+        },
       ),
-      () => {
-        opened.forecast.close();
-        opened.shadow.close();
-        URL.revokeObjectURL(entry);
-      },
     );
   } catch (error) {
     lanes?.forecast.close();
@@ -478,6 +485,12 @@ function warnInheritedOnce(onWarning: (warning: LaneWarning) => void): void {
     message:
       "lane workers inherit this process's permissions, as Deno runs without --unstable-worker-options; run with it to give them only the permissions the pipeline declares",
   });
+}
+
+// The opened pipeline, with the sources its digest covers recorded.
+function withSources(sources: PipelineSources, opened: OpenedPipeline): OpenedPipeline {
+  recordSources(opened, sources);
+  return opened;
 }
 
 function handle(

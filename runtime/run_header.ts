@@ -11,6 +11,7 @@ import { sha256Hex } from "../ers/_sha256.ts";
 import type { PreparedPipeline } from "../ers/pipeline.ts";
 import { isPlainObject } from "../ers/_validate.ts";
 import { ERS_PROVENANCE_VERSION } from "./layout.ts";
+import { sourcesOf } from "./_pipeline_sources.ts";
 
 /**
  * How a run's tasks are executed, as its header records it. Today every
@@ -286,23 +287,24 @@ type DigestedPipeline = RunHeaderInit["pipeline"];
 const taskDigests = new WeakMap<DigestedPipeline, Promise<string>>();
 
 // SHA-256 over each task's fields and function source, and the context
-// maker's source: what identifies a pipeline that names no module.
+// maker's source: what identifies a pipeline that names no module. An
+// opened pipeline's sources are the real ones its lanes loaded, so a prepared,
+// an inline and a worker pipeline of one module digest alike.
 function tasksDigest(pipeline: DigestedPipeline): Promise<string> {
   let digest = taskDigests.get(pipeline);
   if (digest === undefined) {
+    const sources = sourcesOf(pipeline);
     const text = canonicalJsonString({
-      tasks: pipeline.tasks.map((task) => ({
+      tasks: pipeline.tasks.map((task, index) => ({
         name: task.name,
         lane: task.lane,
         priority: task.priority,
         cost_ops: task.costOps,
         cost_entropy: task.costEntropy,
         tags: [...task.tags],
-        fn: Function.prototype.toString.call(task.fn),
+        fn: sources.tasks[index],
       })),
-      context: typeof pipeline.context === "function"
-        ? Function.prototype.toString.call(pipeline.context)
-        : null,
+      context: sources.context,
     });
     digest = sha256Hex(new TextEncoder().encode(text));
     taskDigests.set(pipeline, digest);

@@ -2,10 +2,13 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
   abraxasTick,
+  buildRunHeader,
   canonicalResultValue,
+  openPipeline,
   pipelineDigest,
   pipelineTick,
   type PipelineTickOptions,
+  preparePipeline,
   readRunManifest,
   RunIdentityError,
   RunReadError,
@@ -347,4 +350,26 @@ Deno.test("ers run refuses to resume a run with another pipeline and writes noth
     );
     assert.deepEqual(await snapshot(dir), before);
   });
+});
+
+Deno.test("buildRunHeader() digests a pipeline's tasks alike prepared, opened inline and opened in workers", async () => {
+  const file = new URL("./fixtures/steady_pipeline.ts", import.meta.url);
+  const header = (pipeline: Parameters<typeof buildRunHeader>[0]["pipeline"]) =>
+    buildRunHeader({ runId: "R", firstTick: 0, mode: "m", pipeline });
+  const prepared = preparePipeline((await import(file.href)).default);
+  await using inline = await openPipeline(file, { isolation: "inline" });
+  await using worker = await openPipeline(file, { isolation: "worker" });
+  const digests = [
+    (await header(prepared)).identity.pipeline_sha256,
+    (await header(inline)).identity.pipeline_sha256,
+    (await header(worker)).identity.pipeline_sha256,
+  ];
+  // Worker isolation keeps task bodies in the lanes: the digest must still
+  // cover the real sources, so an edited body changes it and replay agrees.
+  assert.deepEqual(digests, [digests[0], digests[0], digests[0]]);
+  const edited = preparePipeline({
+    ...(await import(file.href)).default,
+    context: (tick: number) => ({ n: tick + 1 }),
+  });
+  assert.notEqual((await header(edited)).identity.pipeline_sha256, digests[0]);
 });
