@@ -26,7 +26,11 @@ try {
   const made = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
-      `--allow-read=${dir}`,
+      // The demo's lane workers load ERS's own modules: read the checkout too.
+      "--unstable-worker-options",
+      "--preload",
+      join(ROOT, "scripts", "_worker_options.ts"),
+      `--allow-read=${dir},${ROOT}`,
       `--allow-write=${dir}`,
       join(ROOT, "scripts", "ers.ts"),
       "run",
