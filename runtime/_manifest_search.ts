@@ -9,7 +9,10 @@
 import type { FileHandle } from "node:fs/promises";
 import { readJournal } from "./_journal.ts";
 import { ManifestModel, type ManifestRecord } from "./_manifest.ts";
-import { openRegularFile, sameBytes } from "./_fs.ts";
+import { openRegularFile, sameBytes, withPermissionHint, withRootLock } from "./_fs.ts";
+import { join } from "node:path";
+import { requireDirectory } from "./_read.ts";
+import { ARTIFACT_LAYOUT, artifactPath } from "./layout.ts";
 
 const encoder = new TextEncoder();
 const HEAD = encoder.encode('{"records":[');
@@ -172,4 +175,36 @@ function matchingClose(bytes: Uint8Array, start: number): number | undefined {
     }
   }
   return undefined;
+}
+
+// The records of one tick: found by binary search when the manifest allows,
+// else from the manifest read whole (readWhole, the reader's readRunManifest).
+// The caller checked its arguments and read access.
+export async function readTickRecords(
+  artifactsDir: string,
+  runId: string,
+  tick: number,
+  readWhole: (artifactsDir: string, runId: string) => Promise<{ records: ManifestRecord[] }>,
+): Promise<ManifestRecord[]> {
+  return await withPermissionHint(artifactsDir, async () => {
+    await requireDirectory(
+      artifactsDir,
+      `Cannot read run ${runId} as ${artifactsDir} is not a directory`,
+    );
+    const lockDir = join(artifactsDir, ARTIFACT_LAYOUT.manifest.dir);
+    const manifestPath = join(artifactsDir, artifactPath("manifest", runId));
+    const found = await Deno.lstat(manifestPath).then(
+      () =>
+        withRootLock(lockDir, false, async () => {
+          try {
+            return await findTickRecords(manifestPath, runId, tick);
+          } catch {
+            return undefined; // not searchable as it is: read it whole below
+          }
+        }, Deno.realPathSync(lockDir)),
+      () => undefined,
+    );
+    return found ?? (await readWhole(artifactsDir, runId)).records
+      .filter((record) => record.tick === tick);
+  });
 }

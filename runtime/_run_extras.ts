@@ -13,7 +13,8 @@ import { mapBounded, READ_CONCURRENCY } from "./_concurrency.ts";
 import { parseJson } from "./_json.ts";
 import { ARTIFACT_LAYOUT } from "./layout.ts";
 import { readRecordedFile } from "./_read.ts";
-import type { RunManifest } from "./run_reader.ts";
+import { readRunManifest, type RunManifest } from "./run_reader.ts";
+import { readTickRecords } from "./_manifest_search.ts";
 import { RunReadError } from "./errors.ts";
 import type { RunTick } from "../viz/run_events.ts";
 import type { ManifestRecord } from "./_manifest.ts";
@@ -79,6 +80,52 @@ export async function readRunExtras(
     }
   });
   return extras;
+}
+
+/**
+ * The error texts of the given ticks' ResultsPacks, per tick, for those of
+ * the ticks with errors whose ResultsPack the manifest records (a run written
+ * with `--compat v0.2` has none). Each read and checked as for a report.
+ */
+export async function readErrorTexts(
+  root: string,
+  manifest: RunManifest,
+  ticks: readonly RunTick[],
+): Promise<Map<number, Map<string, string | null>>> {
+  const erring = new Set(ticks.filter((t) => t.trendpack.stats.errors > 0).map((t) => t.tick));
+  const wanted = manifest.records.filter((record) =>
+    record.schema === RESULTS_PACK_SCHEMA && erring.has(record.tick)
+  );
+  return await errorTextsOf(root, wanted, manifest.run_id);
+}
+
+/**
+ * The error texts of one tick, when it has errors and a ResultsPack; finds
+ * the tick's records without reading the run's manifest whole.
+ */
+export async function readTickErrorTexts(
+  root: string,
+  tick: RunTick,
+): Promise<Map<string, string | null>> {
+  if (tick.trendpack.stats.errors === 0) return new Map();
+  const runId = tick.trendpack.run_id;
+  const records = (await readTickRecords(root, runId, tick.tick, readRunManifest))
+    .filter((record) => record.schema === RESULTS_PACK_SCHEMA);
+  return (await errorTextsOf(root, records, runId)).get(tick.tick) ?? new Map();
+}
+
+async function errorTextsOf(
+  root: string,
+  records: readonly ManifestRecord[],
+  runId: string,
+): Promise<Map<number, Map<string, string | null>>> {
+  const values = await mapBounded(records, READ_CONCURRENCY, (record) => readJson(root, record));
+  const texts = new Map<number, Map<string, string | null>>();
+  records.forEach((record, i) => {
+    const { tick, results } = resultsOf(record, values[i], runId);
+    texts.set(tick, new Map(results.map((r) => [r.task, r.error])));
+  });
+  return texts;
 }
 
 function runHeaderOf(record: ManifestRecord, value: unknown, runId: string): ReportRunHeader {

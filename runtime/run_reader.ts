@@ -8,7 +8,6 @@
  * @module
  */
 
-import { join } from "node:path";
 import { sha256Hex } from "../ers/_sha256.ts";
 import {
   checkNonNegativeInteger,
@@ -20,9 +19,9 @@ import {
 import { checkTrendPack, MAX_TRENDPACK_BYTES, TrendPackError } from "../viz/trendpack.ts";
 import type { RunTick } from "../viz/run_events.ts";
 import { ManifestError, RunReadError } from "./errors.ts";
-import { requireAccess, withPermissionHint, withRootLock } from "./_fs.ts";
+import { requireAccess, withPermissionHint } from "./_fs.ts";
 import { readManifestFiles, readRecordedFile, requireDirectory } from "./_read.ts";
-import { findTickRecords } from "./_manifest_search.ts";
+import { readTickRecords } from "./_manifest_search.ts";
 import { mapBounded, READ_CONCURRENCY } from "./_concurrency.ts";
 export { MAX_MANIFEST_BYTES } from "./_read.ts";
 import { ManifestModel, type ManifestRecord as RunManifestRecord } from "./_manifest.ts";
@@ -448,27 +447,7 @@ export async function readRunTick(
   checkRunId(action, runId);
   checkNonNegativeInteger(action, "tick", tick);
   requireAccess("read", artifactsDir);
-  const records = await withPermissionHint(artifactsDir, async () => {
-    await requireDirectory(
-      artifactsDir,
-      `Cannot read run ${runId} as ${artifactsDir} is not a directory`,
-    );
-    const lockDir = join(artifactsDir, ARTIFACT_LAYOUT.manifest.dir);
-    const manifestPath = join(artifactsDir, artifactPath("manifest", runId));
-    const found = await Deno.lstat(manifestPath).then(
-      () =>
-        withRootLock(lockDir, false, async () => {
-          try {
-            return await findTickRecords(manifestPath, runId, tick);
-          } catch {
-            return undefined; // not searchable as it is: read it whole below
-          }
-        }, Deno.realPathSync(lockDir)),
-      () => undefined,
-    );
-    return found ?? (await readRunManifest(artifactsDir, runId)).records
-      .filter((record) => record.tick === tick);
-  });
+  const records = await readTickRecords(artifactsDir, runId, tick, readRunManifest);
   const record = records.find((r) => r.schema === TRENDPACK_SCHEMA);
   if (record === undefined) {
     throw new Deno.errors.NotFound(`Run ${runId} records no TrendPack for tick ${tick}`);

@@ -1,6 +1,7 @@
 // `ers index`: a run's events across ticks, filtered, or totals per task.
 
 import { readRunManifest, streamRunTicks } from "../runtime/run_reader.ts";
+import { readErrorTexts } from "../runtime/_run_extras.ts";
 import {
   type EventTotals,
   laneTotals,
@@ -31,7 +32,9 @@ const spec = {
     "its SHA-256) and lists one row per event: tick, event order, task, lane,",
     "status and costs. Filters combine; a --task no event has is an error. With",
     "--by task or --by lane, prints totals per task or per lane: runs (times",
-    "scheduled), ok, errors, skipped, and the ops and entropy spent.",
+    "scheduled), ok, errors, skipped, and the ops and entropy spent. Listing",
+    "events, a failed task's error text is printed with it when the run records",
+    "the tick's ResultsPack.",
   ],
   positionals: [{ name: "DIR", help: "The artifacts directory" }],
   flags: {
@@ -105,8 +108,8 @@ interface RunScan {
   ticks: number;
   /** Whether any event has the --task asked for (whatever the other filters). */
   taskSeen: boolean;
-  /** The matching events, when listing them. */
-  events: RunEvent[];
+  /** The matching events, when listing them; a failed one with its error text when recorded. */
+  events: (RunEvent & { error?: string | null })[];
   /** Totals by lane and task, when totalling. */
   totals: EventTotals[];
 }
@@ -120,14 +123,21 @@ async function scanRun(
   by: "task" | "lane" | undefined,
 ): Promise<RunScan> {
   const scan: RunScan = { ticks: 0, taskSeen: false, events: [], totals: [] };
-  for await (const tick of streamRunTicks(dir, await readRunManifest(dir, runId))) {
+  const manifest = await readRunManifest(dir, runId);
+  for await (const tick of streamRunTicks(dir, manifest)) {
     scan.ticks++;
     if (filter.task !== undefined && !scan.taskSeen) {
       scan.taskSeen = runEvents([tick], { task: filter.task }).length > 0;
     }
     const events = runEvents([tick], filter);
     if (by === undefined) {
-      for (const event of events) scan.events.push(event);
+      const errors = events.some((e) => e.status === "error")
+        ? (await readErrorTexts(dir, manifest, [tick])).get(tick.tick)
+        : undefined;
+      for (const event of events) {
+        const error = event.status === "error" ? errors?.get(event.task) : undefined;
+        scan.events.push(error === undefined ? event : { ...event, error });
+      }
       continue;
     }
     scan.totals = mergeTotals(scan.totals, by === "task" ? taskTotals(events) : laneTotals(events));
@@ -135,7 +145,11 @@ async function scanRun(
   return scan;
 }
 
-function printEvents(events: readonly RunEvent[], ticks: number): void {
+function printEvents(
+  events: readonly (RunEvent & { error?: string | null })[],
+  ticks: number,
+): void {
+  const texts = events.some((e) => "error" in e);
   const lines = renderTable(
     [
       { header: "tick", right: true },
@@ -145,8 +159,18 @@ function printEvents(events: readonly RunEvent[], ticks: number): void {
       { header: "status" },
       { header: "cost_ops", right: true },
       { header: "cost_entropy", right: true },
+      ...(texts ? [{ header: "error" }] : []),
     ],
-    events.map((e) => [e.tick, e.order, e.task, e.lane, e.status, e.cost_ops, e.cost_entropy]),
+    events.map((e) => [
+      e.tick,
+      e.order,
+      e.task,
+      e.lane,
+      e.status,
+      e.cost_ops,
+      e.cost_entropy,
+      ...(texts ? [e.error ?? ""] : []),
+    ]),
   );
   for (const line of lines) console.log(line);
   console.log(`${plural(events.length, "event")} in ${plural(ticks, "tick")}`);

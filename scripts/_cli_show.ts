@@ -1,6 +1,7 @@
 // `ers show`: one tick of a run, readable.
 
 import { readRunTick } from "../runtime/run_reader.ts";
+import { readTickErrorTexts } from "../runtime/_run_extras.ts";
 import { laneTotals, runEvents, type RunTick } from "../viz/run_events.ts";
 import {
   type Command,
@@ -18,7 +19,8 @@ const spec = {
   description: [
     "Reads the tick's TrendPack (checked against its SHA-256 in the manifest) and",
     "prints its provenance, its events in execution order, and per lane the",
-    "events, statuses and the ops and entropy spent.",
+    "events, statuses and the ops and entropy spent. When the run records the",
+    "tick's ResultsPack, each failed task's error text is printed with it.",
   ],
   positionals: [{ name: "DIR", help: "The artifacts directory" }],
   flags: {
@@ -57,12 +59,16 @@ async function main(args: ParsedArgs<typeof spec.flags>): Promise<number> {
   const tick = args.flags.tick;
   await requestDirAccess("read", dir);
   const shown = await readRunTick(dir, runId, tick);
-  if (args.flags.json) console.log(JSON.stringify(tickJson(shown), null, 2));
-  else for (const line of tickLines(shown)) console.log(line);
+  const errors = await readTickErrorTexts(dir, shown);
+  if (args.flags.json) console.log(JSON.stringify(tickJson(shown, errors), null, 2));
+  else for (const line of tickLines(shown, errors)) console.log(line);
   return 0;
 }
 
-function tickJson(t: RunTick) {
+// Error texts by task, from the tick's ResultsPack (empty when it has none).
+type ErrorTexts = ReadonlyMap<string, string | null>;
+
+function tickJson(t: RunTick, errors: ErrorTexts) {
   const events = runEvents([t]);
   return {
     run_id: t.trendpack.run_id,
@@ -77,6 +83,7 @@ function tickJson(t: RunTick) {
       status,
       cost_ops,
       cost_entropy,
+      ...(status === "error" && errors.has(task) ? { error: errors.get(task) } : {}),
     })),
     lanes: laneTotals(events).map((l) => ({
       lane: l.lane,
@@ -90,7 +97,7 @@ function tickJson(t: RunTick) {
   };
 }
 
-function tickLines(t: RunTick): string[] {
+function tickLines(t: RunTick, errors: ErrorTexts): string[] {
   const provenance = Object.entries(t.trendpack.provenance)
     .map(([key, value]) => `${key} ${typeof value === "string" ? value : JSON.stringify(value)}`);
   const events = runEvents([t]);
@@ -106,8 +113,17 @@ function tickLines(t: RunTick): string[] {
         { header: "status" },
         { header: "cost_ops", right: true },
         { header: "cost_entropy", right: true },
+        ...(errors.size > 0 ? [{ header: "error" }] : []),
       ],
-      events.map((e) => [e.order, e.lane, e.task, e.status, e.cost_ops, e.cost_entropy]),
+      events.map((e) => [
+        e.order,
+        e.lane,
+        e.task,
+        e.status,
+        e.cost_ops,
+        e.cost_entropy,
+        ...(errors.size > 0 ? [e.status === "error" ? errors.get(e.task) ?? "" : ""] : []),
+      ]),
     ),
     "",
     ...renderTable(

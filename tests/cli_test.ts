@@ -231,6 +231,65 @@ Deno.test("ers invariance --pipeline reports an unreadable, missing or invalid p
   );
 });
 
+Deno.test("ers show and index print each failed task's error text from its ResultsPack", async () => {
+  await withTempDir(async (dir) => {
+    const out = join(dir, "out");
+    const run = await ers(readWrite(dir), "run", "--out", out, "--run", "DEMO", "--ticks", "18");
+    assert.equal(run.code, 0, run.stderr);
+    const read = [`--allow-read=${out}`];
+
+    const show = await ers(read, "show", out, "--run", "DEMO", "--tick", "17");
+    assert.equal(show.code, 0, show.stderr);
+    assert.match(show.stdout, /^order +lane +task +status +cost_ops +cost_entropy +error$/m);
+    assert.match(
+      show.stdout,
+      /^ +0 +forecast +oracle:signal +error +12 +1 +RangeError: sensor dropout at sample 37$/m,
+    );
+    assert.match(
+      show.stdout,
+      /^ +1 +forecast +oracle:compress +error .* Error: no signal to compress$/m,
+    );
+    assert.match(show.stdout, /^ +3 +shadow +shadow:sei +ok +4 +0$/m);
+    const json = JSON.parse(
+      (await ers(read, "show", out, "--run", "DEMO", "--tick", "5", "--json")).stdout,
+    );
+    assert.deepEqual(
+      json.events.map((e: Record<string, unknown>) => [e.task, e.error]),
+      [
+        ["oracle:signal", undefined],
+        ["oracle:compress", undefined],
+        ["oracle:overlay", "RangeError: 44 segments, more than the 43 an overlay holds"],
+        ["shadow:sei", undefined],
+        ["shadow:drift", undefined],
+        ["shadow:spectrum", undefined],
+      ],
+    );
+    // A tick without errors reads no ResultsPack and prints as before.
+    const clean = await ers(read, "show", out, "--run", "DEMO", "--tick", "4");
+    assert.match(clean.stdout, /^order +lane +task +status +cost_ops +cost_entropy$/m);
+
+    const index = await ers(read, "index", out, "--run", "DEMO", "--status", "error");
+    assert.equal(index.code, 0, index.stderr);
+    const lines = index.stdout.trimEnd().split("\n");
+    assert.match(lines[0]!, /^tick +order +task +lane +status +cost_ops +cost_entropy +error$/);
+    assert.deepEqual(lines.slice(1, -1).map((line) => line.split(/  +/).slice(-1)[0]), [
+      "RangeError: 44 segments, more than the 43 an overlay holds",
+      "RangeError: 45 segments, more than the 43 an overlay holds",
+      "RangeError: sensor dropout at sample 37",
+      "Error: no signal to compress",
+      "Error: no compressed signal to overlay",
+    ]);
+    const events = JSON.parse(
+      (await ers(read, "index", out, "--run", "DEMO", "--task", "oracle:signal", "--json")).stdout,
+    ).events;
+    assert.deepEqual(
+      events.filter((e: Record<string, unknown>) => "error" in e)
+        .map((e: Record<string, unknown>) => [e.tick, e.status, e.error]),
+      [[17, "error", "RangeError: sensor dropout at sample 37"]],
+    );
+  });
+});
+
 Deno.test("ers run, verify, index and show read back a known demo run", async (t) => {
   await withTempDir(async (dir) => {
     const out = join(dir, "out");
@@ -311,6 +370,7 @@ Deno.test("ers run, verify, index and show read back a known demo run", async (t
         const table = await ers([`--allow-read=${out}`], "index", out, "--run", "DEMO");
         assert.equal(table.code, 0, table.stderr);
         const lines = table.stdout.trimEnd().split("\n");
+        // No ResultsPacks in a --compat v0.2 run: no error column, as before.
         assert.match(lines[0]!, /^tick +order +task +lane +status +cost_ops +cost_entropy$/);
         assert.equal(lines.length, 1 + 24 * 6 + 1);
         assert.equal(lines.at(-1), "144 events in 24 ticks");
@@ -446,6 +506,12 @@ Deno.test("ers run, verify, index and show read back a known demo run", async (t
       ]);
       assert.match(result.stdout, /^forecast +3 +0 +3 +0 +38 +4$/m);
       assert.match(result.stdout, /^shadow +3 +2 +0 +1 +8 +0$/m);
+      // No ResultsPack in a --compat v0.2 run: printed as before, no error texts.
+      assert.match(
+        result.stdout,
+        /^order +lane +task +status +cost_ops +cost_entropy$/m,
+      );
+      assert.doesNotMatch(result.stdout, /Error/);
       const json = JSON.parse(
         (await ers([`--allow-read=${out}`], "show", out, "--run", "DEMO", "--tick", "5", "--json"))
           .stdout,
@@ -458,6 +524,7 @@ Deno.test("ers run, verify, index and show read back a known demo run", async (t
         json.events.map((e: TraceEvent) => e.status),
         pack.timeline.map((e: TraceEvent) => e.status),
       );
+      assert.ok(json.events.every((e: Record<string, unknown>) => !("error" in e)));
       assert.deepEqual(
         json.lanes.map((l: Record<string, number>) => [l.spent_ops, l.spent_entropy]),
         [[pack.budget.forecast.spent_ops, pack.budget.forecast.spent_entropy], [
