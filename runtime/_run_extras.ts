@@ -82,21 +82,21 @@ export async function readRunExtras(
   return extras;
 }
 
-/**
- * The error texts of the given ticks' ResultsPacks, per tick, for those of
- * the ticks with errors whose ResultsPack the manifest records (a run written
- * with `--compat v0.2` has none). Each read and checked as for a report.
- */
+/** The run's ResultsPack records by tick (none in a `--compat v0.2` run). */
+export function resultsPackRecords(manifest: RunManifest): Map<number, ManifestRecord> {
+  return new Map(
+    manifest.records.filter((record) => record.schema === RESULTS_PACK_SCHEMA)
+      .map((record) => [record.tick, record]),
+  );
+}
+
+/** The error texts by task of one ResultsPack, read and checked as for a report. */
 export async function readErrorTexts(
   root: string,
-  manifest: RunManifest,
-  ticks: readonly RunTick[],
-): Promise<Map<number, Map<string, string | null>>> {
-  const erring = new Set(ticks.filter((t) => t.trendpack.stats.errors > 0).map((t) => t.tick));
-  const wanted = manifest.records.filter((record) =>
-    record.schema === RESULTS_PACK_SCHEMA && erring.has(record.tick)
-  );
-  return await errorTextsOf(root, wanted, manifest.run_id);
+  record: ManifestRecord,
+  runId: string,
+): Promise<Map<string, string | null>> {
+  return (await errorTextsOf(root, [record], runId)).get(record.tick) ?? new Map();
 }
 
 /**

@@ -1,7 +1,7 @@
 // `ers index`: a run's events across ticks, filtered, or totals per task.
 
 import { readRunManifest, streamRunTicks } from "../runtime/run_reader.ts";
-import { readErrorTexts } from "../runtime/_run_extras.ts";
+import { readErrorTexts, resultsPackRecords } from "../runtime/_run_extras.ts";
 import {
   type EventTotals,
   laneTotals,
@@ -124,6 +124,7 @@ async function scanRun(
 ): Promise<RunScan> {
   const scan: RunScan = { ticks: 0, taskSeen: false, events: [], totals: [] };
   const manifest = await readRunManifest(dir, runId);
+  const resultsPacks = by === undefined ? resultsPackRecords(manifest) : new Map();
   for await (const tick of streamRunTicks(dir, manifest)) {
     scan.ticks++;
     if (filter.task !== undefined && !scan.taskSeen) {
@@ -131,8 +132,9 @@ async function scanRun(
     }
     const events = runEvents([tick], filter);
     if (by === undefined) {
-      const errors = events.some((e) => e.status === "error")
-        ? (await readErrorTexts(dir, manifest, [tick])).get(tick.tick)
+      const record = resultsPacks.get(tick.tick);
+      const errors = record !== undefined && events.some((e) => e.status === "error")
+        ? await readErrorTexts(dir, record, runId)
         : undefined;
       for (const event of events) {
         const error = event.status === "error" ? errors?.get(event.task) : undefined;
