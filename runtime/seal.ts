@@ -46,6 +46,7 @@ import { loadManifest } from "./_manifest_store.ts";
 import { readRecordedFile, requireDirectory } from "./_read.ts";
 import { checkRunId, sealRelPath } from "./_paths.ts";
 import { artifactPath } from "./layout.ts";
+import { mapBounded } from "./_concurrency.ts";
 import {
   CHAIN_SCHEMA,
   checkPublicKeys,
@@ -343,7 +344,11 @@ async function checkRecordedFiles(
   records: readonly ManifestRecord[],
 ): Promise<Map<string, string | undefined>> {
   const hashes = new Map<string, string | undefined>();
-  const files = await mapConcurrently(records, (record) => readRecordedFile(root, record));
+  const files = await mapBounded(
+    records,
+    CONCURRENT_READS,
+    (record) => readRecordedFile(root, record),
+  );
   for (const [i, record] of records.entries()) {
     const file = files[i]!;
     if (file.problem !== undefined) {
@@ -616,8 +621,9 @@ export async function verifySeal(
     const model = await readModel(artifactsDir, runId, report.errors);
     const hashes = new Map<string, string | undefined>();
     if (model) {
-      const files = await mapConcurrently(
+      const files = await mapBounded(
         model.records(),
+        CONCURRENT_READS,
         (record) => readRecordedFile(artifactsDir, record),
       );
       model.records().forEach((record, i) => hashes.set(record.path, files[i]!.sha256));
@@ -633,22 +639,5 @@ export async function verifySeal(
 }
 
 // Reading and hashing files one after another leaves a core idle while each
-// read waits on the disk; a few in flight keep both busy. Results keep the
-// order of `items`.
+// read waits on the disk; a few in flight keep both busy.
 const CONCURRENT_READS = 8;
-
-async function mapConcurrently<T, R>(
-  items: readonly T[],
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENT_READS, items.length) }, worker));
-  return results;
-}

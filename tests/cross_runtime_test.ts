@@ -13,26 +13,13 @@ import assert from "node:assert/strict";
 import * as ers from "../ers/mod.ts";
 import * as viz from "../viz/mod.ts";
 import { bundleCore, bundleModule } from "../scripts/bundle.ts";
+import { CHROMIUM_FLAGS } from "../scripts/_cdp.ts";
 import { hex, type ParityInputs, type ParityResult, parityWork } from "./_parity_work.ts";
 
 const IN_CI = (Deno.env.get("CI") ?? "") !== "";
 const MIN_NODE_MAJOR = 20;
 // A guard against a hung browser, not a timing: a healthy run takes seconds.
 const BROWSER_GUARD_MS = 120_000;
-
-// Headless, without sandbox (CI runs as root) or GPU; the rest keep the browser
-// off the network. Each run also gets a fresh temporary profile.
-const CHROMIUM_FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-dev-shm-usage",
-];
 
 // Built-ins newer than the engines the core supports, removed before the
 // bundle loads in the "legacy" Node run: the core must load and give the same
