@@ -28,6 +28,7 @@ import { RunReadError } from "./errors.ts";
 import { readRunManifest, type RunManifest } from "./run_reader.ts";
 import type { ManifestRecord } from "./_manifest.ts";
 import { readRecordedFile } from "./_read.ts";
+import { parseJson } from "./_json.ts";
 
 /**
  * The first place two runs (or a run and its replay) differ.
@@ -194,7 +195,7 @@ export async function replayRun(
     ? Number.MAX_SAFE_INTEGER
     : checkNonNegativeInteger(ACTION, "to", options.to);
   const manifest = await readRunManifest(artifactsDir, runId);
-  const header = await readRunHeader(artifactsDir, manifest);
+  const header = await recordedRunHeader(artifactsDir, manifest);
   const current = await buildRunHeader({
     runId,
     firstTick: 0,
@@ -325,16 +326,50 @@ function divergenceOf(
   a: string,
   b: string,
 ): TickDivergence {
-  const found = firstJsonDifference(JSON.parse(a), JSON.parse(b));
+  const found = firstJsonDifference(parseJson(a), parseJson(b));
   if (found === undefined) return { tick, artifact, task: null, path: [], a, b }; // same JSON, other bytes
   return { tick, artifact, task: found.task, path: found.path, a: found.a, b: found.b };
 }
 
+/**
+ * Reads a run's RunHeader, checked against its manifest record (length and
+ * SHA-256) and its shape.
+ *
+ * @param artifactsDir The artifacts directory.
+ * @param runId The run.
+ * @returns The header, or `undefined` for a run recorded without one (`--compat v0.2`).
+ * @throws {RunReadError} When the header does not match its record or is not a RunHeader.v0.
+ *
+ * @example A run with extended provenance names its header's pipeline
+ * ```ts
+ * import { pipelineTick, readRunHeader } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const pipeline = { tasks: [{ name: "t", lane: "forecast" as const, priority: 0, costOps: 1, fn: () => 1 }] };
+ *   await pipelineTick({ pipeline, tick: 0, runId: "R", mode: "m", artifactsDir: dir, provenance: "extended" });
+ *   assert.equal((await readRunHeader(dir, "R"))?.run_id, "R");
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export async function readRunHeader(
+  artifactsDir: string,
+  runId: string,
+): Promise<RunHeader | undefined> {
+  return await recordedRunHeader(artifactsDir, await readRunManifest(artifactsDir, runId));
+}
+
 // The run's RunHeader, read and checked against its record, or undefined.
-async function readRunHeader(root: string, manifest: RunManifest): Promise<RunHeader | undefined> {
+async function recordedRunHeader(
+  root: string,
+  manifest: RunManifest,
+): Promise<RunHeader | undefined> {
   const record = manifest.records.find((r) => r.kind === "runheader");
   if (record === undefined) return undefined;
-  const header = JSON.parse(await recordedText(root, record));
+  const header = parseJson(await recordedText(root, record));
   if (!isRunHeader(header)) throw new RunReadError(record.path, "not a RunHeader.v0");
   return header;
 }
@@ -452,8 +487,8 @@ export async function diffRuns(
     readRunManifest(dirB, runB),
   ]);
   const [headerA, headerB] = await Promise.all([
-    readRunHeader(dirA, manifestA),
-    readRunHeader(dirB, manifestB),
+    recordedRunHeader(dirA, manifestA),
+    recordedRunHeader(dirB, manifestB),
   ]);
   const report: DiffReport = {
     run_a: runA,

@@ -4,13 +4,13 @@
 import {
   diffRuns,
   pipelineDigest,
-  readRunManifest,
+  readRunHeader,
   replayRun,
   type TickDivergence,
 } from "../runtime/mod.ts";
 import { preparePipeline } from "../ers/mod.ts";
 import { formatJsonPath } from "../viz/mod.ts";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import {
   type Command,
   type CommandSpec,
@@ -126,14 +126,12 @@ async function replayMain(args: ParsedArgs<typeof replaySpec.flags>): Promise<nu
 
 // The pipeline file a run's RunHeader names, resolved against the artifacts directory.
 async function recordedPipelineFile(dir: string, runId: string): Promise<string> {
-  const manifest = await readRunManifest(dir, runId);
-  const record = manifest.records.find((r) => r.kind === "runheader");
-  if (record === undefined) {
+  const header = await readRunHeader(dir, runId);
+  if (header === undefined) {
     throw new CliError(
       `Run ${runId} has no RunHeader (recorded with --compat v0.2?): name its pipeline with --pipeline FILE`,
     );
   }
-  const header = JSON.parse(await Deno.readTextFile(join(dir, record.path)));
   const file = header.pipeline_file;
   if (typeof file !== "string") {
     throw new CliError(`Run ${runId}'s RunHeader names no pipeline file: pass --pipeline FILE`);
