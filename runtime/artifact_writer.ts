@@ -20,6 +20,7 @@ import { ArtifactIoError, DriftError } from "./errors.ts";
 import {
   isInside,
   lstatIfExists,
+  openRegularFile,
   PathSwappedError,
   placeFileAtomic,
   readRegularFile,
@@ -159,6 +160,19 @@ export interface ArtifactWriterOptions {
    * @default {true}
    */
   durable?: boolean;
+  /**
+   * Group commit (durable writers only): `writeAll()` places each file
+   * (written beside, then renamed) without syncing it and holds its record;
+   * {@linkcode ArtifactWriter.prototype.flush} syncs the held files and their
+   * directories, then records them all with one journaled manifest update.
+   * No record ever points at unsynced data; a crash between flushes leaves
+   * placed but unrecorded files, which writing those ticks again replaces or
+   * keeps, as after a crash in the default mode. Call `flush()` before the
+   * process ends, or nothing since the last flush is recorded.
+   *
+   * @default {false}
+   */
+  groupCommit?: boolean;
 }
 
 /**
@@ -202,6 +216,15 @@ interface Pending {
   readonly runId: string;
 }
 
+// What a group-commit writer has placed but not yet synced and recorded, per
+// run: the records to commit, and the files (recorded ones it restored too)
+// and directories to sync first.
+interface Held {
+  readonly records: Map<string, ManifestRecord>;
+  readonly files: Map<string, ManifestRecord>;
+  readonly dirs: Set<string>;
+}
+
 // Prepared artifacts are opaque: their bytes live here, out of callers' reach.
 const pending = new WeakMap<PreparedArtifact, Pending>();
 
@@ -231,6 +254,21 @@ const MAX_TAG_LENGTH = 128;
  * ```
  */
 export const MAX_ARTIFACTS_PER_WRITE = 1024;
+
+/**
+ * Most records a group-commit writer holds between flushes; a
+ * {@linkcode ArtifactWriter.prototype.writeAll} that would hold more
+ * flushes first.
+ *
+ * @example A bound far above a flush every 10,000 ticks of the demo
+ * ```ts
+ * import { MAX_HELD_RECORDS } from "@abraxas/ers/runtime";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(MAX_HELD_RECORDS, 65_536);
+ * ```
+ */
+export const MAX_HELD_RECORDS = 65_536;
 
 /**
  * Writes JSON artifacts under one artifacts directory, and nowhere else:
@@ -265,6 +303,10 @@ export class ArtifactWriter {
   /** The artifacts directory, as given. */
   readonly root: string;
   readonly #durable: boolean;
+  readonly #groupCommit: boolean;
+  // Group commit: what is placed but not yet synced and recorded, by run.
+  readonly #held = new Map<string, Held>();
+  #heldCount = 0;
   readonly #ioRoot: string;
   #realRoot: string | undefined;
   readonly #madeDirs = new Set<string>();
@@ -273,9 +315,12 @@ export class ArtifactWriter {
    * Creates a writer; nothing is touched until the first write.
    *
    * @param artifactsDir The directory to write under; created when missing.
-   * @param options Durability.
+   * @param options Durability and group commit.
    * @throws {TypeError} When `artifactsDir` is not a non-empty string,
-   * `options` is not a plain object or `durable` is not a boolean.
+   * `options` is not a plain object or `durable` or `groupCommit` is not a
+   * boolean.
+   * @throws {RangeError} When `groupCommit` is asked of a writer that is not
+   * durable (it would sync nothing).
    */
   constructor(artifactsDir: string, options: ArtifactWriterOptions = {}) {
     const action = "create artifact writer";
@@ -285,9 +330,17 @@ export class ArtifactWriter {
     if (!isPlainObject(options)) typeError(action, "options", "an object", options);
     const durable: unknown = orDefault(options.durable, true);
     if (typeof durable !== "boolean") typeError(action, "durable", "a boolean", durable);
+    const groupCommit: unknown = orDefault(options.groupCommit, false);
+    if (typeof groupCommit !== "boolean") {
+      typeError(action, "groupCommit", "a boolean", groupCommit);
+    }
+    if (groupCommit && !durable) {
+      rangeError(action, "groupCommit", "false when 'durable' is false", groupCommit);
+    }
     this.root = artifactsDir;
     this.#ioRoot = resolve(artifactsDir);
     this.#durable = durable;
+    this.#groupCommit = groupCommit;
   }
 
   /**
@@ -451,7 +504,10 @@ export class ArtifactWriter {
    * lock and with one manifest update. Every artifact is checked against the
    * manifest first, so a drift refuses the whole batch before anything is
    * written; each file is then renamed into place (and synced when durable)
-   * before the manifest records it.
+   * before the manifest records it. With `groupCommit`, the files are placed
+   * unsynced and the records held until {@linkcode flush} (which this call
+   * makes first when the writer already holds
+   * {@linkcode MAX_HELD_RECORDS} records).
    *
    * @param artifacts Artifacts from {@linkcode prepareJson}, all of one run,
    * at distinct paths.
@@ -487,6 +543,7 @@ export class ArtifactWriter {
    */
   async writeAll(artifacts: readonly PreparedArtifact[]): Promise<ArtifactRecord[]> {
     const batch = checkBatch(artifacts);
+    if (this.#heldCount + batch.length > MAX_HELD_RECORDS) await this.flush();
     try {
       try {
         await this.#writeBatch(batch);
@@ -541,20 +598,152 @@ export class ArtifactWriter {
     const io = this.#ioRoot;
     const manifestPath = join(io, artifactPath("manifest", runId));
     const state = await loadManifest(manifestPath, runId, this.#durable);
+    const held = this.#groupCommit ? this.#held.get(runId) : undefined;
     const fresh: Pending[] = []; // not recorded yet
     const missing: Pending[] = []; // recorded, but the file was deleted: restore it
+    const again: Pending[] = []; // held by this group-commit writer: place again unless intact
     for (const item of batch) {
-      const recorded = state.model.find(item.manifest.path);
-      if (recorded === undefined) fresh.push(item);
-      else if (checkSameAsRecorded(recorded, item.manifest)) missing.push(item);
+      const path = item.manifest.path;
+      const recorded = state.model.find(path);
+      const heldRecord = held?.records.get(path);
+      if (recorded !== undefined) {
+        if (checkSameAsRecorded(recorded, item.manifest)) missing.push(item);
+      } else if (heldRecord === undefined) fresh.push(item);
+      else if (checkSameAsRecorded(heldRecord, item.manifest)) again.push(item);
     }
     for (let i = missing.length - 1; i >= 0; i--) {
       const info = await lstatIfExists(join(io, (missing[i] as Pending).manifest.path));
       if (info?.isFile) missing.splice(i, 1);
     }
-    await this.#writeFiles(realRoot, [...fresh, ...missing]);
+    const placed = [...fresh, ...missing, ...again];
+    const dirs = await this.#writeFiles(realRoot, placed);
+    if (this.#groupCommit) {
+      this.#hold(runId, fresh, placed, dirs);
+      return;
+    }
+    if (this.#durable) { for (const dir of dirs) await syncDirectory(dir); }
     if (fresh.length > 0) {
       await commitRecords(manifestPath, state, fresh.map((item) => item.manifest), this.#durable);
+    }
+  }
+
+  // Group commit: remembers the new records, and the files and directories
+  // to sync before they are recorded.
+  #hold(runId: string, fresh: readonly Pending[], placed: readonly Pending[], dirs: Set<string>) {
+    let held = this.#held.get(runId);
+    if (held === undefined) {
+      held = { records: new Map(), files: new Map(), dirs: new Set() };
+      this.#held.set(runId, held);
+    }
+    for (const { manifest } of fresh) held.records.set(manifest.path, manifest);
+    for (const { manifest } of placed) held.files.set(manifest.path, manifest);
+    for (const dir of dirs) held.dirs.add(dir);
+    this.#heldCount += fresh.length;
+  }
+
+  /**
+   * Group commit: syncs the files placed since the last flush and their
+   * directories to the disk, then records them all in each run's manifest
+   * with one journaled update, under the directory's lock. Each file is
+   * read back and checked against its record before it is synced. A writer
+   * without `groupCommit` holds nothing: its flush does nothing.
+   *
+   * @returns How many records it added to the manifests.
+   * @throws {DriftError} When another writer recorded a held path with other
+   * bytes since it was placed; nothing of that run is recorded.
+   * @throws {ArtifactIoError} When a placed file was removed or changed
+   * before the flush; nothing of that run is recorded, and the next flush
+   * tries again.
+   * @throws {ManifestError} When the run's manifest on disk is corrupt.
+   *
+   * @example Nothing is recorded before the flush
+   * ```ts
+   * import { ArtifactWriter, readRunManifest } from "@abraxas/ers/runtime";
+   * import assert from "node:assert/strict";
+   *
+   * const dir = await Deno.makeTempDir();
+   * try {
+   *   const writer = new ArtifactWriter(dir, { groupCommit: true });
+   *   for (const tick of [0, 1, 2]) {
+   *     await writer.writeJson({
+   *       runId: "R", tick, kind: "note", schema: "Note.v0", obj: { tick }, relPath: `notes/R/${tick}.json`,
+   *     });
+   *   }
+   *   assert.equal(await Deno.readTextFile(writer.resolve("notes/R/2.json")), '{"tick":2}');
+   *   await assert.rejects(readRunManifest(dir, "R"), Deno.errors.NotFound);
+   *   assert.equal(await writer.flush(), 3);
+   *   assert.equal((await readRunManifest(dir, "R")).records.length, 3);
+   *   assert.equal(await writer.flush(), 0);
+   * } finally {
+   *   await Deno.remove(dir, { recursive: true });
+   * }
+   * ```
+   */
+  async flush(): Promise<number> {
+    let count = 0;
+    for (const [runId, held] of this.#held) {
+      const first = held.files.keys().next().value ?? artifactPath("manifest", runId);
+      try {
+        const realRoot = await this.#openRoot();
+        count += await withPermissionHint(
+          this.root,
+          () =>
+            withRootLock(
+              join(this.#ioRoot, "manifests"),
+              true,
+              () => this.#flushLocked(realRoot, runId, held),
+              join(realRoot, "manifests"),
+            ),
+        );
+      } catch (error) {
+        throw await this.#explain(error, first);
+      }
+      this.#held.delete(runId);
+      this.#heldCount -= held.records.size;
+    }
+    return count;
+  }
+
+  // Holding the lock: checks the held records against the manifest (another
+  // writer may have recorded a path since), syncs every held file (read back
+  // first) and directory, then records what is new with one update.
+  async #flushLocked(realRoot: string, runId: string, held: Held): Promise<number> {
+    await this.#checkInside(realRoot, ARTIFACT_LAYOUT.manifest.dir);
+    const manifestPath = join(this.#ioRoot, artifactPath("manifest", runId));
+    const state = await loadManifest(manifestPath, runId, true);
+    const fresh: ManifestRecord[] = [];
+    for (const record of held.records.values()) {
+      const recorded = state.model.find(record.path);
+      if (recorded === undefined) fresh.push(record);
+      else checkSameAsRecorded(recorded, record);
+    }
+    for (const record of held.files.values()) await this.#syncPlaced(record);
+    for (const dir of held.dirs) await syncDirectory(dir);
+    if (fresh.length > 0) await commitRecords(manifestPath, state, fresh, true);
+    return fresh.length;
+  }
+
+  // Reads a placed file back, checks it against its record, and syncs it.
+  async #syncPlaced(record: ManifestRecord): Promise<void> {
+    let opened;
+    try {
+      opened = await openRegularFile(join(this.#ioRoot, record.path));
+    } catch (error) {
+      if (!(error instanceof UntrustedFileError)) throw error;
+      throw new ArtifactIoError(record.path, error.message);
+    }
+    const { handle, size } = opened;
+    try {
+      const bytes = size === record.bytes ? new Uint8Array(await handle.readFile()) : undefined;
+      if (bytes === undefined || await sha256Hex(bytes) !== record.sha256) {
+        throw new ArtifactIoError(
+          record.path,
+          "it changed between being placed and being recorded (is another process writing this run?)",
+        );
+      }
+      await handle.datasync();
+    } finally {
+      await handle.close();
     }
   }
 
@@ -573,9 +762,11 @@ export class ArtifactWriter {
     return this.#realRoot;
   }
 
-  // Renames each file into place (skipping identical ones), then syncs the
-  // directories that gained an entry, so that a recorded file survives a power cut.
-  async #writeFiles(realRoot: string, items: readonly Pending[]): Promise<void> {
+  // Renames each file into place (skipping identical ones, but syncing them
+  // when durable: a killed --no-fsync run may have left them unsynced), and
+  // returns the directories that gained an entry, to sync before recording.
+  // A group-commit writer syncs nothing here: its flush() does.
+  async #writeFiles(realRoot: string, items: readonly Pending[]): Promise<Set<string>> {
     // Every directory is checked before the first file is written, so a
     // refused path refuses the whole batch with nothing written.
     for (const relDir of new Set(items.map((item) => dirname(item.manifest.path)))) {
@@ -593,9 +784,18 @@ export class ArtifactWriter {
       // A symbolic link at the target is never followed: the rename replaces
       // it, as it replaces a FIFO or a file with other links.
       const info = found[i];
-      if (info?.isFile && info.size === bytes.length && await holds(target, bytes)) continue;
+      if (info?.isFile && info.size === bytes.length && await holds(target, bytes)) {
+        if (this.#durable && !this.#groupCommit) await syncFile(target);
+        continue;
+      }
       try {
-        await placeFileAtomic(this.#ioRoot, realRoot, manifest.path, bytes, this.#durable);
+        await placeFileAtomic(
+          this.#ioRoot,
+          realRoot,
+          manifest.path,
+          bytes,
+          this.#durable && !this.#groupCommit,
+        );
       } catch (error) {
         if (error instanceof PathSwappedError) {
           rangeError(
@@ -609,8 +809,7 @@ export class ArtifactWriter {
       }
       dirs.add(dirname(target));
     }
-    if (!this.#durable) return;
-    for (const dir of dirs) await syncDirectory(dir);
+    return dirs;
   }
 
   // Throws unless `relDir` (under the root as given, which is what Deno's
@@ -640,6 +839,16 @@ export class ArtifactWriter {
       this.#madeDirs.add(relDir);
     }
     await this.#checkInside(realRoot, relDir);
+  }
+}
+
+// Syncs the regular, singly linked file at `path` to the disk.
+async function syncFile(path: string): Promise<void> {
+  const { handle } = await openRegularFile(path);
+  try {
+    await handle.datasync();
+  } finally {
+    await handle.close();
   }
 }
 

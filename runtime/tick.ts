@@ -23,7 +23,7 @@ import {
 } from "../ers/_validate.ts";
 import { buildResultsPack } from "../viz/results_pack.ts";
 import { ersTraceToTrendpack } from "../viz/trendpack.ts";
-import type { ArtifactRecord, ArtifactWriter, PreparedArtifact } from "./artifact_writer.ts";
+import { type ArtifactRecord, ArtifactWriter, type PreparedArtifact } from "./artifact_writer.ts";
 import { ARTIFACT_LAYOUT, artifactPath, buildRunIndex, ERS_PROVENANCE_VERSION } from "./layout.ts";
 import { type PipelineDigest, pipelineDigest } from "./pipeline_digest.ts";
 import { buildRunHeader, type RunExecution } from "./run_header.ts";
@@ -167,6 +167,13 @@ export interface PipelineTickOptions {
    */
   durable?: boolean;
   /**
+   * The writer to record with, made for `artifactsDir` (its `root`, or the
+   * same directory), such as a group-commit writer whose `flush()` the
+   * caller makes; its own durability applies, so `durable` must be left out.
+   * Defaults to a writer this module shares per directory.
+   */
+  writer?: ArtifactWriter;
+  /**
    * `reference`: the reference implementation's TrendPack, RunIndex and
    * manifest, byte for byte. `extended`: also the run's RunHeader (written
    * with its first tick, checked on every later one) and the tick's
@@ -252,9 +259,7 @@ export async function pipelineTick(options: PipelineTickOptions): Promise<Record
   const pipeline = isOpenedPipeline(options.pipeline)
     ? options.pipeline
     : preparePipeline(options.pipeline as Pipeline);
-  const durable: unknown = orDefault(options.durable, true);
-  if (typeof durable !== "boolean") typeError(ACTION, "durable", "a boolean", durable);
-  const writer = writerFor(options.artifactsDir, durable);
+  const writer = tickWriter(options);
   writer.checkAccess();
   // Extended: a resumed run's identity is checked before anything runs.
   const header = provenance === "extended"
@@ -295,6 +300,25 @@ export async function pipelineTick(options: PipelineTickOptions): Promise<Record
       }),
     },
   };
+}
+
+// The writer given (checked to write under artifactsDir), or the shared one.
+function tickWriter(options: PipelineTickOptions): ArtifactWriter {
+  const durable: unknown = orDefault(options.durable, true);
+  if (typeof durable !== "boolean") typeError(ACTION, "durable", "a boolean", durable);
+  const given: unknown = options.writer;
+  if (given === undefined) return writerFor(options.artifactsDir, durable);
+  if (!(given instanceof ArtifactWriter)) typeError(ACTION, "writer", "an ArtifactWriter", given);
+  if (options.durable !== undefined) {
+    rangeError(ACTION, "durable", "left out when 'writer' is given", options.durable);
+  }
+  if (
+    typeof options.artifactsDir !== "string" ||
+    resolve(given.root) !== resolve(options.artifactsDir)
+  ) {
+    rangeError(ACTION, "writer", `a writer of artifactsDir (${options.artifactsDir})`, given.root);
+  }
+  return given;
 }
 
 type RunHeaderRef = Awaited<ReturnType<typeof runHeaderFor>>;

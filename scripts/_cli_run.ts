@@ -2,6 +2,7 @@
 // writes their artifacts under --out, and nowhere else.
 
 import {
+  ArtifactWriter,
   type OpenedPipeline,
   pipelineDigest,
   pipelineTick,
@@ -34,6 +35,9 @@ import { MAX_MODE_LENGTH, MAX_RUN_ID_LENGTH } from "../runtime/_paths.ts";
 
 // Most ticks one `ers run` may run.
 const MAX_RUN_TICKS_PER_COMMAND = 1_000_000;
+// Most ticks between two group commits: the demo's records of 10,000 ticks
+// stay well under what a writer holds (MAX_HELD_RECORDS).
+const MAX_SYNC_EVERY_TICKS = 10_000;
 
 // A mode: what checkName accepts (1 to MAX_MODE_LENGTH UTF-16 units), without control characters.
 const MODE_PATTERN = {
@@ -101,6 +105,14 @@ const spec = {
       kind: "boolean",
       help: "Do not sync to the disk (a backfill to rerun after a power cut)",
     },
+    "sync-every": {
+      kind: "integer",
+      value: "N",
+      help:
+        `Group commit: sync and record every N ticks (1 to ${MAX_SYNC_EVERY_TICKS}), at the end and on Ctrl-C`,
+      min: 1,
+      max: MAX_SYNC_EVERY_TICKS,
+    },
     json: { kind: "boolean", help: "Print the summary as one JSON object" },
     compat: {
       kind: "string",
@@ -146,6 +158,13 @@ async function main(args: RunArgs): Promise<number> {
   const damagedBefore = await checkRecordedArtifacts(out, rerun);
   await using pipeline = await openCliPipeline(file, args.flags.isolation);
   const durable = !args.flags["no-fsync"];
+  const syncEvery = args.flags["sync-every"];
+  if (syncEvery !== undefined && !durable) {
+    throw new UsageError(
+      "--sync-every and --no-fsync cannot be combined: --sync-every syncs every N ticks, --no-fsync never",
+      "run",
+    );
+  }
   const provenance = compat === undefined
     ? await extendedProvenance(file)
     : { provenance: "reference" as const };
@@ -156,6 +175,7 @@ async function main(args: RunArgs): Promise<number> {
     from,
     count,
     durable,
+    syncEvery,
     provenance,
   }, !json);
   const damagedBeforePaths = new Set(damagedBefore.map((d) => d.path));
@@ -237,6 +257,8 @@ interface RunPlan {
   from: number;
   count: number;
   durable: boolean;
+  /** Group commit every this many ticks; undefined: each tick on its own. */
+  syncEvery: number | undefined;
   provenance: Pick<PipelineTickOptions, "provenance" | "pipelineFile" | "pipelineDigest">;
 }
 
@@ -257,7 +279,9 @@ interface RunTotals {
 }
 
 // Runs the ticks one after another. Ctrl-C (SIGINT) is taken between ticks:
-// the tick in flight is finished and recorded, then the run stops.
+// the tick in flight is finished and recorded, then the run stops. With
+// --sync-every, what is held is recorded every N ticks, at the end, on
+// Ctrl-C and before an error is reported.
 async function runTicks(
   pipeline: OpenedPipeline,
   plan: RunPlan,
@@ -270,6 +294,9 @@ async function runTicks(
   const stop = () => {
     totals.interrupted = true;
   };
+  const group = plan.syncEvery === undefined
+    ? undefined
+    : new ArtifactWriter(plan.out, { groupCommit: true });
   Deno.addSignalListener("SIGINT", stop);
   try {
     for (let i = 0; i < plan.count && !totals.interrupted; i++) {
@@ -279,7 +306,7 @@ async function runTicks(
         runId: plan.runId,
         mode: plan.mode,
         artifactsDir: plan.out,
-        durable: plan.durable,
+        ...(group === undefined ? { durable: plan.durable } : { writer: group }),
         ...plan.provenance,
       });
       totals.ticks++;
@@ -287,9 +314,17 @@ async function runTicks(
         if (result.status === "error") totals.errors++;
         if (result.status === "skipped_budget") totals.skipped++;
       }
+      if (group !== undefined && totals.ticks % (plan.syncEvery as number) === 0) {
+        await group.flush();
+      }
       progress?.update(i + 1);
     }
+    await group?.flush();
     if (totals.ticks === plan.count) totals.interrupted = false;
+  } catch (error) {
+    // Record what the ticks before the error wrote, then report the error.
+    await group?.flush().catch(() => {});
+    throw error;
   } finally {
     Deno.removeSignalListener("SIGINT", stop);
     progress?.clear();

@@ -490,3 +490,91 @@ Deno.test("ArtifactWriter.writeAll() refuses a batch with a path a link leads ou
     assert.deepEqual([...(await snapshot(`${dir}/outside`)).keys()], []);
   });
 });
+
+Deno.test("ArtifactWriter with groupCommit places files at once and records them only at flush(), as the default mode's bytes", async () => {
+  await inTempDir(async (dir) => {
+    const plain = new ArtifactWriter(`${dir}/plain`);
+    const group = new ArtifactWriter(`${dir}/group`, { groupCommit: true });
+    const write = (writer: ArtifactWriter, tick: number) =>
+      writer.writeJson({ ...base, tick, obj: { tick }, relPath: `notes/RUN-W/${tick}.json` });
+    for (let tick = 0; tick < 5; tick++) {
+      const [a, b] = [await write(plain, tick), await write(group, tick)];
+      assert.deepEqual(b, a);
+      // Placed, not recorded.
+      assert.equal(await Deno.readTextFile(group.resolve(b.path)), `{"tick":${tick}}`);
+    }
+    await assert.rejects(
+      Deno.stat(`${dir}/group/manifests/RUN-W.manifest.json`),
+      Deno.errors.NotFound,
+    );
+    assert.equal(await group.flush(), 5);
+    assert.equal(await group.flush(), 0);
+    assert.deepEqual(await snapshot(`${dir}/group`), await snapshot(`${dir}/plain`));
+    // A second group into an existing manifest: the journaled in-place update.
+    for (let tick = 5; tick < 8; tick++) await write(plain, tick);
+    for (let tick = 5; tick < 8; tick++) await write(group, tick);
+    assert.equal(await group.flush(), 3);
+    assert.deepEqual(await snapshot(`${dir}/group`), await snapshot(`${dir}/plain`));
+    assert.equal((await verifyArtifacts(`${dir}/group`)).ok, true);
+  });
+});
+
+Deno.test("ArtifactWriter with groupCommit refuses a held path with other bytes, and a held path with the same bytes is a no-op", async () => {
+  await inTempDir(async (dir) => {
+    const writer = new ArtifactWriter(dir, { groupCommit: true });
+    const first = await writer.writeJson(base);
+    assert.deepEqual(await writer.writeJson(base), first);
+    await assert.rejects(writer.writeJson({ ...base, obj: { other: 1 } }), DriftError);
+    assert.equal(await writer.flush(), 1);
+    await assert.rejects(writer.writeJson({ ...base, obj: { other: 1 } }), DriftError);
+    assert.equal((await manifest(dir)).records.length, 1);
+  });
+});
+
+Deno.test("ArtifactWriter.flush() refuses a placed file changed before it is recorded, and records nothing of it", async () => {
+  await inTempDir(async (dir) => {
+    const writer = new ArtifactWriter(dir, { groupCommit: true });
+    const record = await writer.writeJson(base);
+    await Deno.writeTextFile(writer.resolve(record.path), '{"forged":true}');
+    await assert.rejects(
+      writer.flush(),
+      (error: Error) =>
+        error.name === "ArtifactIoError" &&
+        error.message.includes(record.path) &&
+        error.message.includes("changed between being placed and being recorded"),
+    );
+    await assert.rejects(Deno.stat(`${dir}/manifests/RUN-W.manifest.json`), Deno.errors.NotFound);
+    // Writing it again restores the bytes; the next flush records it.
+    await writer.writeJson(base);
+    assert.equal(await writer.flush(), 1);
+    assert.equal((await verifyArtifacts(dir)).ok, true);
+  });
+});
+
+Deno.test("ArtifactWriter.flush() refuses a held path another writer recorded with other bytes", async () => {
+  await inTempDir(async (dir) => {
+    const group = new ArtifactWriter(dir, { groupCommit: true });
+    await group.writeJson(base);
+    const other = new ArtifactWriter(dir);
+    // The other writer places its own bytes and records them first.
+    await other.writeJson({ ...base, obj: { theirs: 1 } });
+    await assert.rejects(group.flush(), DriftError);
+    assert.deepEqual((await manifest(dir)).records.map((r) => r.sha256), [
+      (await other.prepareJson({ ...base, obj: { theirs: 1 } })).record.sha256,
+    ]);
+  });
+});
+
+Deno.test("ArtifactWriter refuses groupCommit without durability, or not a boolean", () => {
+  assert.throws(
+    () => new ArtifactWriter("out", { durable: false, groupCommit: true }),
+    (error: Error) => error instanceof RangeError && error.message.includes("'groupCommit'"),
+  );
+  assert.throws(
+    // @ts-expect-error: not a boolean
+    () => new ArtifactWriter("out", { groupCommit: "yes" }),
+    (error: Error) => error instanceof TypeError && error.message.includes("'groupCommit'"),
+  );
+  // A writer without groupCommit holds nothing.
+  return new ArtifactWriter("out").flush().then((count) => assert.equal(count, 0));
+});

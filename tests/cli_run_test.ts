@@ -159,7 +159,7 @@ Deno.test("ers index names an unknown --task and exits 1; --by lane totals per l
   });
 });
 
-Deno.test("ers run stops between ticks on SIGINT, prints the summary and leaves no temporary file", async () => {
+async function assertStopsOnSigint(...flags: string[]): Promise<void> {
   await withTempDir(async (dir) => {
     const child = new Deno.Command(Deno.execPath(), {
       args: [
@@ -175,6 +175,7 @@ Deno.test("ers run stops between ticks on SIGINT, prints the summary and leaves 
         "C",
         "--ticks",
         "1000000",
+        ...flags,
       ],
       cwd: ROOT,
       stdin: "null",
@@ -204,6 +205,14 @@ Deno.test("ers run stops between ticks on SIGINT, prints the summary and leaves 
     // TrendPack, ResultsPack and RunIndex per tick, and the run's RunHeader.
     assert.equal(report.records, 3 * Number(match[1]) + 1);
   });
+}
+
+Deno.test("ers run stops between ticks on SIGINT, prints the summary and leaves no temporary file", async () => {
+  await assertStopsOnSigint();
+});
+
+Deno.test("ers run --sync-every records every tick run before SIGINT and leaves no temporary file", async () => {
+  await assertStopsOnSigint("--sync-every", "7");
 });
 
 Deno.test("ers run --no-fsync writes the same bytes as a durable run", async () => {
@@ -216,5 +225,41 @@ Deno.test("ers run --no-fsync writes the same bytes as a durable run", async () 
     const b = JSON.parse((await run(fast, "--no-fsync")).stdout);
     assert.equal(b.manifest_sha256, a.manifest_sha256);
     assert.deepEqual(await snapshot(fast), await snapshot(durable));
+  });
+});
+
+Deno.test("ers run --sync-every writes the same bytes as a durable run, whatever N", async () => {
+  await withTempDir(async (dir) => {
+    const run = (out: string, ...flags: string[]) =>
+      ers(scoped(dir), "run", "--out", join(dir, out), "--run", "G", "--json", ...flags);
+    const a = JSON.parse((await run("durable", "--ticks", "12")).stdout);
+    for (const n of ["1", "5", "100"]) {
+      const result = await run(n, "--ticks", "12", "--sync-every", n);
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(JSON.parse(result.stdout).manifest_sha256, a.manifest_sha256);
+      assert.deepEqual(await snapshot(join(dir, n)), await snapshot(join(dir, "durable")));
+    }
+    // Resumed in groups over a durable start: still the same bytes.
+    const split = join(dir, "split");
+    assert.equal((await run("split", "--ticks", "4")).code, 0);
+    const resumed = await run("split", "--ticks", "8", "--from", "4", "--sync-every", "3");
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.deepEqual(await snapshot(split), await snapshot(join(dir, "durable")));
+  });
+});
+
+Deno.test("ers run --sync-every refuses a bad N and --no-fsync, naming the flag", async () => {
+  await withTempDir(async (dir) => {
+    const run = (...flags: string[]) =>
+      ers(scoped(dir), "run", "--out", dir, "--run", "G", "--ticks", "2", ...flags);
+    for (const n of ["0", "-1", "1.5", "x", "10001"]) {
+      const result = await run(`--sync-every=${n}`);
+      assert.equal(result.code, 2, n);
+      assert.match(result.stderr, /'--sync-every' must be an integer from 1 to 10000/, n);
+    }
+    const both = await run("--sync-every", "10", "--no-fsync");
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /^ers: --sync-every and --no-fsync cannot be combined/);
+    await assert.rejects(Deno.stat(join(dir, "manifests")), Deno.errors.NotFound);
   });
 });

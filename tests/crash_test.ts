@@ -55,6 +55,31 @@ Deno.test("abraxasTick() survives a crash before any file-system step and resume
   });
 });
 
+Deno.test("a group-commit run survives a crash before any file-system step and resumes to identical bytes", async () => {
+  await withDirs(1, async (reference) => {
+    // Three ticks, flushed after the second and at the end.
+    const clean = await emit(reference, 0, 3, "--group", "2");
+    assert.equal(clean.code, 0, clean.stderr);
+    const mutations = JSON.parse(clean.stdout).mutations as number;
+    assert.ok(mutations > 10, `${mutations} mutations`);
+    const expected = await snapshot(reference);
+    for (let crashAt = 1; crashAt <= mutations; crashAt++) {
+      await withDirs(1, async (dir) => {
+        const crashed = await emit(dir, 0, 3, "--group", "2", "--crash-at", String(crashAt));
+        assert.equal(crashed.code, 70, `crash at ${crashAt}: ${crashed.stderr}`);
+        await assertNothingRecordedIsBroken(dir, `after a crash at step ${crashAt}`);
+        const resumed = await emit(dir, 0, 3, "--group", "2");
+        assert.equal(resumed.code, 0, `resume after step ${crashAt}: ${resumed.stderr}`);
+        assert.deepEqual(
+          await snapshot(dir),
+          expected,
+          `directory after crash at step ${crashAt} and resume`,
+        );
+      });
+    }
+  });
+});
+
 Deno.test("abraxasTick() survives a write torn at any point (manifest included) and resumes to identical bytes", async () => {
   await withDirs(1, async (reference) => {
     const clean = await emit(reference, 0, 3);

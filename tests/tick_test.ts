@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { abraxasTick, type AbraxasTickOptions, pipelineTick, type TaskFn } from "../mod.ts";
+import {
+  abraxasTick,
+  type AbraxasTickOptions,
+  ArtifactWriter,
+  pipelineTick,
+  type TaskFn,
+} from "../mod.ts";
 import { snapshot } from "./_tree.ts";
 
 async function inTempDirs(count: number, fn: (...dirs: string[]) => Promise<void>): Promise<void> {
@@ -231,4 +237,33 @@ Deno.test("pipelineTick() runs any pipeline with its per-tick context and emits 
     });
     assert.equal(overridden.results.double?.value, 0);
   });
+});
+
+Deno.test("pipelineTick() records with a given writer, and refuses one of another directory or with 'durable'", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ers-tick-writer-" });
+  try {
+    const pipeline = {
+      tasks: [{ name: "one", lane: "forecast" as const, priority: 0, costOps: 1, fn: () => 1 }],
+    };
+    const writer = new ArtifactWriter(dir, { groupCommit: true });
+    const options = { pipeline, tick: 0, runId: "W", mode: "test", artifactsDir: dir, writer };
+    await pipelineTick(options);
+    await assert.rejects(Deno.stat(`${dir}/manifests/W.manifest.json`), Deno.errors.NotFound);
+    assert.equal(await writer.flush(), 2);
+    await assert.rejects(
+      pipelineTick({ ...options, tick: 1, artifactsDir: `${dir}/elsewhere` }),
+      (error: Error) => error instanceof RangeError && error.message.includes("'writer'"),
+    );
+    await assert.rejects(
+      pipelineTick({ ...options, tick: 1, durable: true }),
+      (error: Error) => error instanceof RangeError && error.message.includes("'durable'"),
+    );
+    await assert.rejects(
+      // @ts-expect-error: not a writer
+      pipelineTick({ ...options, tick: 1, writer: { root: dir } }),
+      (error: Error) => error instanceof TypeError && error.message.includes("'writer'"),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
