@@ -36,6 +36,7 @@ import { commitRecords, loadManifest } from "./_manifest_store.ts";
 import { checkRelPath, checkRunId } from "./_paths.ts";
 import { ARTIFACT_LAYOUT, artifactPath, runOfPath } from "./layout.ts";
 import { osProblem } from "./_os_error.ts";
+import { mapBounded } from "./_concurrency.ts";
 import { MAX_TRENDPACK_BYTES } from "../viz/trendpack.ts";
 
 /**
@@ -229,6 +230,8 @@ interface Held {
 const pending = new WeakMap<PreparedArtifact, Pending>();
 
 const ACTION = "write artifact";
+// Files and directories a group commit syncs at once.
+const SYNC_CONCURRENCY = 16;
 const MAX_TAG_LENGTH = 128;
 /**
  * Most artifacts one {@linkcode ArtifactWriter.prototype.writeAll} call writes.
@@ -717,8 +720,9 @@ export class ArtifactWriter {
       if (recorded === undefined) fresh.push(record);
       else checkSameAsRecorded(recorded, record);
     }
-    for (const record of held.files.values()) await this.#syncPlaced(record);
-    for (const dir of held.dirs) await syncDirectory(dir);
+    // Many syncs in flight at once: the file system commits them together.
+    await mapBounded([...held.files.values()], SYNC_CONCURRENCY, (r) => this.#syncPlaced(r));
+    await mapBounded([...held.dirs], SYNC_CONCURRENCY, syncDirectory);
     if (fresh.length > 0) await commitRecords(manifestPath, state, fresh, true);
     return fresh.length;
   }
