@@ -21,3 +21,30 @@ export async function mapBounded<T, R>(
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
 }
+
+/**
+ * `fn` over `items`, yielded in item order, with up to `limit` calls started
+ * ahead of the one the consumer waits for. A failed call throws when its turn
+ * comes; calls still in flight when the consumer stops are settled before the
+ * generator returns.
+ */
+export async function* mapAhead<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): AsyncGenerator<R, void, undefined> {
+  const inFlight: Promise<R>[] = [];
+  let next = 0;
+  try {
+    while (next < items.length || inFlight.length > 0) {
+      while (next < items.length && inFlight.length < limit) {
+        const pending = fn(items[next] as T, next++);
+        pending.catch(() => {}); // handled when its turn comes
+        inFlight.push(pending);
+      }
+      yield await (inFlight.shift() as Promise<R>);
+    }
+  } finally {
+    await Promise.allSettled(inFlight);
+  }
+}

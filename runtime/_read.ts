@@ -105,18 +105,30 @@ export interface RecordedFile {
 }
 
 /**
+ * What the directories of recorded paths were found to be, by path relative
+ * to the root: a pass that reads many files of one run (a replay, a diff)
+ * shares one, so that each directory is checked once in the pass rather than
+ * once per file.
+ */
+export type DirectoryChecks = Map<string, Promise<DirectoryFinding>>;
+
+type DirectoryFinding = { kind: "directory" } | { kind: "missing" } | { kind: "not"; what: string };
+
+/**
  * Reads a recorded artifact and compares its length and SHA-256 with the
  * record. A link, a FIFO, a directory or a file with more than one link is
- * reported, never followed or blocked on.
+ * reported, never followed or blocked on. With `checked`, each directory of
+ * the path is checked once per `checked` (see {@linkcode DirectoryChecks}).
  */
 export async function readRecordedFile(
   root: string,
   record: ManifestRecord,
+  checked?: DirectoryChecks,
 ): Promise<RecordedFile> {
   const path = join(root, record.path);
   // Each directory of the path must be a real directory, not a link that
   // leads out of the root (the writer refuses to write through one too).
-  const linked = await linkedDirectory(root, record.path);
+  const linked = await linkedDirectory(root, record.path, checked);
   if (linked !== undefined) {
     return { problem: `recorded path goes through ${linked}, which is not a real directory` };
   }
@@ -151,18 +163,33 @@ export async function readRecordedFile(
 
 // The first directory of `relPath` (under `root`) that is not a real
 // directory, or `undefined`; a missing one is left to the read to report.
-async function linkedDirectory(root: string, relPath: string): Promise<string | undefined> {
+async function linkedDirectory(
+  root: string,
+  relPath: string,
+  checked?: DirectoryChecks,
+): Promise<string | undefined> {
   const segments = relPath.split("/").slice(0, -1);
   for (let i = 1; i <= segments.length; i++) {
     const dir = segments.slice(0, i).join("/");
-    try {
-      const info = await Deno.lstat(join(root, dir));
-      if (info.isSymlink) return `${dir} (a symbolic link)`;
-      if (!info.isDirectory) return dir;
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return undefined;
-      throw error;
+    let finding = checked?.get(dir);
+    if (finding === undefined) {
+      finding = directoryFinding(root, dir);
+      checked?.set(dir, finding);
     }
+    const found = await finding;
+    if (found.kind === "missing") return undefined;
+    if (found.kind === "not") return found.what;
   }
   return undefined;
+}
+
+async function directoryFinding(root: string, dir: string): Promise<DirectoryFinding> {
+  try {
+    const info = await Deno.lstat(join(root, dir));
+    if (info.isSymlink) return { kind: "not", what: `${dir} (a symbolic link)` };
+    return info.isDirectory ? { kind: "directory" } : { kind: "not", what: dir };
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return { kind: "missing" };
+    throw error;
+  }
 }

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { canonicalJsonString } from "../ers/_canonical.ts";
+import { canonicalJsonString, jsonString } from "../ers/_canonical.ts";
 import {
   advancePromotions,
   type PromotionAdvance,
@@ -27,7 +27,8 @@ import { buildRunHeader, isRunHeader, type RunHeader } from "./run_header.ts";
 import { RunReadError } from "./errors.ts";
 import { readRunManifest, type RunManifest } from "./run_reader.ts";
 import type { ManifestRecord } from "./_manifest.ts";
-import { readRecordedFile } from "./_read.ts";
+import { type DirectoryChecks, readRecordedFile } from "./_read.ts";
+import { mapAhead, READ_CONCURRENCY } from "./_concurrency.ts";
 import { parseJson } from "./_json.ts";
 
 /**
@@ -195,7 +196,9 @@ export async function replayRun(
     ? Number.MAX_SAFE_INTEGER
     : checkNonNegativeInteger(ACTION, "to", options.to);
   const manifest = await readRunManifest(artifactsDir, runId);
-  const header = await recordedRunHeader(artifactsDir, manifest);
+  // One pass over the run: each directory checked once, files read ahead.
+  const checked: DirectoryChecks = new Map();
+  const header = await recordedRunHeader(artifactsDir, manifest, checked);
   const current = await buildRunHeader({
     runId,
     firstTick: 0,
@@ -223,36 +226,51 @@ export async function replayRun(
       header.identity.pipeline_sha256 !== current.identity.pipeline_sha256,
     divergence: null,
   };
-  for (const [tick, records] of ticks) {
-    const lanes = promotionLanes(states, candidates);
-    const out = await pipeline.runTick(tick, undefined, {
-      lanes: Object.keys(lanes).length === 0 ? undefined : lanes,
-    });
-    const advance = advancePromotions(states, tick, candidates, out.trace);
-    states = advance.states;
-    report.ticks++;
-    report.to = tick;
-    const mode = modeOf(records.trendpack, header);
-    const trendpack = canonicalJsonString(ersTraceToTrendpack({
-      trace: out.trace,
-      runId,
-      tick,
-      provenance: { engine: "abraxas", mode, ers: ERS_PROVENANCE_VERSION },
-    }));
-    let divergence = await compareRecorded(artifactsDir, records.trendpack, trendpack, tick) ??
-      (records.resultspack === undefined ? undefined : await compareRecorded(
-        artifactsDir,
-        records.resultspack,
-        canonicalJsonString(buildResultsPack({ runId, tick, results: out.results })),
+  // The recorded files in the order the loop compares them.
+  const order = ticks.flatMap(([, r]) =>
+    [r.trendpack, r.resultspack, r.promotion].filter((x) => x !== undefined)
+  );
+  const recorded = mapAhead(order, READ_CONCURRENCY, (r) => recordedText(artifactsDir, r, checked));
+  const next = async () => (await recorded.next()).value as string;
+  try {
+    for (const [tick, records] of ticks) {
+      const lanes = promotionLanes(states, candidates);
+      const out = await pipeline.runTick(tick, undefined, {
+        lanes: Object.keys(lanes).length === 0 ? undefined : lanes,
+      });
+      const advance = advancePromotions(states, tick, candidates, out.trace);
+      states = advance.states;
+      report.ticks++;
+      report.to = tick;
+      const mode = modeOf(records.trendpack, header);
+      const trendpack = canonicalJsonString(ersTraceToTrendpack({
+        trace: out.trace,
+        runId,
         tick,
-      ));
-    if (records.resultspack !== undefined) report.results_packs++;
-    divergence ??= await comparePromotion(artifactsDir, records.promotion, runId, tick, advance);
-    if (divergence !== undefined) {
-      report.ok = false;
-      report.divergence = divergence;
-      break;
+        provenance: { engine: "abraxas", mode, ers: ERS_PROVENANCE_VERSION },
+      }));
+      let divergence = compareText(tick, records.trendpack, await next(), trendpack) ??
+        (records.resultspack === undefined ? undefined : compareText(
+          tick,
+          records.resultspack,
+          await next(),
+          canonicalJsonString(buildResultsPack({ runId, tick, results: out.results })),
+        ));
+      if (records.resultspack !== undefined) report.results_packs++;
+      divergence ??= comparePromotion(
+        records.promotion === undefined ? undefined : [records.promotion, await next()],
+        runId,
+        tick,
+        advance,
+      );
+      if (divergence !== undefined) {
+        report.ok = false;
+        report.divergence = divergence;
+        break;
+      }
     }
+  } finally {
+    await recorded.return();
   }
   return report;
 }
@@ -264,17 +282,16 @@ interface TickRecords {
 }
 
 // The tick's replayed promotion decisions against its recorded
-// PromotionDecision.v0 (none recorded: none made).
-async function comparePromotion(
-  root: string,
-  record: ManifestRecord | undefined,
+// PromotionDecision.v0 and its text (none recorded: none made).
+function comparePromotion(
+  recorded: [ManifestRecord, string] | undefined,
   runId: string,
   tick: number,
   advance: PromotionAdvance,
-): Promise<TickDivergence | undefined> {
+): TickDivergence | undefined {
+  if (recorded === undefined && advance.decisions.length === 0) return undefined;
   const replayed = canonicalJsonString(buildPromotionRecord(runId, tick, advance.decisions));
-  if (record !== undefined) return await compareRecorded(root, record, replayed, tick);
-  if (advance.decisions.length === 0) return undefined;
+  if (recorded !== undefined) return compareText(tick, recorded[0], recorded[1], replayed);
   const none = canonicalJsonString(buildPromotionRecord(runId, tick, []));
   return divergenceOf(tick, "promotion", none, replayed);
 }
@@ -301,21 +318,24 @@ function modeOf(record: ManifestRecord, header: RunHeader | undefined): string {
 
 const decoder = new TextDecoder();
 
-async function recordedText(root: string, record: ManifestRecord): Promise<string> {
-  const file = await readRecordedFile(root, record);
+async function recordedText(
+  root: string,
+  record: ManifestRecord,
+  checked?: DirectoryChecks,
+): Promise<string> {
+  const file = await readRecordedFile(root, record, checked);
   if (file.problem !== undefined || file.bytes === undefined) {
     throw new RunReadError(record.path, file.problem ?? "recorded file cannot be read");
   }
   return decoder.decode(file.bytes);
 }
 
-async function compareRecorded(
-  root: string,
-  record: ManifestRecord,
-  replayed: string,
+function compareText(
   tick: number,
-): Promise<TickDivergence | undefined> {
-  const recorded = await recordedText(root, record);
+  record: ManifestRecord,
+  recorded: string,
+  replayed: string,
+): TickDivergence | undefined {
   if (recorded === replayed) return undefined;
   return divergenceOf(tick, record.kind as TickDivergence["artifact"], recorded, replayed);
 }
@@ -366,10 +386,11 @@ export async function readRunHeader(
 async function recordedRunHeader(
   root: string,
   manifest: RunManifest,
+  checked?: DirectoryChecks,
 ): Promise<RunHeader | undefined> {
   const record = manifest.records.find((r) => r.kind === "runheader");
   if (record === undefined) return undefined;
-  const header = parseJson(await recordedText(root, record));
+  const header = parseJson(await recordedText(root, record, checked));
   if (!isRunHeader(header)) throw new RunReadError(record.path, "not a RunHeader.v0");
   return header;
 }
@@ -486,9 +507,12 @@ export async function diffRuns(
     readRunManifest(dirA, runA),
     readRunManifest(dirB, runB),
   ]);
+  // Each run's directories checked once, files read ahead.
+  const checkedA: DirectoryChecks = new Map();
+  const checkedB: DirectoryChecks = new Map();
   const [headerA, headerB] = await Promise.all([
-    recordedRunHeader(dirA, manifestA),
-    recordedRunHeader(dirB, manifestB),
+    recordedRunHeader(dirA, manifestA, checkedA),
+    recordedRunHeader(dirB, manifestB, checkedB),
   ]);
   const report: DiffReport = {
     run_a: runA,
@@ -510,29 +534,34 @@ export async function diffRuns(
   report.only_a = [...ticksA.keys()].filter((t) => !ticksB.has(t));
   report.only_b = [...ticksB.keys()].filter((t) => !ticksA.has(t)).sort((x, y) => x - y);
   const sameId = runA === runB;
+  // The pairs of files to compare, in order; runs with one id skip the
+  // pairs whose recorded hashes are equal.
+  const pairs: [number, TickDivergence["artifact"], ManifestRecord, ManifestRecord][] = [];
   for (const [tick, a] of ticksA) {
     const b = ticksB.get(tick);
     if (b === undefined) continue;
     report.common_ticks++;
-    if (report.divergence !== null) continue;
-    const pairs: [TickDivergence["artifact"], ManifestRecord, ManifestRecord][] = [
-      ["trendpack", a.trendpack, b.trendpack],
-    ];
-    if (a.resultspack && b.resultspack) pairs.push(["resultspack", a.resultspack, b.resultspack]);
-    for (const [artifact, recordA, recordB] of pairs) {
-      if (sameId && recordA.sha256 === recordB.sha256) continue;
-      const textA = await recordedText(dirA, recordA);
-      const textB = await recordedText(dirB, recordB);
-      const found = sameId ? divergenceOf(tick, artifact, textA, textB) : contentDivergence(
-        tick,
-        artifact,
-        textA,
-        textB,
-      );
-      if (found !== undefined) {
-        report.divergence = found;
-        break;
-      }
+    pairs.push([tick, "trendpack", a.trendpack, b.trendpack]);
+    if (a.resultspack && b.resultspack) {
+      pairs.push([tick, "resultspack", a.resultspack, b.resultspack]);
+    }
+  }
+  const compared = sameId ? pairs.filter(([, , a, b]) => a.sha256 !== b.sha256) : pairs;
+  const texts = mapAhead(compared, READ_CONCURRENCY, async ([, , recordA, recordB]) => {
+    const textA = recordedText(dirA, recordA, checkedA);
+    const textB = recordedText(dirB, recordB, checkedB);
+    textB.catch(() => {}); // A's failure is reported first
+    return [await textA, await textB] as const;
+  });
+  let i = 0;
+  for await (const [textA, textB] of texts) {
+    const [tick, artifact] = compared[i++] as (typeof compared)[number];
+    const found = sameId
+      ? divergenceOf(tick, artifact, textA, textB)
+      : contentDivergence(tick, artifact, textA, runA, textB, runB);
+    if (found !== undefined) {
+      report.divergence = found;
+      break;
     }
   }
   report.ok = report.divergence === null && report.identity.length === 0 &&
@@ -545,8 +574,11 @@ function contentDivergence(
   tick: number,
   artifact: TickDivergence["artifact"],
   a: string,
+  runA: string,
   b: string,
+  runB: string,
 ): TickDivergence | undefined {
+  if (differOnlyInRunId(a, runA, b, runB)) return undefined;
   const x = JSON.parse(a);
   const y = JSON.parse(b);
   if (isPlainObject(x) && isPlainObject(y)) y.run_id = x.run_id;
@@ -554,6 +586,35 @@ function contentDivergence(
   return found === undefined
     ? undefined
     : { tick, artifact, task: found.task, path: found.path, a: found.a, b: found.b };
+}
+
+// Whether canonical JSON texts `a` and `b` are the same but for the value of
+// the top-level `run_id`, `runA` in `a` and `runB` in `b`: byte for byte,
+// without parsing. `false` leaves the answer to the parse and walk.
+function differOnlyInRunId(a: string, runA: string, b: string, runB: string): boolean {
+  const keyA = `"run_id":${jsonString(runA)}`;
+  const keyB = `"run_id":${jsonString(runB)}`;
+  const at = a.indexOf(keyA);
+  return at >= 0 && b.startsWith(keyB, at) && a.length - keyA.length === b.length - keyB.length &&
+    a.endsWith(b.slice(at + keyB.length)) && b.startsWith(a.slice(0, at)) &&
+    depthAt(a, at) === 1;
+}
+
+// How many objects and arrays enclose position `end` of JSON text `text`
+// (which is outside any string, or -1 when inside one).
+function depthAt(text: string, end: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) depth++;
+    else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return inString ? -1 : depth;
 }
 
 function headerDifferences(part: string, a: unknown, b: unknown): HeaderDifference[] {

@@ -6,6 +6,7 @@ import {
   type PipelineTickOptions,
   preparePipeline,
   replayRun,
+  RunReadError,
   stabilizationGate,
   type TaskFn,
 } from "../mod.ts";
@@ -143,6 +144,88 @@ Deno.test("diffRuns() names the first divergent tick, header differences and one
     });
     const same = await diffRuns(a, "R", a, "R");
     assert.equal(same.ok, true);
+  });
+});
+
+Deno.test("replayRun() and diffRuns() refuse a tampered file, a FIFO and a linked directory, naming the file", async () => {
+  await withTempDir(async (dir) => {
+    const run = join(dir, "run");
+    const other = join(dir, "other");
+    await record(run, steady, 6);
+    for (let tick = 0; tick < 6; tick++) {
+      await pipelineTick({
+        pipeline: steady,
+        tick,
+        runId: "Q",
+        mode: "test",
+        artifactsDir: other,
+        provenance: "extended",
+      });
+    }
+    const replay = () => replayRun(run, "R", { pipeline: steady });
+    const diff = () => diffRuns(run, "R", other, "Q");
+    // Tick 3's ResultsPack edited: same length, other bytes.
+    const results = join(run, "results/R/000003.resultspack.json");
+    const original = await Deno.readTextFile(results);
+    await Deno.writeTextFile(results, original.replace('"v":3', '"v":4'));
+    await assert.rejects(replay, RunReadError, "results/R/000003.resultspack.json");
+    await assert.rejects(replay, /sha256 is [0-9a-f]{64}, the manifest records/);
+    await assert.rejects(diff, /results\/R\/000003\.resultspack\.json/);
+    // A replay that stops before it never reads it.
+    assert.equal((await replayRun(run, "R", { pipeline: steady, to: 2 })).ok, true);
+    await Deno.writeTextFile(results, original);
+    // A FIFO in place of tick 4's TrendPack: refused at once, never blocked on.
+    const trend = join(run, "viz/R/000004.trendpack.json");
+    const saved = await Deno.readFile(trend);
+    await Deno.remove(trend);
+    await new Deno.Command("mkfifo", { args: [trend] }).output();
+    await assert.rejects(replay, /viz\/R\/000004\.trendpack\.json.*not a regular file \(a FIFO\)/);
+    await assert.rejects(diff, /not a regular file \(a FIFO\)/);
+    await Deno.remove(trend);
+    await Deno.writeFile(trend, saved);
+    assert.equal((await replayRun(run, "R", { pipeline: steady })).ok, true);
+    // The run's TrendPack directory swapped for a link to a copy outside the root.
+    const outside = join(dir, "outside");
+    await Deno.rename(join(run, "viz/R"), outside);
+    await Deno.symlink(outside, join(run, "viz/R"));
+    await assert.rejects(
+      replay,
+      /goes through viz\/R \(a symbolic link\), which is not a real directory/,
+    );
+    await assert.rejects(diff, /goes through viz\/R \(a symbolic link\)/);
+  });
+});
+
+Deno.test("diffRuns() by content sets only the top-level run id aside", async () => {
+  await withTempDir(async (dir) => {
+    // Tick 0's value names a run: a nested run_id that differs is a divergence.
+    const naming = (runId: string) =>
+      pipelineWith((ctx) => (ctx.n as number) === 0 ? { run_id: runId } : { v: ctx.n });
+    const runs = [["a", "A", "A"], ["b", "B", "B"], ["c", "C", "A"]] as const;
+    for (const [out, runId, named] of runs) {
+      for (const tick of [0, 1]) {
+        await pipelineTick({
+          pipeline: naming(named),
+          tick,
+          runId,
+          mode: "m",
+          artifactsDir: join(dir, out),
+          provenance: "extended",
+        });
+      }
+    }
+    const report = await diffRuns(join(dir, "a"), "A", join(dir, "b"), "B");
+    assert.deepEqual(report.divergence, {
+      tick: 0,
+      artifact: "resultspack",
+      task: "f:val",
+      path: ["results", "f:val", "value", "run_id"],
+      a: "A",
+      b: "B",
+    });
+    // The same value in both runs: no divergence, though the run ids differ.
+    const same = await diffRuns(join(dir, "a"), "A", join(dir, "c"), "C");
+    assert.deepEqual([same.divergence, same.common_ticks], [null, 2]);
   });
 });
 
