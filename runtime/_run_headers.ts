@@ -1,6 +1,8 @@
 // The RunHeader of each run a writer records in extended provenance, read
 // once per process: a resumed run is checked against it before its next tick
-// runs, and a new run gets one with its first tick.
+// runs, and a new run gets one with its first tick. A header is built (its
+// identity digested) once per pipeline and settings of a run: later ticks with
+// the same pipeline object and settings have the identity already checked.
 
 import { canonicalJsonString } from "../ers/_canonical.ts";
 import { readRegularFile, UntrustedFileError } from "./_fs.ts";
@@ -17,6 +19,20 @@ interface KnownHeader {
   sha256: string;
   // Whether the header has been written (or found recorded) by this process.
   settled: boolean;
+  // The inputs whose identity was last checked against the header.
+  checked?: { pipeline: WeakRef<object>; settings: string };
+}
+
+/**
+ * What a tick's RunHeader is built from: the pipeline object (its tasks and
+ * budgets) and every other setting that reaches the identity, as JSON. The
+ * same inputs build the same identity.
+ */
+export interface RunHeaderInputs {
+  /** The prepared or opened pipeline. */
+  pipeline: object;
+  /** The mode, digest, pipeline file and execution settings. */
+  settings: unknown;
 }
 
 const known = new WeakMap<ArtifactWriter, Map<string, KnownHeader>>();
@@ -26,8 +42,10 @@ const MAX_RUN_HEADER_BYTES = 16 * 1024 * 1024;
 
 /**
  * The run's header to refer to: the one on disk if there is one (after
- * checking that `candidate` has its identity), else `candidate`. `artifact`
- * is set when the header must be part of this tick's batch.
+ * checking that the header `build` makes from `inputs` has its identity),
+ * else that header. `artifact` is set when the header must be part of this
+ * tick's batch. Once the header is settled, a tick with the inputs last
+ * checked neither builds a header nor digests an identity.
  *
  * @throws {RunIdentityError} When the recorded identity differs.
  * @throws {RunReadError} When the recorded header is not a valid RunHeader.
@@ -35,12 +53,21 @@ const MAX_RUN_HEADER_BYTES = 16 * 1024 * 1024;
 export async function runHeaderFor(
   writer: ArtifactWriter,
   runId: string,
-  candidate: RunHeader,
+  inputs: RunHeaderInputs,
+  build: () => Promise<RunHeader>,
 ): Promise<{ sha256: string; path: string; pipelineSha256: string; artifact?: PreparedArtifact }> {
   let runs = known.get(writer);
   if (runs === undefined) known.set(writer, runs = new Map());
   const path = artifactPath("runheader", runId);
   let entry = runs.get(runId);
+  const settings = settingsText(inputs.settings);
+  if (
+    entry?.settled === true && settings !== undefined &&
+    entry.checked?.settings === settings && entry.checked.pipeline.deref() === inputs.pipeline
+  ) {
+    return { sha256: entry.sha256, path, pipelineSha256: entry.header.identity.pipeline_sha256 };
+  }
+  const candidate = await build();
   if (entry === undefined) {
     const onDisk = await readHeader(writer, path, runId);
     entry = { header: onDisk ?? candidate, sha256: "", settled: false };
@@ -55,6 +82,9 @@ export async function runHeaderFor(
       fields,
     );
   }
+  entry.checked = settings === undefined
+    ? undefined
+    : { pipeline: new WeakRef(inputs.pipeline), settings };
   const pipelineSha256 = entry.header.identity.pipeline_sha256;
   if (entry.settled) return { sha256: entry.sha256, path, pipelineSha256 };
   const artifact = await writer.prepareJson({
@@ -69,6 +99,15 @@ export async function runHeaderFor(
   if (runs.size >= MAX_KNOWN_RUNS) runs.delete(runs.keys().next().value as string);
   runs.set(runId, entry);
   return { sha256: entry.sha256, path, pipelineSha256, artifact };
+}
+
+// The settings as canonical JSON, or undefined (never cached) when they are not JSON.
+function settingsText(settings: unknown): string | undefined {
+  try {
+    return canonicalJsonString(settings);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Marks the run's header as written, so later ticks only compare with it. */

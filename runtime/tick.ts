@@ -325,7 +325,8 @@ type RunHeaderRef = Awaited<ReturnType<typeof runHeaderFor>>;
 
 // The run's header: the recorded one after checking that this pipeline has
 // its identity (else RunIdentityError, before anything runs or is written),
-// or a new one to write with this tick.
+// or a new one to write with this tick. Built (and its module digested) once
+// per pipeline object and settings of a run.
 async function checkedRunHeader(
   writer: ArtifactWriter,
   pipeline: PreparedPipeline | OpenedPipeline,
@@ -335,25 +336,41 @@ async function checkedRunHeader(
   const modulePath = pipelineFile !== undefined && !pipelineFile.startsWith("ers:")
     ? resolve(pipelineFile)
     : undefined;
+  const file = modulePath === undefined
+    ? pipelineFile
+    : relative(resolve(options.artifactsDir), modulePath).split(sep).join("/");
+  // An opened pipeline knows where its lanes run and in which sandbox.
+  const execution = options.execution ??
+    (isOpenedPipeline(pipeline)
+      ? { isolation: pipeline.isolation, sandbox: { ...pipeline.sandbox } }
+      : undefined);
+  const given = options.pipelineDigest;
+  const { forecast, shadow } = pipeline.budgets;
+  const settings = {
+    mode,
+    budgets: [forecast.ops, forecast.entropy, shadow.ops, shadow.entropy],
+    digest: given === undefined ? null : { sha256: given.sha256, modules: given.modules },
+    module: modulePath ?? null,
+    file: file ?? null,
+    execution: execution === undefined
+      ? null
+      : { isolation: execution.isolation, sandbox: execution.sandbox },
+  };
   return await runHeaderFor(
     writer,
     runId,
-    await buildRunHeader({
-      runId,
-      firstTick: tick,
-      mode,
-      pipeline,
-      pipelineDigest: options.pipelineDigest ??
-        (modulePath === undefined ? undefined : await pipelineDigest(modulePath)),
-      pipelineFile: modulePath === undefined
-        ? pipelineFile
-        : relative(resolve(options.artifactsDir), modulePath).split(sep).join("/"),
-      // An opened pipeline knows where its lanes run and in which sandbox.
-      execution: options.execution ??
-        (isOpenedPipeline(pipeline)
-          ? { isolation: pipeline.isolation, sandbox: { ...pipeline.sandbox } }
-          : undefined),
-    }),
+    { pipeline, settings },
+    async () =>
+      await buildRunHeader({
+        runId,
+        firstTick: tick,
+        mode,
+        pipeline,
+        pipelineDigest: given ??
+          (modulePath === undefined ? undefined : await pipelineDigest(modulePath)),
+        pipelineFile: file,
+        execution,
+      }),
   );
 }
 

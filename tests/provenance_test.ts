@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
   abraxasTick,
+  Budget,
   buildRunHeader,
   canonicalResultValue,
   openPipeline,
@@ -191,6 +192,39 @@ Deno.test("pipelineTick() refuses to resume a run with another pipeline, before 
       (await snapshot(dir)).get("runs/X.runheader.json"),
       before.get("runs/X.runheader.json"),
     );
+    assert.equal((await verifyArtifacts(dir)).ok, true);
+  });
+});
+
+Deno.test("pipelineTick() checks each tick's identity with one pipeline object too, whatever setting changes", async () => {
+  await withTempDir(async (dir) => {
+    const pipeline = preparePipeline(
+      options(dir, 0).pipeline as Parameters<typeof preparePipeline>[0],
+    );
+    const tick = (n: number, more: Partial<PipelineTickOptions> = {}) =>
+      pipelineTick({ ...options(dir, n), pipeline, ...more });
+    await tick(0);
+    await tick(1); // the identity checked at tick 0 holds
+    const before = await snapshot(dir);
+    await assert.rejects(() => tick(2, { mode: "other" }), /identity\.mode differs/);
+    await assert.rejects(
+      () => tick(2, { execution: { isolation: "worker", sandbox: null } }),
+      /identity\.isolation differs/,
+    );
+    await assert.rejects(
+      () => tick(2, { pipelineDigest: { sha256: "0".repeat(64), modules: ["p.ts"] } }),
+      /identity\.pipeline_sha256 differ/,
+    );
+    const shrunk = {
+      ...pipeline,
+      budgets: { ...pipeline.budgets, shadow: new Budget({ ops: 3 }) },
+    };
+    await assert.rejects(
+      () => pipelineTick({ ...options(dir, 2), pipeline: shrunk }),
+      /identity\.budgets\.shadow\.ops differs/,
+    );
+    assert.deepEqual(await snapshot(dir), before);
+    await tick(2);
     assert.equal((await verifyArtifacts(dir)).ok, true);
   });
 });
