@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import { sha256Hex } from "../ers/_sha256.ts";
 import { ManifestError } from "./errors.ts";
-import { readRegularFile, UntrustedFileError, withRootLock } from "./_fs.ts";
+import { readRegularFile, readRegularFileSync, UntrustedFileError, withRootLock } from "./_fs.ts";
 import { applyJournal, readJournal } from "./_journal.ts";
 import type { ManifestRecord } from "./_manifest.ts";
 import { ARTIFACT_LAYOUT, artifactPath, runOfPath } from "./layout.ts";
@@ -105,10 +105,11 @@ export interface RecordedFile {
 }
 
 /**
- * What the directories of recorded paths were found to be, by path relative
- * to the root: a pass that reads many files of one run (a replay, a diff)
- * shares one, so that each directory is checked once in the pass rather than
- * once per file.
+ * One pass that reads many files of one run (a replay, a diff): what the
+ * directories of recorded paths were found to be, by path relative to the
+ * root, so that each directory is checked once in the pass rather than once
+ * per file; and its files are read with blocking calls
+ * ({@linkcode readRegularFileSync}), the same checks without a thread hop per call.
  */
 export type DirectoryChecks = Map<string, Promise<DirectoryFinding>>;
 
@@ -117,8 +118,8 @@ type DirectoryFinding = { kind: "directory" } | { kind: "missing" } | { kind: "n
 /**
  * Reads a recorded artifact and compares its length and SHA-256 with the
  * record. A link, a FIFO, a directory or a file with more than one link is
- * reported, never followed or blocked on. With `checked`, each directory of
- * the path is checked once per `checked` (see {@linkcode DirectoryChecks}).
+ * reported, never followed or blocked on. With `checked`, the read is one
+ * of a pass (see {@linkcode DirectoryChecks}).
  */
 export async function readRecordedFile(
   root: string,
@@ -134,7 +135,7 @@ export async function readRecordedFile(
   }
   let bytes: Uint8Array;
   try {
-    bytes = await readRegularFile(path);
+    bytes = checked === undefined ? await readRegularFile(path) : readRegularFileSync(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return { problem: "recorded file is missing" };
     if (error instanceof Deno.errors.NotCapable) throw error;

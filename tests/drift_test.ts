@@ -181,6 +181,11 @@ Deno.test("replayRun() and diffRuns() refuse a tampered file, a FIFO and a linke
     await new Deno.Command("mkfifo", { args: [trend] }).output();
     await assert.rejects(replay, /viz\/R\/000004\.trendpack\.json.*not a regular file \(a FIFO\)/);
     await assert.rejects(diff, /not a regular file \(a FIFO\)/);
+    // A link to a copy with the recorded bytes: refused, never followed.
+    await Deno.remove(trend);
+    await Deno.writeFile(join(dir, "copy.json"), saved);
+    await Deno.symlink(join(dir, "copy.json"), trend);
+    await assert.rejects(replay, /000004\.trendpack\.json: recorded path is a symbolic link/);
     await Deno.remove(trend);
     await Deno.writeFile(trend, saved);
     assert.equal((await replayRun(run, "R", { pipeline: steady })).ok, true);
