@@ -1,13 +1,14 @@
-// The manifest of one run, held in memory so that recording an artifact costs
-// the same at tick 10,000 as at tick 100.
+// The manifest of one run: whole in memory (ManifestModel, for readers and
+// sealing), or only its end (ManifestTail, for the writer), so that recording
+// an artifact costs the same time and memory at tick 10,000 as at tick 100.
 //
 // The file is always exactly the canonical JSON of the fully sorted manifest:
 //   {"records":[r0,r1,...,rn],"run_id":"<id>","schema":"Manifest.v0"}
 // Records only ever get inserted, and new ones sort at or near the end, so an
 // insertion rewrites only the bytes from the insertion point to the end: the
 // new records, the few records after them, and the fixed suffix. `insertAll()`
-// returns that write; it is one `write` call, which a killed process either
-// made or did not.
+// returns that write (the same bytes from either class); it is one `write`
+// call, which a killed process either made or did not.
 
 import { canonicalJsonString, jsonString } from "../ers/_canonical.ts";
 import { compareCodePoints } from "../ers/_code_point.ts";
@@ -271,4 +272,197 @@ function checkRecord(value: unknown, i: number): ManifestRecord {
   };
   if (extra !== undefined) record.extra = extra;
   return record;
+}
+
+/**
+ * The end of a run's manifest, all a writer needs to record new artifacts
+ * in memory that stays flat as the run grows: the last `keep` records (new
+ * ones sort at or near the end), the manifest's length, how many records lie
+ * before the kept ones, and a fingerprint of every recorded path (16 to 32
+ * bytes a record), so that a path not recorded is known without reading the file.
+ * A path the fingerprints may hold, outside the kept records, is looked up
+ * on disk by the caller.
+ *
+ * `insertAll()` returns the same write as {@linkcode ManifestModel} does for
+ * the same manifest: the bytes are the contract.
+ */
+export class ManifestTail {
+  readonly runId: string;
+  readonly #keep: number;
+  readonly #suffix: string;
+  readonly #suffixBytes: number;
+  #entries: Entry[] = [];
+  readonly #byPath = new Map<string, Entry>();
+  readonly #paths = new PathFingerprints();
+  #before = 0;
+  #byteLength = 0;
+
+  /** An empty manifest (no file yet), keeping the last `keep` records. */
+  constructor(runId: string, keep: number) {
+    assert(Number.isSafeInteger(keep) && keep >= 1, "a tail keeps at least one record");
+    this.runId = runId;
+    this.#keep = keep;
+    this.#suffix = `],"run_id":${jsonString(runId)},"schema":"${MANIFEST_SCHEMA}"}`;
+    this.#suffixBytes = encoder.encode(this.#suffix).length;
+  }
+
+  /**
+   * The tail of a whole manifest, with every path's fingerprint: its last
+   * `held` records (default `keep`) until the next insertion trims them to
+   * `keep`.
+   */
+  static of(model: ManifestModel, keep: number, held: number = keep): ManifestTail {
+    const tail = new ManifestTail(model.runId, keep);
+    const records = model.records();
+    for (const record of records) tail.#paths.add(record.path);
+    tail.#before = Math.max(0, records.length - held);
+    tail.#entries = records.slice(tail.#before).map(makeEntry);
+    for (const entry of tail.#entries) tail.#byPath.set(entry.record.path, entry);
+    tail.#byteLength = model.byteLength;
+    return tail;
+  }
+
+  /** The manifest's size in bytes (0 before the file exists). */
+  get byteLength(): number {
+    return this.#byteLength;
+  }
+
+  /** How many records the manifest holds. */
+  get length(): number {
+    return this.#before + this.#entries.length;
+  }
+
+  /** How many records are kept in memory. */
+  get kept(): number {
+    return this.#entries.length;
+  }
+
+  /** The kept record for `path`, if any. */
+  findKept(path: string): ManifestRecord | undefined {
+    return this.#byPath.get(path)?.record;
+  }
+
+  /** Whether `path` may be recorded: `false` is certain, `true` is to check on disk. */
+  mayHold(path: string): boolean {
+    return this.#paths.has(path);
+  }
+
+  /** Whether every one of `records` sorts after the records not kept. */
+  covers(records: readonly ManifestRecord[]): boolean {
+    const first = this.#entries[0];
+    return this.#before === 0 ||
+      (first !== undefined && records.every((r) => compareRecords(first.record, r) < 0));
+  }
+
+  /**
+   * Inserts records (paths not yet recorded, none repeated, all sorting
+   * after the records not kept) and returns the one write that brings the
+   * file from the old manifest to the new one; then keeps only the last
+   * `keep` records.
+   */
+  insertAll(records: readonly ManifestRecord[]): ManifestWrite {
+    assert(records.length > 0, "insertAll() of no records");
+    assert(this.covers(records), "insertAll() before the kept records");
+    const entries = this.#entries;
+    const created = this.length === 0;
+    const oldLength = this.#byteLength;
+    const oldCount = entries.length;
+    let first = oldCount;
+    for (const record of records) first = Math.min(first, insertionIndex(entries, record));
+    let oldTail = this.#suffixBytes; // old bytes from kept record `first` (with its comma) to the end
+    for (let i = first; i < oldCount; i++) oldTail += (entries[i] as Entry).byteLength + 1;
+    for (const record of records) {
+      assert(!this.#byPath.has(record.path), `insertAll() of recorded path ${record.path}`);
+      const entry = makeEntry(record);
+      entries.splice(insertionIndex(entries, record), 0, entry);
+      this.#byPath.set(record.path, entry);
+      this.#paths.add(record.path);
+    }
+    let write: ManifestWrite;
+    if (created) {
+      const text = `${HEAD}${entries.map((entry) => entry.text).join(",")}${this.#suffix}`;
+      write = { offset: 0, bytes: encoder.encode(text), create: true };
+      this.#byteLength = write.bytes.length;
+    } else {
+      // Appending rewrites the suffix after a new comma; inserting before an
+      // old record rewrites from that record's first byte (the records not
+      // kept all come before it, with their commas).
+      const appended = first === oldCount;
+      const offset = oldLength - oldTail + (appended ? 0 : 1);
+      const texts = entries.slice(first).map((entry) => entry.text).join(",");
+      const bytes = encoder.encode(`${appended ? "," : ""}${texts}${this.#suffix}`);
+      write = { offset, bytes, create: false };
+      this.#byteLength = offset + bytes.length;
+    }
+    this.#trim();
+    return write;
+  }
+
+  #trim(): void {
+    const excess = this.#entries.length - this.#keep;
+    if (excess <= 0) return;
+    for (const entry of this.#entries.splice(0, excess)) this.#byPath.delete(entry.record.path);
+    this.#before += excess;
+  }
+}
+
+// A set of 53-bit fingerprints of paths in an open-addressing table of
+// doubles, at most half full (16 to 32 bytes a path); no string is kept.
+class PathFingerprints {
+  #slots = new Float64Array(1024);
+  #size = 0;
+
+  add(path: string): void {
+    if ((this.#size + 1) * 2 > this.#slots.length) this.#grow();
+    if (insertFingerprint(this.#slots, fingerprintOf(path))) this.#size++;
+  }
+
+  has(path: string): boolean {
+    const slots = this.#slots;
+    const mask = slots.length - 1;
+    const print = fingerprintOf(path);
+    for (let i = print % (mask + 1); slots[i] !== 0; i = (i + 1) & mask) {
+      if (slots[i] === print) return true;
+    }
+    return false;
+  }
+
+  #grow(): void {
+    const old = this.#slots;
+    this.#slots = new Float64Array(old.length * 2);
+    for (const print of old) if (print !== 0) insertFingerprint(this.#slots, print);
+  }
+}
+
+// Inserts a fingerprint into a table with a free slot; whether it was new.
+function insertFingerprint(slots: Float64Array, print: number): boolean {
+  const mask = slots.length - 1;
+  let i = print % (mask + 1);
+  for (; slots[i] !== 0; i = (i + 1) & mask) if (slots[i] === print) return false;
+  slots[i] = print;
+  return true;
+}
+
+// Two 32-bit FNV-1a hashes of the UTF-16 code units (other offset bases),
+// as one integer of 53 bits, never 0.
+function fingerprintOf(path: string): number {
+  let a = 0x811c9dc5;
+  let b = 0x050c5d1f;
+  for (let i = 0; i < path.length; i++) {
+    const unit = path.charCodeAt(i);
+    a = Math.imul(a ^ unit, 0x01000193);
+    b = Math.imul(b ^ unit, 0x01000193) ^ (b >>> 15);
+  }
+  return ((a >>> 0) % 0x200000) * 0x100000000 + (b >>> 0) + 1;
+}
+
+function insertionIndex(entries: readonly Entry[], record: ManifestRecord): number {
+  let low = 0;
+  let high = entries.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (compareRecords((entries[mid] as Entry).record, record) < 0) low = mid + 1;
+    else high = mid;
+  }
+  return low;
 }

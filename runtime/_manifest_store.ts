@@ -1,9 +1,10 @@
-// The manifests a process has read, kept in memory so that recording an
-// artifact does not reread a manifest that grows with the run. Every use is
-// under the root's lock and first compares the file's identity (device,
-// inode, birth and change times) and size with what this process last saw:
-// records are only ever added, so a manifest another process grew, replaced
-// or recreated is never mistaken for the cached one.
+// The ends of the manifests a process writes (ManifestTail), kept in memory
+// so that recording an artifact neither rereads a manifest that grows with
+// the run nor holds all of it: a record outside the kept tail is looked up on
+// disk. Every use is under the root's lock and first compares the file's
+// identity (device, inode, birth and change times) and size with what this
+// process last saw: records are only ever added, so a manifest another
+// process grew, replaced or recreated is never mistaken for the cached one.
 //
 // In-place updates go through the redo journal of `_journal.ts`; a journal
 // left by an interrupted update is replayed before the manifest is read.
@@ -21,18 +22,31 @@ import {
   writeFileAtomic,
 } from "./_fs.ts";
 import { applyJournal, encodeJournal, journalPath, readJournal } from "./_journal.ts";
-import { ManifestModel, type ManifestRecord } from "./_manifest.ts";
+import { ManifestModel, type ManifestRecord, ManifestTail } from "./_manifest.ts";
+import { findTickRecords } from "./_manifest_search.ts";
 import { artifactPath } from "./layout.ts";
 
-/** A run's manifest as this process last saw it. */
+/** A run's whole manifest, read now. */
 export interface ManifestState {
   model: ManifestModel;
+  /** The file's identity and size; `null` when it does not exist. */
+  fingerprint: string | null;
+}
+
+/** The end of a run's manifest as this process last saw it. */
+export interface ManifestTailState {
+  /** The manifest's path (absolute). */
+  readonly path: string;
+  tail: ManifestTail;
   /** The file's identity and size when last seen; `null` before it exists. */
   fingerprint: string | null;
 }
 
 const MAX_CACHED_MANIFESTS = 64;
-const cache = new Map<string, ManifestState>();
+// Records kept in memory per run: several ticks' worth, so that a new
+// tick's records (and a tick written again) sort among them.
+const KEPT_RECORDS = 256;
+const cache = new Map<string, ManifestTailState>();
 
 function fingerprint(info: Deno.FileInfo): string {
   const ms = (date: Date | null) => date?.getTime() ?? "-";
@@ -42,8 +56,8 @@ function fingerprint(info: Deno.FileInfo): string {
 }
 
 /**
- * The manifest at `path` (absolute) of run `runId`, from the cache when the
- * file has not changed, after replaying any journal an interrupted update left.
+ * The whole manifest at `path` (absolute) of run `runId`, read now, after
+ * replaying any journal an interrupted update left.
  */
 export async function loadManifest(
   path: string,
@@ -52,9 +66,31 @@ export async function loadManifest(
 ): Promise<ManifestState> {
   await replayJournal(path, runId, durable);
   const info = await lstatIfExists(path);
+  if (info === undefined) return { model: new ManifestModel(runId), fingerprint: null };
+  const problem = untrustedEntry(info);
+  if (problem !== undefined) throw new ManifestError(artifactPath("manifest", runId), problem);
+  return {
+    model: parseManifest(runId, await readManifest(path, runId)),
+    fingerprint: fingerprint(info),
+  };
+}
+
+/**
+ * The end of the manifest at `path` (absolute) of run `runId`, from the
+ * cache when the file has not changed, after replaying any journal an
+ * interrupted update left. Reading it anew parses and checks the whole file
+ * once, then keeps only its end.
+ */
+export async function loadManifestTail(
+  path: string,
+  runId: string,
+  durable: boolean,
+): Promise<ManifestTailState> {
+  await replayJournal(path, runId, durable);
+  const info = await lstatIfExists(path);
   if (info === undefined) {
     cache.delete(path);
-    return { model: new ManifestModel(runId), fingerprint: null };
+    return { path, tail: new ManifestTail(runId, KEPT_RECORDS), fingerprint: null };
   }
   // The cheap check on every batch; the read below checks the open file again.
   const problem = untrustedEntry(info);
@@ -64,12 +100,49 @@ export async function loadManifest(
     remember(path, cached);
     return cached;
   }
+  const model = parseManifest(runId, await readManifest(path, runId));
   const state = {
-    model: parseManifest(runId, await readManifest(path, runId)),
+    path,
+    tail: ManifestTail.of(model, KEPT_RECORDS),
     fingerprint: fingerprint(info),
   };
   remember(path, state);
   return state;
+}
+
+/**
+ * The recorded record of each probe's path, if any (in the probes' order):
+ * from the kept tail, or else, when the path's fingerprint is recorded, from
+ * disk: among the records of the probe's tick (one binary search per tick),
+ * then, for a path recorded with another tick, in the whole file.
+ */
+export async function findRecords(
+  state: ManifestTailState,
+  probes: readonly ManifestRecord[],
+): Promise<(ManifestRecord | undefined)[]> {
+  const { tail } = state;
+  const runId = tail.runId;
+  const ofTick = new Map<number, ManifestRecord[] | undefined>();
+  let whole: ManifestModel | undefined;
+  const found: (ManifestRecord | undefined)[] = [];
+  for (const probe of probes) {
+    const kept = tail.findKept(probe.path);
+    if (kept !== undefined || !tail.mayHold(probe.path)) {
+      found.push(kept);
+      continue;
+    }
+    if (!ofTick.has(probe.tick)) {
+      ofTick.set(probe.tick, await findTickRecords(state.path, runId, probe.tick));
+    }
+    const hit = ofTick.get(probe.tick)?.find((record) => record.path === probe.path);
+    if (hit !== undefined) {
+      found.push(hit);
+      continue;
+    }
+    whole ??= parseManifest(runId, await readManifest(state.path, runId));
+    found.push((whole as ManifestModel).find(probe.path));
+  }
+  return found;
 }
 
 // The manifest's bytes, from a regular file with one link, never blocking.
@@ -119,18 +192,23 @@ async function replayJournal(path: string, runId: string, durable: boolean): Pro
 }
 
 /**
- * Records `records` in the manifest at `path` with one write: a new manifest
- * is written beside and renamed; an existing one is updated in place under
- * the redo journal.
+ * Records `records` (none recorded yet) in the manifest with one write: a
+ * new manifest is written beside and renamed; an existing one is updated in
+ * place under the redo journal. Records that sort before the kept tail (a
+ * run written out of order) make it read the whole manifest first.
  */
 export async function commitRecords(
-  path: string,
-  state: ManifestState,
+  state: ManifestTailState,
   records: readonly ManifestRecord[],
   durable: boolean,
 ): Promise<void> {
+  const path = state.path;
   try {
-    const write = state.model.insertAll(records);
+    if (!state.tail.covers(records)) {
+      const model = parseManifest(state.tail.runId, await readManifest(path, state.tail.runId));
+      state.tail = ManifestTail.of(model, KEPT_RECORDS, model.length);
+    }
+    const write = state.tail.insertAll(records);
     if (write.create) {
       await writeFileAtomic(path, write.bytes, durable);
       if (durable) await syncDirectory(dirname(path));
@@ -143,7 +221,7 @@ export async function commitRecords(
         await writeAt(path, write.offset, write.bytes, durable);
       } catch (error) {
         if (!(error instanceof UntrustedFileError)) throw error;
-        throw new ManifestError(artifactPath("manifest", state.model.runId), error.message);
+        throw new ManifestError(artifactPath("manifest", state.tail.runId), error.message);
       }
       await Deno.remove(journal);
       state.fingerprint = fingerprint(await Deno.stat(path));
@@ -155,7 +233,7 @@ export async function commitRecords(
   }
 }
 
-function remember(path: string, state: ManifestState): void {
+function remember(path: string, state: ManifestTailState): void {
   cache.delete(path); // re-insert: most recently used last
   cache.set(path, state);
   if (cache.size > MAX_CACHED_MANIFESTS) cache.delete(cache.keys().next().value as string);

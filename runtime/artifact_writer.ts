@@ -32,7 +32,7 @@ import {
   withRootLock,
 } from "./_fs.ts";
 import { type ManifestRecord, recordText } from "./_manifest.ts";
-import { commitRecords, loadManifest } from "./_manifest_store.ts";
+import { commitRecords, findRecords, loadManifestTail } from "./_manifest_store.ts";
 import { checkRelPath, checkRunId } from "./_paths.ts";
 import { ARTIFACT_LAYOUT, artifactPath, runOfPath } from "./layout.ts";
 import { osProblem } from "./_os_error.ts";
@@ -600,14 +600,15 @@ export class ArtifactWriter {
     await this.#checkInside(realRoot, ARTIFACT_LAYOUT.manifest.dir); // not swapped for a link since the last batch
     const io = this.#ioRoot;
     const manifestPath = join(io, artifactPath("manifest", runId));
-    const state = await loadManifest(manifestPath, runId, this.#durable);
+    const state = await loadManifestTail(manifestPath, runId, this.#durable);
     const held = this.#groupCommit ? this.#held.get(runId) : undefined;
     const fresh: Pending[] = []; // not recorded yet
     const missing: Pending[] = []; // recorded, but the file was deleted: restore it
     const again: Pending[] = []; // held by this group-commit writer: place again unless intact
-    for (const item of batch) {
+    const recordedAll = await findRecords(state, batch.map((item) => item.manifest));
+    for (const [i, item] of batch.entries()) {
       const path = item.manifest.path;
-      const recorded = state.model.find(path);
+      const recorded = recordedAll[i];
       const heldRecord = held?.records.get(path);
       if (recorded !== undefined) {
         if (checkSameAsRecorded(recorded, item.manifest)) missing.push(item);
@@ -626,7 +627,7 @@ export class ArtifactWriter {
     }
     if (this.#durable) { for (const dir of dirs) await syncDirectory(dir); }
     if (fresh.length > 0) {
-      await commitRecords(manifestPath, state, fresh.map((item) => item.manifest), this.#durable);
+      await commitRecords(state, fresh.map((item) => item.manifest), this.#durable);
     }
   }
 
@@ -713,17 +714,17 @@ export class ArtifactWriter {
   async #flushLocked(realRoot: string, runId: string, held: Held): Promise<number> {
     await this.#checkInside(realRoot, ARTIFACT_LAYOUT.manifest.dir);
     const manifestPath = join(this.#ioRoot, artifactPath("manifest", runId));
-    const state = await loadManifest(manifestPath, runId, true);
-    const fresh: ManifestRecord[] = [];
-    for (const record of held.records.values()) {
-      const recorded = state.model.find(record.path);
-      if (recorded === undefined) fresh.push(record);
-      else checkSameAsRecorded(recorded, record);
-    }
+    const state = await loadManifestTail(manifestPath, runId, true);
+    const records = [...held.records.values()];
+    const recorded = await findRecords(state, records);
+    const fresh = records.filter((record, i) => {
+      const found = recorded[i];
+      return found === undefined || !checkSameAsRecorded(found, record);
+    });
     // Many syncs in flight at once: the file system commits them together.
     await mapBounded([...held.files.values()], SYNC_CONCURRENCY, (r) => this.#syncPlaced(r));
     await mapBounded([...held.dirs], SYNC_CONCURRENCY, syncDirectory);
-    if (fresh.length > 0) await commitRecords(manifestPath, state, fresh, true);
+    if (fresh.length > 0) await commitRecords(state, fresh, true);
     return fresh.length;
   }
 

@@ -578,3 +578,55 @@ Deno.test("ArtifactWriter refuses groupCommit without durability, or not a boole
   // A writer without groupCommit holds nothing.
   return new ArtifactWriter("out").flush().then((count) => assert.equal(count, 0));
 });
+
+// More records than a writer keeps in memory (the rest it looks up on disk).
+const MANY_TICKS = 300;
+const note = (tick: number, obj: unknown = { tick }): WriteJsonOptions => ({
+  ...base,
+  tick,
+  obj,
+  relPath: `notes/RUN-W/${tick}.json`,
+});
+
+Deno.test("ArtifactWriter finds records far behind the end of a long manifest on disk: drift, restore and no-op alike", async () => {
+  await inTempDir(async (dir) => {
+    const writer = new ArtifactWriter(dir, { durable: false });
+    for (let tick = 0; tick < MANY_TICKS; tick++) await writer.writeJson(note(tick));
+    const before = await Deno.readFile(`${dir}/manifests/RUN-W.manifest.json`);
+    // The same bytes again: a no-op; other bytes or other metadata: DriftError.
+    assert.equal((await writer.writeJson(note(3))).tick, 3);
+    await assert.rejects(writer.writeJson(note(3, { other: 1 })), DriftError);
+    await assert.rejects(
+      writer.writeJson({ ...note(3), tick: MANY_TICKS + 5 }),
+      (error: Error) => error instanceof DriftError && /other metadata/.test(error.message),
+    );
+    await assert.rejects(writer.writeJson({ ...note(3), kind: "other" }), DriftError);
+    // A deleted early file is restored from the record found on disk.
+    await Deno.remove(writer.resolve("notes/RUN-W/7.json"));
+    await writer.writeJson(note(7));
+    assert.equal(await Deno.readTextFile(writer.resolve("notes/RUN-W/7.json")), '{"tick":7}');
+    assert.deepEqual(await Deno.readFile(`${dir}/manifests/RUN-W.manifest.json`), before);
+    // A new writer (a resumed run) reads the end of the manifest once and carries on.
+    const resumed = new ArtifactWriter(dir, { durable: false });
+    await assert.rejects(resumed.writeJson(note(1, { other: 1 })), DriftError);
+    await resumed.writeJson(note(MANY_TICKS));
+    assert.equal((await verifyArtifacts(dir)).records, MANY_TICKS + 1);
+  });
+});
+
+Deno.test("ArtifactWriter writes a long run in any order as the same bytes as in order", async () => {
+  await inTempDir(async (dir) => {
+    const ordered = new ArtifactWriter(`${dir}/ordered`, { durable: false });
+    for (let tick = 0; tick < MANY_TICKS; tick++) await ordered.writeJson(note(tick));
+    // The second half first, then the first half, then a gap filled in the middle.
+    const shuffled = new ArtifactWriter(`${dir}/shuffled`, { durable: false });
+    const order = [
+      ...Array.from({ length: 150 }, (_, i) => 150 + i).filter((t) => t < 220 || t >= 230),
+      ...Array.from({ length: 150 }, (_, i) => i),
+      ...Array.from({ length: 10 }, (_, i) => 220 + i),
+    ];
+    assert.equal(order.length, MANY_TICKS);
+    for (const tick of order) await shuffled.writeJson(note(tick));
+    assert.deepEqual(await snapshot(`${dir}/shuffled`), await snapshot(`${dir}/ordered`));
+  });
+});

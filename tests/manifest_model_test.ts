@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { ManifestModel, type ManifestRecord, recordText } from "../runtime/_manifest.ts";
+import {
+  ManifestModel,
+  type ManifestRecord,
+  ManifestTail,
+  recordText,
+} from "../runtime/_manifest.ts";
 import { canonicalJsonBytes } from "../mod.ts";
 import { fc } from "./_deps.ts";
 
@@ -138,4 +143,61 @@ Deno.test("ManifestModel.insertAll() writes a batch, in any order, as one write 
     }),
     { numRuns: 200 },
   );
+});
+
+Deno.test("ManifestTail keeping a few records makes, in any arrival order, the same writes as the whole ManifestModel", () => {
+  const batches = fc.array(
+    fc.uniqueArray(
+      fc.record({ tick: fc.nat(30), kind: fc.constantFrom("trendpack", "runindex", "é") }),
+      { selector: (r) => `${r.tick}/${r.kind}`, minLength: 1, maxLength: 4 },
+    ),
+    { minLength: 1, maxLength: 25 },
+  );
+  fc.assert(
+    fc.property(batches, fc.integer({ min: 1, max: 5 }), (list, keep) => {
+      const model = new ManifestModel("RUN-ü");
+      let tail = new ManifestTail("RUN-ü", keep);
+      const recorded = new Set<string>();
+      let file: Uint8Array = new Uint8Array();
+      for (const batch of list) {
+        const records = batch
+          .map(({ tick, kind }) => record(tick, kind, `viz/RUN-ü/${tick}-${kind}.json`))
+          .filter((r) => !recorded.has(r.path));
+        if (records.length === 0) continue;
+        // What the store does: a batch sorting before the kept records reads the whole file.
+        if (!tail.covers(records)) {
+          tail = ManifestTail.of(ManifestModel.parse("RUN-ü", file), keep, model.length);
+        }
+        const expected = model.insertAll(records);
+        assert.deepEqual(tail.insertAll(records), expected);
+        file = expected.create ? expected.bytes : applyWrite(file, expected.offset, expected.bytes);
+        for (const r of records) recorded.add(r.path);
+        assert.equal(tail.byteLength, file.length);
+        assert.equal(tail.length, model.length);
+        assert.ok(tail.kept <= keep);
+        for (const r of model.records()) {
+          assert.ok(tail.mayHold(r.path));
+          const kept = tail.findKept(r.path);
+          if (kept !== undefined) assert.equal(recordText(kept), recordText(r));
+        }
+      }
+      // Rebuilt from the file, the tail continues the same bytes.
+      const again = ManifestTail.of(ManifestModel.parse("RUN-ü", file), keep);
+      const next = record(31, "trendpack", "viz/RUN-ü/31-trendpack.json");
+      assert.deepEqual(again.insertAll([next]), model.insertAll([next]));
+    }),
+    { numRuns: 300 },
+  );
+});
+
+Deno.test("ManifestTail fingerprints every recorded path, and no path it was not given among thousands", () => {
+  const model = new ManifestModel("R");
+  const records = Array.from({ length: 5000 }, (_, i) => record(i, "trendpack", `viz/R/${i}.json`));
+  model.insertAll(records);
+  const tail = ManifestTail.of(model, 3);
+  assert.equal(tail.kept, 3);
+  for (const r of records) assert.ok(tail.mayHold(r.path));
+  for (let i = 5000; i < 20000; i++) assert.ok(!tail.mayHold(`viz/R/${i}.json`));
+  assert.equal(tail.findKept("viz/R/4999.json")?.tick, 4999);
+  assert.equal(tail.findKept("viz/R/0.json"), undefined);
 });
