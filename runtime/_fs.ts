@@ -180,8 +180,8 @@ export async function readRegularFile(path: string, maxBytes = Infinity): Promis
 
 /**
  * {@linkcode readRegularFile} with blocking calls: the same checks, without
- * a thread hop per call. For a pass over many small files (a replay, a diff),
- * where the hops cost more than the reads.
+ * a thread hop per call. For reads of many small files (verification, a
+ * replay, a diff), where the hops cost more than the reads.
  */
 export function readRegularFileSync(path: string, maxBytes = Infinity): Uint8Array {
   const entry = Deno.lstatSync(path); // NotFound passes through
@@ -199,7 +199,9 @@ export function readRegularFileSync(path: string, maxBytes = Infinity): Uint8Arr
     if (info.size > maxBytes) {
       throw new UntrustedFileError(`it holds ${info.size} bytes, more than ${maxBytes}`);
     }
-    // To the end of the file, as readFile reads, should it have grown.
+    // To the end of the file, as readFile reads, should it have grown. A read
+    // of a regular file that stops short is at its end, so the size `fstat`
+    // gave usually takes one read (a spare byte shows whether it grew).
     let bytes = new Uint8Array(info.size + 1);
     let length = 0;
     for (;;) {
@@ -212,8 +214,10 @@ export function readRegularFileSync(path: string, maxBytes = Infinity): Uint8Arr
         bytes = grown;
       }
       const read = readSync(fd, bytes, length, bytes.length - length, null);
-      if (read === 0) return bytes.subarray(0, length);
       length += read;
+      if (read === 0 || (length >= info.size && length < bytes.length)) {
+        return bytes.subarray(0, length);
+      }
     }
   } finally {
     closeSync(fd);

@@ -108,46 +108,33 @@ export interface RecordedFile {
  * One pass that reads many files of one run (a replay, a diff): what the
  * directories of recorded paths were found to be, by path relative to the
  * root, so that each directory is checked once in the pass rather than once
- * per file; and its files are read with blocking calls
- * ({@linkcode readRegularFileSync}), the same checks without a thread hop per call.
+ * per file. Without it (as in verification), every directory of a path is
+ * checked right before its file is opened.
  */
-export type DirectoryChecks = Map<string, Promise<DirectoryFinding>>;
+export type DirectoryChecks = Map<string, DirectoryFinding>;
 
 type DirectoryFinding = { kind: "directory" } | { kind: "missing" } | { kind: "not"; what: string };
 
 /**
  * Reads a recorded artifact and compares its length and SHA-256 with the
  * record. A link, a FIFO, a directory or a file with more than one link is
- * reported, never followed or blocked on. With `checked`, the read is one
- * of a pass (see {@linkcode DirectoryChecks}).
+ * reported, never followed or blocked on; so is a path through a directory
+ * that is not a real directory. With `checked`, the read is one of a pass
+ * (see {@linkcode DirectoryChecks}).
+ *
+ * The checks and the read are one synchronous stretch with blocking calls
+ * (see `readRegularFileSync()`: microseconds for an artifact, where each
+ * async call is a thread-pool round trip), and only the digest is awaited,
+ * so callers that keep several reads in flight overlap the digests.
  */
 export async function readRecordedFile(
   root: string,
   record: ManifestRecord,
   checked?: DirectoryChecks,
 ): Promise<RecordedFile> {
-  const path = join(root, record.path);
-  // Each directory of the path must be a real directory, not a link that
-  // leads out of the root (the writer refuses to write through one too).
-  const linked = await linkedDirectory(root, record.path, checked);
-  if (linked !== undefined) {
-    return { problem: `recorded path goes through ${linked}, which is not a real directory` };
-  }
-  let bytes: Uint8Array;
-  try {
-    bytes = checked === undefined ? await readRegularFile(path) : readRegularFileSync(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return { problem: "recorded file is missing" };
-    if (error instanceof Deno.errors.NotCapable) throw error;
-    if (error instanceof UntrustedFileError) {
-      return {
-        problem: /symbolic link/.test(error.message)
-          ? "recorded path is a symbolic link, not the recorded file"
-          : `recorded path: ${error.message}`,
-      };
-    }
-    return { problem: `recorded file cannot be read: ${(error as Error).message}` };
-  }
+  const read = readRecordedBytes(root, record.path, checked);
+  if (!(read instanceof Uint8Array)) return read;
+  const bytes = read;
   const sha256 = await sha256Hex(bytes as Uint8Array<ArrayBuffer>);
   if (bytes.length !== record.bytes) {
     return {
@@ -162,31 +149,57 @@ export async function readRecordedFile(
   return { bytes, sha256 };
 }
 
-// The first directory of `relPath` (under `root`) that is not a real
-// directory, or `undefined`; a missing one is left to the read to report.
-async function linkedDirectory(
+// The bytes at `relPath` under `root`, or why they cannot be trusted.
+function readRecordedBytes(
   root: string,
   relPath: string,
-  checked?: DirectoryChecks,
-): Promise<string | undefined> {
-  const segments = relPath.split("/").slice(0, -1);
-  for (let i = 1; i <= segments.length; i++) {
-    const dir = segments.slice(0, i).join("/");
-    let finding = checked?.get(dir);
-    if (finding === undefined) {
-      finding = directoryFinding(root, dir);
-      checked?.set(dir, finding);
+  checked: DirectoryChecks | undefined,
+): Uint8Array | { problem: string } {
+  // Each directory of the path must be a real directory, not a link that
+  // leads out of the root (the writer refuses to write through one too).
+  const linked = linkedDirectory(root, relPath, checked);
+  if (linked !== undefined) {
+    return { problem: `recorded path goes through ${linked}, which is not a real directory` };
+  }
+  try {
+    return readRegularFileSync(join(root, relPath));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return { problem: "recorded file is missing" };
+    if (error instanceof Deno.errors.NotCapable) throw error;
+    if (error instanceof UntrustedFileError) {
+      return {
+        problem: /symbolic link/.test(error.message)
+          ? "recorded path is a symbolic link, not the recorded file"
+          : `recorded path: ${error.message}`,
+      };
     }
-    const found = await finding;
+    return { problem: `recorded file cannot be read: ${(error as Error).message}` };
+  }
+}
+
+// The first directory of `relPath` (under `root`) that is not a real
+// directory, or `undefined`; a missing one is left to the read to report.
+function linkedDirectory(
+  root: string,
+  relPath: string,
+  checked: DirectoryChecks | undefined,
+): string | undefined {
+  for (let end = relPath.indexOf("/"); end !== -1; end = relPath.indexOf("/", end + 1)) {
+    const dir = relPath.slice(0, end);
+    let found = checked?.get(dir);
+    if (found === undefined) {
+      found = directoryFinding(root, dir);
+      checked?.set(dir, found);
+    }
     if (found.kind === "missing") return undefined;
     if (found.kind === "not") return found.what;
   }
   return undefined;
 }
 
-async function directoryFinding(root: string, dir: string): Promise<DirectoryFinding> {
+function directoryFinding(root: string, dir: string): DirectoryFinding {
   try {
-    const info = await Deno.lstat(join(root, dir));
+    const info = Deno.lstatSync(join(root, dir));
     if (info.isSymlink) return { kind: "not", what: `${dir} (a symbolic link)` };
     return info.isDirectory ? { kind: "directory" } : { kind: "not", what: dir };
   } catch (error) {

@@ -80,9 +80,23 @@ function canMountTmpfs(): boolean {
 }
 
 // Runs the CLI with a deadline: a command that blocks is killed and fails.
-async function ersWithin(seconds: number, ...args: string[]): Promise<Deno.CommandOutput> {
+function ersWithin(seconds: number, ...args: string[]): Promise<Deno.CommandOutput> {
+  return ersWithinAllowed(["-A"], seconds, ...args);
+}
+
+async function ersWithinAllowed(
+  allow: string[],
+  seconds: number,
+  ...args: string[]
+): Promise<Deno.CommandOutput> {
   return await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", "-A", new URL("../scripts/ers.ts", import.meta.url).pathname, ...args],
+    args: [
+      "run",
+      "--quiet",
+      ...allow,
+      new URL("../scripts/ers.ts", import.meta.url).pathname,
+      ...args,
+    ],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -149,6 +163,41 @@ Deno.test("verify, show and index never block on a FIFO in place of the manifest
     }
     await assert.rejects(nextTick(dir), /not a regular file \(a FIFO\)/);
   });
+});
+
+// With -A, Deno opens the path as given (O_NOFOLLOW refuses a final link);
+// with scoped --allow-read it resolves links itself, so only the lstat and
+// identity checks stand between verify and a file outside the root.
+Deno.test("verify refuses a FIFO, a link and a hard link in place of recorded artifacts, with -A and with scoped --allow-read", async () => {
+  const outside = await Deno.makeTempDir({ prefix: "ers-outside-" });
+  try {
+    await withRun(async (dir) => {
+      const fifo = "viz/R/000000.trendpack.json";
+      const link = "viz/R/000001.trendpack.json";
+      const hard = "run_index/R/000000.runindex.json";
+      await Deno.remove(join(dir, fifo));
+      await new Deno.Command("mkfifo", { args: [join(dir, fifo)] }).output();
+      // The same bytes outside the root, reached through a link: still refused.
+      await Deno.copyFile(join(dir, link), join(outside, "same"));
+      await Deno.remove(join(dir, link));
+      await Deno.symlink(join(outside, "same"), join(dir, link));
+      await hardLinkOut(join(dir, hard), outside);
+      for (const allow of [["-A"], [`--allow-read=${dir},${outside}`]]) {
+        const out = await ersWithinAllowed(allow, 30, "verify", dir, "--json");
+        const text = new TextDecoder().decode(out.stdout);
+        assert.equal(out.code, 1, `${allow}: ${text}`);
+        const errors = Object.fromEntries(
+          (JSON.parse(text).errors as { path: string; message: string }[])
+            .map((e) => [e.path, e.message]),
+        );
+        assert.match(errors[fifo] ?? "", /not a regular file \(a FIFO\)/, `${allow}: ${text}`);
+        assert.match(errors[link] ?? "", /symbolic link/, `${allow}: ${text}`);
+        assert.match(errors[hard] ?? "", /2 hard links/, `${allow}: ${text}`);
+      }
+    });
+  } finally {
+    await Deno.remove(outside, { recursive: true });
+  }
 });
 
 Deno.test("a directory in place of the manifest is reported, not a raw IsADirectory", async () => {
