@@ -6,6 +6,11 @@
 //
 //   git archive <commit> | tar -x -C /tmp/ers_before     # the baseline
 //   deno run -A bench/readers.ts --before /tmp/ers_before [--ticks 30,10000,50000] [--repeat 3]
+//     [--cases show,verify,index]
+//
+// Besides wall time and peak RSS, each cell gives the CPU time (user plus
+// system, all threads): on a machine shared with other work the wall time
+// swings with the load, the CPU time much less.
 //
 // The runs are written once by this checkout's library (not durable: the
 // bytes are the same) and read by both sides.
@@ -23,6 +28,7 @@ const { values } = parseArgs({
     before: { type: "string" },
     ticks: { type: "string", default: "30,10000,50000" },
     repeat: { type: "string", default: "3" },
+    cases: { type: "string", default: "show,verify,index" },
   },
   strict: true,
 });
@@ -30,22 +36,36 @@ if (values.before === undefined) throw new TypeError("give --before <baseline ch
 const AFTER = fileURLToPath(new URL("..", import.meta.url));
 const SIDES = { before: values.before, after: AFTER };
 const REPEAT = Number(values.repeat);
+const CASES = new Set(values.cases.split(","));
 
 interface Sample {
   seconds: number;
+  cpuSeconds: number;
   rssKiB: number;
 }
 
 async function measure(root: string, args: string[]): Promise<Sample> {
   const output = await new Deno.Command("/usr/bin/time", {
-    args: ["-f", "%e %M", Deno.execPath(), "run", "-A", join(root, "scripts/ers.ts"), ...args],
+    args: [
+      "-f",
+      "%e %U %S %M",
+      Deno.execPath(),
+      "run",
+      "-A",
+      join(root, "scripts/ers.ts"),
+      ...args,
+    ],
     stdout: "null",
     stderr: "piped",
   }).output();
   const lines = new TextDecoder().decode(output.stderr).trim().split("\n");
   if (output.code !== 0) throw new Error(`ers ${args.join(" ")} failed:\n${lines.join("\n")}`);
-  const [seconds, rss] = (lines.at(-1) ?? "").split(" ").map(Number);
-  return { seconds: seconds ?? NaN, rssKiB: rss ?? NaN };
+  const [seconds, user, system, rss] = (lines.at(-1) ?? "").split(" ").map(Number);
+  return {
+    seconds: seconds ?? NaN,
+    cpuSeconds: (user ?? NaN) + (system ?? NaN),
+    rssKiB: rss ?? NaN,
+  };
 }
 
 function median(values: number[]): number {
@@ -74,12 +94,20 @@ for (const ticks of values.ticks.split(",").map(Number)) {
     const started = performance.now();
     await writeRun(dir, ticks);
     console.error(`wrote ${ticks} ticks in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    const cases: [string, string[]][] = [
-      ["show one tick", ["show", dir, "--run", "B", "--tick", String(Math.floor(ticks / 2))]],
-      ["verify", ["verify", dir]],
-      ["index --by task", ["index", dir, "--run", "B", "--by", "task"]],
+    const cases: [string, string, string[]][] = [
+      ["show", "show one tick", [
+        "show",
+        dir,
+        "--run",
+        "B",
+        "--tick",
+        String(Math.floor(ticks / 2)),
+      ]],
+      ["verify", "verify", ["verify", dir]],
+      ["index", "index --by task", ["index", dir, "--run", "B", "--by", "task"]],
     ];
-    for (const [name, args] of cases) {
+    for (const [key, name, args] of cases) {
+      if (!CASES.has(key)) continue;
       const samples: Record<string, Sample[]> = { before: [], after: [] };
       for (let i = 0; i < REPEAT; i++) {
         for (const [side, root] of Object.entries(SIDES)) {
@@ -88,15 +116,19 @@ for (const ticks of values.ticks.split(",").map(Number)) {
       }
       const cell = (side: string) => {
         const s = samples[side]!;
-        return `${median(s.map((x) => x.seconds)).toFixed(2)} s, ${
-          (median(s.map((x) => x.rssKiB)) / 1024).toFixed(0)
-        } MiB`;
+        return `${median(s.map((x) => x.seconds)).toFixed(2)} s (CPU ${
+          median(s.map((x) => x.cpuSeconds)).toFixed(2)
+        } s), ${(median(s.map((x) => x.rssKiB)) / 1024).toFixed(0)} MiB`;
       };
-      const ratio = median(samples.before!.map((x) => x.seconds)) /
-        median(samples.after!.map((x) => x.seconds));
+      const ratio = (of: (x: Sample) => number) =>
+        median(samples.before!.map(of)) / median(samples.after!.map(of));
+      // The median of the per-round ratios: each round's two samples share the load.
+      const paired = median(samples.before!.map((x, i) => x.seconds / samples.after![i]!.seconds));
       const row = `| ${name}, ${ticks.toLocaleString("en")} ticks | ${cell("before")} | ${
         cell("after")
-      } | ${ratio.toFixed(1)}x |`;
+      } | ${ratio((x) => x.seconds).toFixed(1)}x | ${paired.toFixed(1)}x | ${
+        ratio((x) => x.cpuSeconds).toFixed(1)
+      }x |`;
       console.log(row);
       rows.push(row);
     }
@@ -104,5 +136,7 @@ for (const ticks of values.ticks.split(",").map(Number)) {
     await Deno.remove(dir, { recursive: true });
   }
 }
-console.log("\n| case | before | after | speed-up |\n| --- | --- | --- | ---: |");
+console.log(
+  "\n| case | before | after | speed-up (medians) | per-round | CPU |\n| --- | --- | --- | ---: | ---: | ---: |",
+);
 for (const row of rows) console.log(row);
