@@ -82,14 +82,6 @@ export async function readRunExtras(
   return extras;
 }
 
-/** The run's ResultsPack records by tick (none in a `--compat v0.2` run). */
-export function resultsPackRecords(manifest: RunManifest): Map<number, ManifestRecord> {
-  return new Map(
-    manifest.records.filter((record) => record.schema === RESULTS_PACK_SCHEMA)
-      .map((record) => [record.tick, record]),
-  );
-}
-
 /** The error texts by task of one ResultsPack, read and checked as for a report. */
 export async function readErrorTexts(
   root: string,

@@ -16,18 +16,17 @@ import {
   rangeError,
   typeError,
 } from "../ers/_validate.ts";
-import { checkTrendPack, MAX_TRENDPACK_BYTES, TrendPackError } from "../viz/trendpack.ts";
 import type { RunTick } from "../viz/run_events.ts";
-import { ManifestError, RunReadError } from "./errors.ts";
+import { ManifestError } from "./errors.ts";
 import { requireAccess, withPermissionHint } from "./_fs.ts";
 import { readManifestFiles, readRecordedFile, requireDirectory } from "./_read.ts";
 import { readTickRecords } from "./_manifest_search.ts";
+import { checkedTrendPack, mapAhead, readRecordedJson } from "./_run_stream.ts";
 import { mapBounded, READ_CONCURRENCY } from "./_concurrency.ts";
 export { MAX_MANIFEST_BYTES } from "./_read.ts";
 import { ManifestModel, type ManifestRecord as RunManifestRecord } from "./_manifest.ts";
 import { checkRunId } from "./_paths.ts";
 import { ARTIFACT_LAYOUT, artifactPath } from "./layout.ts";
-import { parseJson } from "./_json.ts";
 
 /**
  * Most TrendPacks one {@linkcode readRunTicks} call loads unless `maxTicks` says otherwise.
@@ -257,7 +256,7 @@ export async function readRunTicks(
     const ticks: RunTick[] = [];
     for (const record of records) {
       const trendpack = checkedTrendPack(
-        await readRecorded(artifactsDir, record),
+        await readRecordedJson(artifactsDir, record),
         record,
         manifest.run_id,
       );
@@ -377,27 +376,12 @@ export async function* streamRunTicks(
       path: record.path,
       sha256: record.sha256,
       trendpack: checkedTrendPack(
-        await readRecorded(artifactsDir, record),
+        await readRecordedJson(artifactsDir, record),
         record,
         manifest.run_id,
       ),
     }));
-  // A window of reads in flight, taken in order; a failed read is awaited
-  // (and thrown) when its turn comes, and the others are still settled.
-  const inFlight: Promise<RunTick>[] = [];
-  let next = 0;
-  try {
-    while (next < records.length || inFlight.length > 0) {
-      while (next < records.length && inFlight.length < READ_CONCURRENCY) {
-        const pending = read(records[next++] as RunManifestRecord);
-        pending.catch(() => {}); // handled when awaited below
-        inFlight.push(pending);
-      }
-      yield await (inFlight.shift() as Promise<RunTick>);
-    }
-  } finally {
-    await Promise.allSettled(inFlight);
-  }
+  yield* mapAhead(records, READ_CONCURRENCY, read);
 }
 
 /**
@@ -453,34 +437,7 @@ export async function readRunTick(
     throw new Deno.errors.NotFound(`Run ${runId} records no TrendPack for tick ${tick}`);
   }
   return await withPermissionHint(artifactsDir, async () => {
-    const trendpack = checkedTrendPack(await readRecorded(artifactsDir, record), record, runId);
+    const trendpack = checkedTrendPack(await readRecordedJson(artifactsDir, record), record, runId);
     return { tick, path: record.path, sha256: record.sha256, trendpack };
   });
-}
-
-// The artifact's bytes, parsed as JSON, once they match the record exactly.
-async function readRecorded(root: string, record: RunManifestRecord): Promise<unknown> {
-  if (record.bytes > MAX_TRENDPACK_BYTES) {
-    throw new RunReadError(
-      record.path,
-      `the manifest records ${record.bytes} bytes, more than the ${MAX_TRENDPACK_BYTES} a TrendPack may hold`,
-    );
-  }
-  const file = await readRecordedFile(root, record);
-  if (file.problem !== undefined) throw new RunReadError(record.path, file.problem);
-  try {
-    return parseJson(new TextDecoder("utf-8", { fatal: true }).decode(file.bytes));
-  } catch {
-    throw new RunReadError(record.path, "it is not valid UTF-8 JSON");
-  }
-}
-
-// The parsed TrendPack of `record`, checked; a problem names the file.
-function checkedTrendPack(value: unknown, record: RunManifestRecord, runId: string) {
-  try {
-    return checkTrendPack(value, { runId, tick: record.tick });
-  } catch (error) {
-    if (error instanceof TrendPackError) throw new RunReadError(record.path, error.problem);
-    throw error;
-  }
 }

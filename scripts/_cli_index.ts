@@ -1,7 +1,10 @@
 // `ers index`: a run's events across ticks, filtered, or totals per task.
 
-import { readRunManifest, streamRunTicks } from "../runtime/run_reader.ts";
-import { readErrorTexts, resultsPackRecords } from "../runtime/_run_extras.ts";
+import { readRunManifest } from "../runtime/run_reader.ts";
+import { readErrorTexts } from "../runtime/_run_extras.ts";
+import { streamRunTickRecords } from "../runtime/_run_stream.ts";
+import { READ_CONCURRENCY } from "../runtime/_concurrency.ts";
+import { ARTIFACT_LAYOUT } from "../runtime/layout.ts";
 import {
   type EventTotals,
   laneTotals,
@@ -114,8 +117,10 @@ interface RunScan {
   totals: EventTotals[];
 }
 
-// One pass over the run's TrendPacks, one tick in memory at a time (plus a
-// few reads ahead): only the matching events, or the running totals, are kept.
+// One pass over the run's manifest and TrendPacks, a window of the manifest
+// and one tick in memory at a time (plus a few reads ahead): only the
+// matching events, or the running totals, are kept, so memory is flat in the
+// run's length.
 async function scanRun(
   dir: string,
   runId: string,
@@ -123,16 +128,15 @@ async function scanRun(
   by: "task" | "lane" | undefined,
 ): Promise<RunScan> {
   const scan: RunScan = { ticks: 0, taskSeen: false, events: [], totals: [] };
-  const manifest = await readRunManifest(dir, runId);
-  const resultsPacks = by === undefined ? resultsPackRecords(manifest) : new Map();
-  for await (const tick of streamRunTicks(dir, manifest)) {
+  const ticks = streamRunTickRecords(dir, runId, readRunManifest, READ_CONCURRENCY);
+  for await (const { tick, records } of ticks) {
     scan.ticks++;
     if (filter.task !== undefined && !scan.taskSeen) {
       scan.taskSeen = runEvents([tick], { task: filter.task }).length > 0;
     }
     const events = runEvents([tick], filter);
     if (by === undefined) {
-      const record = resultsPacks.get(tick.tick);
+      const record = records.findLast((r) => r.schema === ARTIFACT_LAYOUT.resultspack.schema);
       const errors = record !== undefined && events.some((e) => e.status === "error")
         ? await readErrorTexts(dir, record, runId)
         : undefined;
