@@ -23,28 +23,40 @@ export async function mapBounded<T, R>(
 }
 
 /**
- * `fn` over `items`, yielded in item order, with up to `limit` calls started
+ * `fn` over `items` (an array, or an async source such as a manifest read a
+ * window at a time), yielded in item order, with up to `limit` calls started
  * ahead of the one the consumer waits for. A failed call throws when its turn
  * comes; calls still in flight when the consumer stops are settled before the
  * generator returns.
  */
 export async function* mapAhead<T, R>(
-  items: readonly T[],
+  items: Iterable<T> | AsyncIterable<T>,
   limit: number,
   fn: (item: T, index: number) => Promise<R>,
 ): AsyncGenerator<R, void, undefined> {
+  const source = Symbol.asyncIterator in items
+    ? items[Symbol.asyncIterator]()
+    : (items as Iterable<T>)[Symbol.iterator]();
   const inFlight: Promise<R>[] = [];
   let next = 0;
+  let done = false;
   try {
-    while (next < items.length || inFlight.length > 0) {
-      while (next < items.length && inFlight.length < limit) {
-        const pending = fn(items[next] as T, next++);
+    for (;;) {
+      while (!done && inFlight.length < limit) {
+        const item = await source.next();
+        if (item.done) {
+          done = true;
+          break;
+        }
+        const pending = fn(item.value, next++);
         pending.catch(() => {}); // handled when its turn comes
         inFlight.push(pending);
       }
+      if (inFlight.length === 0) return;
       yield await (inFlight.shift() as Promise<R>);
     }
   } finally {
     await Promise.allSettled(inFlight);
+    await source.return?.();
   }
 }

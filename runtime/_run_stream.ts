@@ -19,11 +19,12 @@
 import { join } from "node:path";
 import { checkTrendPack, MAX_TRENDPACK_BYTES, TrendPackError } from "../viz/trendpack.ts";
 import type { RunTick } from "../viz/run_events.ts";
-import { ManifestError, RunReadError } from "./errors.ts";
+import { ArtifactPermissionError, ManifestError, RunReadError } from "./errors.ts";
 import { openRegularFile, sameBytes, UntrustedFileError, withRootLock } from "./_fs.ts";
 import { readJournal } from "./_journal.ts";
 import { compareRecords, ManifestModel, type ManifestRecord } from "./_manifest.ts";
 import { readRecordedFile, requireDirectory } from "./_read.ts";
+import { mapAhead } from "./_concurrency.ts";
 import { ARTIFACT_LAYOUT, artifactPath } from "./layout.ts";
 import { parseJson } from "./_json.ts";
 
@@ -315,11 +316,20 @@ export async function* streamRunTickRecords(
     },
     records,
   });
-  yield* mapAhead(
+  const ticks = mapAhead(
     trendPacksWithTicks(streamManifestRecords(artifactsDir, runId, readWhole)),
     readAhead,
     ([record, records]) => read(record, records),
   );
+  try {
+    yield* ticks;
+  } catch (error) {
+    // A Deno permission refusal names the flag, as the other readers do.
+    if (error instanceof Deno.errors.NotCapable) {
+      throw new ArtifactPermissionError("read", artifactsDir);
+    }
+    throw error;
+  }
 }
 
 const TRENDPACK_SCHEMA = ARTIFACT_LAYOUT.trendpack.schema;
@@ -343,41 +353,6 @@ async function* trendPacksWithTicks(
     group.push(record);
   }
   yield* flush();
-}
-
-/**
- * `fn` over `source` in order, with up to `limit` calls in flight: a failed
- * call throws when its turn comes, and the others are still settled.
- */
-export async function* mapAhead<T, R>(
-  source: AsyncIterable<T> | Iterable<T>,
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): AsyncGenerator<R, void, undefined> {
-  const items = Symbol.asyncIterator in source
-    ? source[Symbol.asyncIterator]()
-    : (source as Iterable<T>)[Symbol.iterator]();
-  const inFlight: Promise<R>[] = [];
-  let done = false;
-  try {
-    for (;;) {
-      while (!done && inFlight.length < limit) {
-        const next = await items.next();
-        if (next.done) {
-          done = true;
-          break;
-        }
-        const pending = fn(next.value);
-        pending.catch(() => {}); // handled when awaited below
-        inFlight.push(pending);
-      }
-      if (inFlight.length === 0) return;
-      yield await (inFlight.shift() as Promise<R>);
-    }
-  } finally {
-    await Promise.allSettled(inFlight);
-    await items.return?.();
-  }
 }
 
 /** The artifact's bytes, parsed as JSON, once they match the record exactly. */
