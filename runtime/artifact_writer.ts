@@ -762,6 +762,7 @@ export class ArtifactWriter {
       await Deno.mkdir(join(this.#ioRoot, ARTIFACT_LAYOUT.manifest.dir), { recursive: true });
       const realRoot = await Deno.realPath(this.#ioRoot);
       await this.#checkInside(realRoot, ARTIFACT_LAYOUT.manifest.dir);
+      if (this.#durable) await syncDirectory(this.#ioRoot); // its entry `manifests`
       return realRoot;
     });
     return this.#realRoot;
@@ -769,13 +770,15 @@ export class ArtifactWriter {
 
   // Renames each file into place (skipping identical ones, but syncing them
   // when durable: a killed --no-fsync run may have left them unsynced), and
-  // returns the directories that gained an entry, to sync before recording.
-  // A group-commit writer syncs nothing here: its flush() does.
+  // returns the directories that gained an entry (a file, or a directory this
+  // writer made), to sync before recording. A group-commit writer syncs
+  // nothing here: its flush() does.
   async #writeFiles(realRoot: string, items: readonly Pending[]): Promise<Set<string>> {
+    const dirs = new Set<string>();
     // Every directory is checked before the first file is written, so a
     // refused path refuses the whole batch with nothing written.
     for (const relDir of new Set(items.map((item) => dirname(item.manifest.path)))) {
-      await this.#ensureDir(realRoot, relDir);
+      await this.#ensureDir(realRoot, relDir, dirs);
     }
     const found: (Deno.FileInfo | undefined)[] = [];
     for (const { manifest } of items) {
@@ -783,7 +786,6 @@ export class ArtifactWriter {
       if (info?.isDirectory) throw new ArtifactIoError(manifest.path, "it is a directory");
       found.push(info);
     }
-    const dirs = new Set<string>();
     for (const [i, { manifest, bytes }] of items.entries()) {
       const target = join(this.#ioRoot, manifest.path);
       // A symbolic link at the target is never followed: the rename replaces
@@ -832,8 +834,11 @@ export class ArtifactWriter {
 
   // Makes the directory (once per writer) after checking that its deepest
   // existing ancestor lies inside the root, then checks, on every batch, that
-  // no symbolic link now leads it out of the root.
-  async #ensureDir(realRoot: string, relDir: string): Promise<void> {
+  // no symbolic link now leads it out of the root. When durable, adds to
+  // `parents` every directory above it up to the root, whose entries (made
+  // now, or by a run that never synced them) must reach the disk before a
+  // record names a file below them; once per writer and directory.
+  async #ensureDir(realRoot: string, relDir: string, parents: Set<string>): Promise<void> {
     if (!this.#madeDirs.has(relDir)) {
       let existing = relDir;
       while (existing !== "." && !(await lstatIfExists(join(this.#ioRoot, existing)))) {
@@ -842,6 +847,9 @@ export class ArtifactWriter {
       await this.#checkInside(realRoot, existing);
       await Deno.mkdir(join(this.#ioRoot, relDir), { recursive: true });
       this.#madeDirs.add(relDir);
+      for (let dir = relDir; this.#durable && dir !== "."; dir = dirname(dir)) {
+        parents.add(join(this.#ioRoot, dirname(dir)));
+      }
     }
     await this.#checkInside(realRoot, relDir);
   }

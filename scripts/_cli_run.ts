@@ -322,7 +322,9 @@ async function runTicks(
     await group?.flush();
     if (totals.ticks === plan.count) totals.interrupted = false;
   } catch (error) {
-    // Record what the ticks before the error wrote, then report the error.
+    // Record what the ticks before the error wrote, then report the error (if
+    // the flush fails too, the first error is reported, and what it could not
+    // record is left as a crash leaves it: files that running again keeps).
     await group?.flush().catch(() => {});
     throw error;
   } finally {

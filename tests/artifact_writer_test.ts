@@ -630,3 +630,51 @@ Deno.test("ArtifactWriter writes a long run in any order as the same bytes as in
     assert.deepEqual(await snapshot(`${dir}/shuffled`), await snapshot(`${dir}/ordered`));
   });
 });
+
+// The paths Deno.FsFile.syncData() was called for while `fn` ran (directories
+// and temporary files; the writer syncs artifacts through node:fs handles).
+async function syncedPaths(fn: () => Promise<void>): Promise<string[]> {
+  const synced: string[] = [];
+  const paths = new WeakMap<Deno.FsFile, string>();
+  const open = Deno.open;
+  const syncData = Deno.FsFile.prototype.syncData;
+  Deno.open = async (path, options) => {
+    const file = await open(path, options);
+    paths.set(file, String(path));
+    return file;
+  };
+  Deno.FsFile.prototype.syncData = function (this: Deno.FsFile) {
+    synced.push(paths.get(this) ?? "?");
+    return syncData.call(this);
+  };
+  try {
+    await fn();
+  } finally {
+    Deno.open = open;
+    Deno.FsFile.prototype.syncData = syncData;
+  }
+  return synced;
+}
+
+Deno.test("ArtifactWriter syncs every directory entry above a new artifact before its record, in both durable modes", async () => {
+  await inTempDir(async (dir) => {
+    for (const groupCommit of [false, true]) {
+      const root = `${dir}/${groupCommit}`;
+      const writer = new ArtifactWriter(root, { groupCommit });
+      const synced = await syncedPaths(async () => {
+        await writer.writeJson(base);
+        await writer.flush();
+      });
+      const manifestSync = synced.findIndex((p) => p.includes("RUN-W.manifest.json"));
+      assert.ok(manifestSync > 0, JSON.stringify(synced));
+      const before = new Set(synced.slice(0, manifestSync));
+      for (const entry of [root, `${root}/notes`, `${root}/notes/RUN-W`]) {
+        assert.ok(
+          before.has(entry),
+          `${entry} synced before the record: ${JSON.stringify(synced)}`,
+        );
+      }
+      assert.equal((await verifyArtifacts(root)).records, 1);
+    }
+  });
+});

@@ -263,3 +263,46 @@ Deno.test("ers run --sync-every refuses a bad N and --no-fsync, naming the flag"
     await assert.rejects(Deno.stat(join(dir, "manifests")), Deno.errors.NotFound);
   });
 });
+
+Deno.test("ers run --sync-every records the ticks before an error, then reports it", async () => {
+  await withTempDir(async (dir) => {
+    const out = join(dir, "out");
+    const pipeline = async (name: string, body: string) => {
+      const file = join(dir, name);
+      await Deno.writeTextFile(
+        file,
+        `export default { tasks: [{ name: "v", lane: "forecast", priority: 0, costOps: 1, fn: () => { ${body} } }] };\n`,
+      );
+      return file;
+    };
+    const run = (file: string, ...flags: string[]) =>
+      ers(
+        scoped(dir),
+        "run",
+        "--out",
+        out,
+        "--run",
+        "E",
+        "--pipeline",
+        file,
+        "--isolation",
+        "inline",
+        "--compat",
+        "v0.2",
+        ...flags,
+      );
+    // Ticks 3 and 4 recorded with the task passing; a group of ticks 0..4
+    // with it failing drifts at tick 3.
+    const first = await run(await pipeline("a.ts", "return 1;"), "--from", "3", "--ticks", "2");
+    assert.equal(first.code, 0, first.stderr);
+    const failing = await pipeline("b.ts", 'throw new Error("no");');
+    const second = await run(failing, "--ticks", "5", "--sync-every", "100");
+    assert.equal(second.code, 1, second.stderr);
+    assert.match(second.stderr, /^ers: Cannot rewrite recorded artifact viz\/E\/000003/m);
+    const report = await verifyArtifacts(out);
+    assert.equal(report.ok, true);
+    assert.deepEqual(report.warnings, [], "no stray or unrecorded file");
+    // TrendPack and RunIndex of ticks 0..2 (the group) and 3..4 (the first run).
+    assert.equal(report.records, 10);
+  });
+});
