@@ -10,23 +10,18 @@
 import { canonicalJsonBytes } from "./canonical_json.ts";
 import { sha256Hex } from "./_sha256.ts";
 import { codePointSortKey } from "./_code_point.ts";
-import type { Lane, Status, TaskSpec, TraceEvent } from "./types.ts";
-import { rangeError, typeError } from "./_validate.ts";
+import {
+  type Lane,
+  LANES,
+  type Status,
+  STATUSES,
+  type TaskSpec,
+  type TraceEvent,
+} from "./types.ts";
+import { checkNonNegativeInteger, describeValue, rangeError, typeError } from "./_validate.ts";
+import { checkPromoteSettings } from "./_promote_check.ts";
 
-/**
- * Longest promotion window, in ticks.
- *
- * @example A window of 1025 ticks is refused
- * ```ts
- * import { bindCallable, MAX_PROMOTE_WINDOW } from "@abraxas/ers";
- * import assert from "node:assert/strict";
- *
- * const task = { name: "m", lane: "shadow", priority: 0, costOps: 1, fn: () => 0 } as const;
- * assert.equal(bindCallable({ ...task, promote: { window: MAX_PROMOTE_WINDOW } }).promote?.window, 1024);
- * assert.throws(() => bindCallable({ ...task, promote: { window: MAX_PROMOTE_WINDOW + 1 } }), RangeError);
- * ```
- */
-export const MAX_PROMOTE_WINDOW = 1024;
+export { MAX_PROMOTE_WINDOW } from "./_promote_check.ts";
 
 /**
  * What a task declares to become a promotion candidate: `promote` in
@@ -321,8 +316,11 @@ const ACTION = "advance promotion state";
  * @param state The state after the previous tick, or `undefined`.
  * @param step The tick: definition, settings, lane and status.
  * @returns The next state, and the decision and reset, each or `null`.
- * @throws {RangeError} When the step does not follow the state: another task,
- * a tick not after the last one, or a lane other than the state's.
+ * @throws {TypeError | RangeError} When a field of the step is not valid,
+ * naming it (`step.tick` must be a non-negative integer, `step.settings` valid
+ * promotion settings), or when the step does not follow the state: another
+ * task, a tick not after the last one, a lane other than the state's, or the
+ * state's definition with other settings.
  *
  * @example A flaky metric is never promoted
  * ```ts
@@ -344,6 +342,20 @@ export function nextPromotionState(
   state: PromotionState | undefined,
   step: PromotionStep,
 ): PromotionTransition {
+  if (typeof step !== "object" || step === null) typeError(ACTION, "step", "an object", step);
+  if (typeof step.task !== "string") typeError(ACTION, "step.task", "a string", step.task);
+  checkPromoteSettings(ACTION, "step.settings", step.settings);
+  if (typeof step.definition !== "string") {
+    typeError(ACTION, "step.definition", "a string", step.definition);
+  }
+  checkNonNegativeInteger(ACTION, "step.tick", step.tick);
+  checkMember(ACTION, "step.lane", LANES, step.lane);
+  checkMember(ACTION, "step.status", STATUSES, step.status);
+  return advance(state, step);
+}
+
+// The rule, for a step whose fields are valid.
+function advance(state: PromotionState | undefined, step: PromotionStep): PromotionTransition {
   let current = state ?? freshState(step);
   let reset: PromotionDecision | null = state === undefined
     ? judged(current, "enrolled", "shadow", "declared_candidate", [])
@@ -355,7 +367,15 @@ export function nextPromotionState(
   if (step.lane !== current.lane) {
     rangeError(ACTION, "step.lane", `"${current.lane}", the lane its state gives it`, step.lane);
   }
-  if (current.definition !== step.definition) {
+  if (current.definition === step.definition) {
+    if (!sameSettings(current.settings, step.settings)) {
+      throw new RangeError(
+        `Cannot ${ACTION} as 'step.settings' must be the settings of definition ${
+          JSON.stringify(step.definition)
+        } (${settingsText(current.settings)}): current value is ${settingsText(step.settings)}`,
+      );
+    }
+  } else {
     reset = judged(current, "reset", current.lane, "definition_changed", current.window);
     reset.definition_sha256 = step.definition;
     reset.settings = settingsRecord(step.settings);
@@ -375,6 +395,31 @@ export function nextPromotionState(
     lastDecisionTick: step.tick,
   };
   return { state: Object.freeze(moved), decision, reset };
+}
+
+// `value` must be one of `members`: a RangeError for another string, else a TypeError.
+function checkMember(
+  action: string,
+  field: string,
+  members: readonly string[],
+  value: unknown,
+): void {
+  if (members.includes(value as string)) return;
+  const rule = members.length === 2
+    ? `"${members[0]}" or "${members[1]}"`
+    : `${members.slice(0, -1).map((m) => `"${m}"`).join(", ")} or "${members.at(-1)}"`;
+  if (typeof value !== "string") typeError(action, field, rule, value);
+  rangeError(action, field, rule, value);
+}
+
+function sameSettings(a: PromoteSettings, b: PromoteSettings): boolean {
+  return a.window === b.window && a.maxErrors === b.maxErrors && a.maxSkips === b.maxSkips;
+}
+
+function settingsText(s: PromoteSettings): string {
+  return `window ${describeValue(s.window)}, maxErrors ${describeValue(s.maxErrors)}, maxSkips ${
+    describeValue(s.maxSkips)
+  }`;
 }
 
 function freshState(step: PromotionStep): PromotionState {
@@ -596,8 +641,10 @@ export interface PromotionAdvance {
  * @param candidates The tick's candidates, by name.
  * @param trace The tick's trace, as run with {@linkcode promotionLanes}.
  * @returns The states after the tick and the tick's decisions.
- * @throws {RangeError} When the trace does not follow the states (a candidate
- * that ran in a lane other than its state's, or a tick not after its last).
+ * @throws {TypeError | RangeError} When an argument is not valid, naming it
+ * (`tick`, a candidate's settings, a task twice in `trace`), or when the
+ * trace does not follow the states (a candidate that ran in a lane other than
+ * its state's, or a tick not after its last).
  *
  * @example Three ticks of a steady candidate with a window of two
  * ```ts
@@ -626,11 +673,16 @@ export function advancePromotions(
   candidates: ReadonlyMap<string, CandidateDefinition>,
   trace: readonly PromotionEvent[],
 ): PromotionAdvance {
+  checkNonNegativeInteger(ADVANCE, "tick", tick);
   const next = new Map(states);
   const made: { key: string; decisions: PromotionDecision[] }[] = [];
-  for (const event of trace) {
+  const seen = new Set<string>();
+  for (let i = 0; i < trace.length; i++) {
+    const event = trace[i] as PromotionEvent;
     const state = states.get(event.task);
     const candidate = candidates.get(event.task);
+    if (candidate === undefined && state === undefined) continue;
+    checkEvent(event, i, seen);
     if (candidate === undefined) {
       if (state === undefined) continue;
       next.delete(event.task);
@@ -638,7 +690,8 @@ export function advancePromotions(
       made.push({ key: codePointSortKey(event.task), decisions: [withdrawn] });
       continue;
     }
-    const step = nextPromotionState(state, {
+    checkCandidate(event.task, candidate);
+    const step = advance(state, {
       task: event.task,
       settings: candidate.settings,
       definition: candidate.definition,
@@ -652,6 +705,28 @@ export function advancePromotions(
   }
   made.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return { states: next, decisions: made.flatMap((m) => m.decisions) };
+}
+
+const ADVANCE = "advance promotions";
+
+function checkEvent(event: PromotionEvent, i: number, seen: Set<string>): void {
+  if (seen.has(event.task)) {
+    rangeError(ADVANCE, `trace[${i}].task`, "a task not already in the trace", event.task);
+  }
+  seen.add(event.task);
+  checkMember(ADVANCE, `trace[${i}].lane`, LANES, event.lane);
+  checkMember(ADVANCE, `trace[${i}].status`, STATUSES, event.status);
+}
+
+function checkCandidate(name: string, candidate: CandidateDefinition): void {
+  const field = `candidates.get(${JSON.stringify(name)})`;
+  if (typeof candidate !== "object" || candidate === null) {
+    typeError(ADVANCE, field, "an object { settings, definition }", candidate);
+  }
+  checkPromoteSettings(ADVANCE, `${field}.settings`, candidate.settings);
+  if (typeof candidate.definition !== "string") {
+    typeError(ADVANCE, `${field}.definition`, "a string", candidate.definition);
+  }
 }
 
 /**

@@ -435,3 +435,83 @@ Deno.test("advancePromotions() refuses a trace that does not follow the states",
     /'step\.tick' must be after tick 0/,
   );
 });
+
+Deno.test("nextPromotionState() refuses a step with a bad tick, settings, lane, status or task, naming the field", () => {
+  const step = {
+    task: "m",
+    settings: settings(2),
+    definition: "d",
+    tick: 0,
+    lane: "shadow" as Lane,
+    status: "ok" as Status,
+  };
+  const bad = (change: Record<string, unknown>, message: RegExp, name = "RangeError") =>
+    assert.throws(
+      () => nextPromotionState(undefined, { ...step, ...change } as typeof step),
+      { name, message },
+    );
+  bad(
+    { tick: NaN },
+    /^Cannot advance promotion state as 'step\.tick' must be a non-negative integer: current value is NaN$/,
+  );
+  bad({ tick: -1 }, /'step\.tick' must be a non-negative integer: current value is -1/);
+  bad({ tick: 1.5 }, /'step\.tick' must be a non-negative integer: current value is 1\.5/);
+  bad({ settings: undefined }, /'step\.settings' must be an object/, "TypeError");
+  bad(
+    { settings: settings(0) },
+    /'step\.settings\.window' must be an integer from 1 to 1024: current value is 0/,
+  );
+  bad({ settings: settings(Infinity) }, /'step\.settings\.window' must be a non-negative integer/);
+  bad(
+    { settings: settings(2, NaN) },
+    /'step\.settings\.maxErrors' must be a non-negative integer: current value is NaN/,
+  );
+  bad(
+    { settings: settings(2, 0, 3) },
+    /'step\.settings\.maxSkips' must be at most window \(2\): current value is 3/,
+  );
+  bad(
+    { status: "exploded" },
+    /'step\.status' must be "ok", "error" or "skipped_budget": current value is "exploded"/,
+  );
+  bad({ lane: "middle" }, /'step\.lane' must be "forecast" or "shadow": current value is "middle"/);
+  bad({ task: 5 }, /'step\.task' must be a string: current value is 5/, "TypeError");
+  bad(
+    { definition: null },
+    /'step\.definition' must be a string: current value is null/,
+    "TypeError",
+  );
+  // The same definition with other settings is not the state's definition.
+  const { state } = nextPromotionState(undefined, step);
+  assert.throws(
+    () => nextPromotionState(state, { ...step, tick: 1, settings: settings(3) }),
+    /'step\.settings' must be the settings of definition "d" \(window 2, maxErrors 0, maxSkips 0\): current value is window 3, maxErrors 0, maxSkips 0/,
+  );
+});
+
+Deno.test("advancePromotions() refuses a bad tick, a bad candidate and a task twice in one trace", () => {
+  const candidates = new Map([["m", { settings: settings(2), definition: "d" }]]);
+  const once = [event("m", "shadow", "ok")];
+  assert.throws(() => advancePromotions(new Map(), NaN, candidates, once), {
+    name: "RangeError",
+    message: /'tick' must be a non-negative integer: current value is NaN/,
+  });
+  assert.throws(
+    () => advancePromotions(new Map(), 0, candidates, [...once, event("m", "shadow", "ok")]),
+    /^RangeError: Cannot advance promotions as 'trace\[1\]\.task' must be a task not already in the trace: current value is "m"$/,
+  );
+  const window0 = new Map([["m", { settings: settings(0), definition: "d" }]]);
+  assert.throws(
+    () => advancePromotions(new Map(), 0, window0, once),
+    /^RangeError: Cannot advance promotions as 'candidates\.get\("m"\)\.settings\.window' must be an integer from 1 to 1024: current value is 0$/,
+  );
+  assert.throws(
+    () =>
+      advancePromotions(new Map(), 0, candidates, [{
+        task: "m",
+        lane: "shadow",
+        status: "late" as Status,
+      }]),
+    /'trace\[0\]\.status' must be "ok", "error" or "skipped_budget": current value is "late"/,
+  );
+});
