@@ -8,15 +8,18 @@
 import {
   advancePromotions,
   type CandidateDefinition,
+  MAX_PROMOTE_WINDOW,
   promotionCandidates,
   type PromotionDecision,
+  type PromotionEvent,
   promotionLanes,
   type PromotionState,
 } from "../ers/promotion.ts";
 import { canonicalJsonString } from "../ers/_canonical.ts";
 import { type Lane, LANES, type TaskSpec, type TraceEvent } from "../ers/types.ts";
 import { isPlainObject } from "../ers/_validate.ts";
-import { ARTIFACT_LAYOUT } from "./layout.ts";
+import { join } from "node:path";
+import { ARTIFACT_LAYOUT, artifactPath } from "./layout.ts";
 import { parseJson } from "./_json.ts";
 import { readRecordedFile } from "./_read.ts";
 import {
@@ -164,7 +167,7 @@ export async function replayPromotions(
     seen.add(tick);
     const record = recorded.get(tick);
     for (const decision of record?.decisions ?? []) applyDefinition(candidates, decision);
-    const advance = advancePromotions(states, tick, candidates, trendpack.timeline);
+    const advance = followRecords(manifest.run_id, tick, states, candidates, trendpack.timeline);
     const made = canonicalJsonString(advance.decisions);
     const held = canonicalJsonString(record?.decisions ?? []);
     if (made !== held) {
@@ -185,6 +188,40 @@ export async function replayPromotions(
   replay.states = states;
   replay.candidates = candidates;
   return replay;
+}
+
+// The rule applied to one recorded tick: a TrendPack that puts a candidate in
+// another lane than its recorded decisions do, or any other input the rule
+// refuses, is a history that does not follow, named by its tick.
+function followRecords(
+  runId: string,
+  tick: number,
+  states: ReadonlyMap<string, PromotionState>,
+  candidates: ReadonlyMap<string, CandidateDefinition>,
+  timeline: readonly PromotionEvent[],
+): ReturnType<typeof advancePromotions> {
+  for (const event of timeline) {
+    if (!candidates.has(event.task)) continue;
+    const lane = states.get(event.task)?.lane ?? "shadow";
+    if (event.lane !== lane) {
+      throw new PromotionHistoryError(
+        runId,
+        tick,
+        `the TrendPack records ${JSON.stringify(event.task)} in the ${event.lane} lane, ` +
+          `its recorded decisions put it in the ${lane} lane`,
+      );
+    }
+  }
+  try {
+    return advancePromotions(states, tick, candidates, timeline);
+  } catch (error) {
+    if (!(error instanceof RangeError || error instanceof TypeError)) throw error;
+    throw new PromotionHistoryError(
+      runId,
+      tick,
+      `the recorded ticks do not follow: ${error.message}`,
+    );
+  }
 }
 
 function applyDefinition(
@@ -218,13 +255,20 @@ async function readPromotionRecord(
   }
   const file = await readRecordedFile(root, record);
   if (file.problem !== undefined) bad(file.problem);
+  let text = "";
   let value: unknown;
   try {
-    value = parseJson(new TextDecoder("utf-8", { fatal: true }).decode(file.bytes));
+    text = new TextDecoder("utf-8", { fatal: true }).decode(file.bytes);
+    value = parseJson(text);
   } catch {
     bad("it is not valid UTF-8 JSON");
   }
+  // Written as canonical JSON: anything else (a key twice, 3.0 for 3, a lone
+  // surrogate, spaces) was not written by ERS.
+  if (!isCanonical(value, text)) bad("it is not canonical JSON");
   if (!isPlainObject(value)) return bad("it is not a JSON object");
+  const extra = Object.keys(value).find((key) => !RECORD_KEYS.has(key));
+  if (extra !== undefined) bad(`${JSON.stringify(extra)} is not a PromotionDecision.v0 field`);
   if (value.schema !== "PromotionDecision.v0") bad(`'schema' is not "PromotionDecision.v0"`);
   if (value.run_id !== runId) bad(`'run_id' is not ${JSON.stringify(runId)}`);
   if (value.tick !== record.tick) bad(`'tick' is not ${record.tick}, the tick its record holds`);
@@ -239,23 +283,60 @@ async function readPromotionRecord(
   return value as unknown as PromotionRecord;
 }
 
+function isCanonical(value: unknown, text: string): boolean {
+  try {
+    return canonicalJsonString(value) === text;
+  } catch {
+    return false;
+  }
+}
+
+const RECORD_KEYS = new Set(["schema", "run_id", "tick", "decisions"]);
+const DECISION_KEYS = new Set([
+  "task",
+  "decision",
+  "from",
+  "to",
+  "rule",
+  "window",
+  "settings",
+  "definition_sha256",
+  "previous_definition_sha256",
+]);
 const DECISIONS = new Set(["enrolled", "promoted", "demoted", "reset", "withdrawn"]);
 const LANE_NAMES = new Set<string>(LANES);
+const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 function decisionProblem(value: unknown): string | undefined {
   if (!isPlainObject(value)) return " is not an object";
+  const extra = Object.keys(value).find((key) => !DECISION_KEYS.has(key));
+  if (extra !== undefined) return `.${extra} is not a PromotionDecision.v0 field`;
   if (typeof value.task !== "string") return ".task is not a string";
   if (!DECISIONS.has(value.decision as string)) return ".decision is not a known decision";
   if (!LANE_NAMES.has(value.from as string) || !LANE_NAMES.has(value.to as string)) {
     return ".from or .to is not forecast or shadow";
   }
   if (typeof value.rule !== "string") return ".rule is not a string";
-  if (typeof value.definition_sha256 !== "string") return ".definition_sha256 is not a string";
+  for (const key of ["definition_sha256", "previous_definition_sha256"]) {
+    const digest = value[key];
+    if (key in value && (typeof digest !== "string" || !SHA256_HEX.test(digest))) {
+      return `.${key} is not a SHA-256 (64 lowercase hex digits)`;
+    }
+  }
+  if (!("definition_sha256" in value)) return ".definition_sha256 is missing";
   const settings = value.settings;
   if (
-    !isPlainObject(settings) || !isCount(settings.window) || settings.window === 0 ||
+    !isPlainObject(settings) || !isCount(settings.window) ||
     !isCount(settings.max_errors) || !isCount(settings.max_skips)
   ) return ".settings is not { window, max_errors, max_skips }";
+  if (settings.window === 0 || settings.window > MAX_PROMOTE_WINDOW) {
+    return `.settings.window must be an integer from 1 to ${MAX_PROMOTE_WINDOW}`;
+  }
+  for (const key of ["max_errors", "max_skips"]) {
+    if ((settings[key] as number) > settings.window) {
+      return `.settings.${key} must be at most window (${settings.window})`;
+    }
+  }
   const window = value.window;
   if (
     !isPlainObject(window) || !LANE_NAMES.has(window.lane as string) ||
@@ -295,13 +376,24 @@ export interface PromotionHistoryEntry extends PromotionDecision {
 export interface TickPromotion {
   /** Lane overrides for the tick, or `undefined` when no task moves. */
   readonly lanes: Readonly<Record<string, Lane>> | undefined;
-  /** Judges the tick's trace: the decisions to record and the states after it. */
-  judge(trace: readonly TraceEvent[]): { decisions: PromotionDecision[]; remember(): void };
+  /**
+   * Judges the tick's trace: the decisions to record and the states after
+   * it, to remember once they are written. Throws PromotionHistoryError when
+   * the tick is recorded already with other decisions.
+   */
+  judge(trace: readonly TraceEvent[]): {
+    decisions: PromotionDecision[];
+    remember(): Promise<void>;
+  };
 }
 
 interface Book {
   nextTick: number;
   states: ReadonlyMap<string, PromotionState>;
+  // The run's manifest as this process left it, and its last tick then: the
+  // states hold only while nobody else has changed the records.
+  manifest: string;
+  lastRecordedTick: number;
 }
 
 // States after the last tick a process wrote, per (artifacts root, run).
@@ -312,8 +404,11 @@ const books = new Map<string, Book>();
  * Prepares tick `tick` of a run: the candidates of `tasks` with their
  * definition digests (over the pipeline's digest too, when the run's header
  * records one), the states after the previous tick (kept from this
- * process's last tick of the run, else replayed from the records) and the
- * lane overrides they give.
+ * process's last tick of the run while its manifest is unchanged, else
+ * replayed from the records) and the lane overrides they give. Throws
+ * PromotionHistoryError, before anything runs, for a tick that is not
+ * recorded while later ones are: running it would change the decisions
+ * recorded after it.
  */
 export async function openTickPromotion(
   rootKey: string,
@@ -325,38 +420,121 @@ export async function openTickPromotion(
 ): Promise<TickPromotion> {
   const candidates = await promotionCandidates(tasks, pipelineSha256);
   const key = `${rootKey}\u0000${runId}`;
+  const manifestPath = join(rootKey, artifactPath("manifest", runId));
   const book = books.get(key);
-  const states = book !== undefined && book.nextTick === tick
-    ? book.states
-    : await statesBefore(artifactsDir, runId, tick);
+  const kept = book !== undefined && book.nextTick === tick && book.lastRecordedTick < tick &&
+    book.manifest === await fingerprint(manifestPath);
+  const past = kept
+    ? { states: book.states, lastTick: book.lastRecordedTick, recorded: undefined }
+    : await recordedPast(artifactsDir, runId, tick, candidates.size > 0);
+  const states = past.states;
   const lanes = promotionLanes(states, candidates);
   return {
     lanes: Object.keys(lanes).length === 0 ? undefined : lanes,
     judge(trace) {
       const advance = advancePromotions(states, tick, candidates, trace);
+      if (past.recorded !== undefined) {
+        checkAsRecorded(runId, tick, advance.decisions, past.recorded);
+      }
       return {
         decisions: advance.decisions,
-        remember() {
+        async remember() {
           books.delete(key);
+          const manifest = await fingerprint(manifestPath);
+          if (manifest === undefined) return;
           if (books.size >= MAX_BOOKS) books.delete(books.keys().next().value as string);
-          books.set(key, { nextTick: tick + 1, states: advance.states });
+          const lastRecordedTick = Math.max(past.lastTick, tick);
+          books.set(key, {
+            nextTick: tick + 1,
+            states: advance.states,
+            manifest,
+            lastRecordedTick,
+          });
         },
       };
     },
   };
 }
 
-async function statesBefore(
+// Enough of a file's metadata to tell that it changed (any write changes
+// its size or its inode, and its times); `undefined` when it is missing.
+async function fingerprint(path: string): Promise<string | undefined> {
+  try {
+    const info = await Deno.lstat(path);
+    const ms = (date: Date | null) => date?.getTime() ?? "-";
+    return `${info.dev}:${info.ino}:${info.size}:${ms(info.mtime)}:${ms(info.ctime)}`;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}
+
+interface RecordedPast {
+  /** The states before `tick`. */
+  states: ReadonlyMap<string, PromotionState>;
+  /** The run's last recorded tick (-1 when none). */
+  lastTick: number;
+  /** When ticks from `tick` on are recorded: the decisions recorded at `tick`. */
+  recorded: PromotionDecision[] | undefined;
+}
+
+// The states before `tick`, replayed from the records. When promotion is in
+// play (candidates now, or decisions recorded) and the run records ticks
+// from `tick` on, the tick must be recorded already: it may run again only
+// to make the same decisions.
+async function recordedPast(
   artifactsDir: string,
   runId: string,
   tick: number,
-): Promise<ReadonlyMap<string, PromotionState>> {
+  hasCandidates: boolean,
+): Promise<RecordedPast> {
   let manifest: RunManifest;
   try {
     manifest = await readRunManifest(artifactsDir, runId);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return new Map();
+    if (error instanceof Deno.errors.NotFound) {
+      return { states: new Map(), lastTick: -1, recorded: undefined };
+    }
     throw error;
   }
-  return (await replayPromotions(artifactsDir, manifest, tick)).states;
+  const states = (await replayPromotions(artifactsDir, manifest, tick)).states;
+  const lastTick = manifest.records.reduce((max, r) => Math.max(max, r.tick), -1);
+  const promotions = manifest.records.filter((r) => r.schema === ARTIFACT_LAYOUT.promotion.schema);
+  if (lastTick < tick || (!hasCandidates && promotions.length === 0)) {
+    return { states, lastTick, recorded: undefined };
+  }
+  const recordedHere = manifest.records.some((r) =>
+    r.tick === tick && r.schema === ARTIFACT_LAYOUT.trendpack.schema
+  );
+  if (!recordedHere) {
+    throw new PromotionHistoryError(
+      runId,
+      tick,
+      `tick ${tick} is not recorded, but ticks up to ${lastTick} are: running it now would ` +
+        `change the promotion decisions recorded after it (resume from tick ${lastTick + 1})`,
+    );
+  }
+  const record = promotions.find((r) => r.tick === tick);
+  const recorded = record === undefined
+    ? []
+    : (await readPromotionRecord(artifactsDir, record, runId)).decisions;
+  return { states, lastTick, recorded };
+}
+
+function checkAsRecorded(
+  runId: string,
+  tick: number,
+  decisions: PromotionDecision[],
+  recorded: PromotionDecision[],
+): void {
+  const made = canonicalJsonString(decisions);
+  const held = canonicalJsonString(recorded);
+  if (made !== held) {
+    throw new PromotionHistoryError(
+      runId,
+      tick,
+      `this pipeline decides ${made}, the record holds ${held}: a recorded tick runs again ` +
+        "only with the decisions it recorded",
+    );
+  }
 }

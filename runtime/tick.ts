@@ -276,7 +276,7 @@ export async function pipelineTick(options: PipelineTickOptions): Promise<Record
   const out = await pipeline.runTick(tick, options.context, { lanes: promotion.lanes });
   const judged = promotion.judge(out.trace);
   const records = await emitArtifacts(writer, out, { tick, runId, mode }, judged.decisions, header);
-  judged.remember();
+  await judged.remember();
   if (header !== undefined) settleRunHeader(writer, runId);
   return {
     tick,

@@ -397,3 +397,177 @@ Deno.test("ers replay reproduces a promoting run, from any tick, and reports a c
     assert.match(changed.stdout, /promotion/);
   });
 });
+
+const tickOf = (pipeline: Pipeline, dir: string, tick: number) =>
+  pipelineTick({ pipeline, tick, runId: "R", mode: "test", artifactsDir: dir });
+
+Deno.test("pipelineTick() refuses a tick that would change the promotion decisions recorded after it, writing nothing", async () => {
+  await withDir(async (dir) => {
+    // A gap filled in: tick 3 of a run that records ticks 0..2 and 5.
+    for (const tick of [0, 1, 2, 5]) await tickOf(PIPELINE, `${dir}/gap`, tick);
+    const gap = await snapshot(`${dir}/gap`);
+    await assert.rejects(tickOf(PIPELINE, `${dir}/gap`, 3), (error: unknown) => {
+      assert.ok(error instanceof PromotionHistoryError);
+      assert.equal(error.tick, 3);
+      assert.match(error.message, /tick 3 is not recorded, but ticks up to 5 are/);
+      return true;
+    });
+    assert.deepEqual(await snapshot(`${dir}/gap`), gap);
+    assert.equal((await readPromotionStatus(`${dir}/gap`, "R")).next_tick, 6);
+    // A tick before the first recorded one.
+    await tickOf(PIPELINE, `${dir}/early`, 5);
+    await assert.rejects(tickOf(PIPELINE, `${dir}/early`, 3), PromotionHistoryError);
+    assert.equal((await readPromotionHistory(`${dir}/early`, "R")).length, 3);
+    // A recorded tick run again with another promote setting.
+    await runTicks(PIPELINE, `${dir}/again`, 5);
+    const again = await snapshot(`${dir}/again`);
+    const shorter: Pipeline = {
+      ...PIPELINE,
+      tasks: PIPELINE.tasks.map((t) => t.name === "steady" ? { ...t, promote: { window: 3 } } : t),
+    };
+    await assert.rejects(tickOf(shorter, `${dir}/again`, 2), (error: unknown) => {
+      assert.ok(error instanceof PromotionHistoryError);
+      assert.match(
+        error.message,
+        /at tick 2: this pipeline decides \[.*"reset".*\], the record holds \[\]/,
+      );
+      return true;
+    });
+    assert.deepEqual(await snapshot(`${dir}/again`), again);
+    await readPromotionStatus(`${dir}/again`, "R");
+    // Without candidates, a gap may still be filled, as before promotion.
+    const plain: Pipeline = {
+      tasks: [{ name: "m", lane: "shadow", priority: 0, costOps: 1, fn: () => 1 }],
+    };
+    for (const tick of [0, 2, 1]) await tickOf(plain, `${dir}/plain`, tick);
+  });
+});
+
+Deno.test("pipelineTick() reads the records again when they changed since its process's last tick", async () => {
+  await withDir(async (dir) => {
+    // The run's directory emptied between two ticks of one process: tick 4
+    // starts afresh, as it would in a new process.
+    await runTicks(PIPELINE, `${dir}/a`, 4);
+    await Deno.remove(`${dir}/a`, { recursive: true });
+    const out = await tickOf(PIPELINE, `${dir}/a`, 4);
+    assert.equal(out.results.steady?.lane, "shadow");
+    await tickOf(PIPELINE, `${dir}/b`, 4);
+    assert.deepEqual(await snapshot(`${dir}/a`), await snapshot(`${dir}/b`));
+    // A decision recorded by someone else between two ticks is replayed, and
+    // the next tick refuses to build on one that does not follow.
+    const plain: Pipeline = {
+      tasks: [{ name: "m", lane: "shadow", priority: 0, costOps: 1, fn: () => 1 }],
+    };
+    await runTicks(plain, `${dir}/c`, 2);
+    await new ArtifactWriter(`${dir}/c`).writeJson({
+      runId: "R",
+      tick: 1,
+      kind: "promotion",
+      schema: "PromotionDecision.v0",
+      relPath: "promotions/R/000001.promotion.json",
+      obj: {
+        schema: "PromotionDecision.v0",
+        run_id: "R",
+        tick: 1,
+        decisions: [forgedDecision({ task: "m", window: { ...EMPTY, ticks: [0] } })],
+      },
+    });
+    await assert.rejects(tickOf(plain, `${dir}/c`, 2), PromotionHistoryError);
+  });
+});
+
+const EMPTY = { lane: "shadow", ticks: [] as number[], ok: 0, errors: 0, skips: 0 };
+
+function forgedDecision(change: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    task: "m",
+    decision: "enrolled",
+    from: "shadow",
+    to: "shadow",
+    rule: "declared_candidate",
+    window: EMPTY,
+    settings: { window: 3, max_errors: 0, max_skips: 0 },
+    definition_sha256: "0".repeat(64),
+    ...change,
+  };
+}
+
+// Records `text` as the PromotionDecision.v0 of tick 1 of run R, manifest included.
+async function forgeRecord(dir: string, text: string): Promise<void> {
+  const bytes = new TextEncoder().encode(text);
+  const path = "promotions/R/000001.promotion.json";
+  await Deno.mkdir(`${dir}/promotions/R`, { recursive: true });
+  await Deno.writeFile(`${dir}/${path}`, bytes);
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  const sha256 = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  const manifestPath = `${dir}/manifests/R.manifest.json`;
+  const manifest = JSON.parse(await Deno.readTextFile(manifestPath));
+  const record = {
+    bytes: bytes.length,
+    kind: "promotion",
+    path,
+    schema: "PromotionDecision.v0",
+    sha256,
+    tick: 1,
+  };
+  const at = manifest.records.findIndex((r: { tick: number }) => r.tick === 1);
+  manifest.records.splice(at, 0, record);
+  await Deno.writeTextFile(manifestPath, JSON.stringify(manifest));
+}
+
+Deno.test("A forged promotion record is refused by the readers, naming the file and field or the tick", async () => {
+  const plain: Pipeline = {
+    tasks: [
+      { name: "f", lane: "forecast", priority: 0, costOps: 1, fn: () => 1 },
+      { name: "m", lane: "shadow", priority: 0, costOps: 1, fn: () => 1 },
+    ],
+  };
+  const record = (decisions: string) =>
+    `{"decisions":[${decisions}],"run_id":"R","schema":"PromotionDecision.v0","tick":1}`;
+  const text = (change: Record<string, unknown>) => canonical(forgedDecision(change));
+  const cases: [string, RegExp][] = [
+    [record(text({ task: "\ud800" })), /000001\.promotion\.json: it is not canonical JSON/],
+    [record(text({})).replace('"tick":1', '"tick":1,"tick":1'), /it is not canonical JSON/],
+    [record(text({})).replace('"window":3', '"window":3.0'), /it is not canonical JSON/],
+    [record(text({})).replace(/}$/, ',"zz":1}'), /: "zz" is not a PromotionDecision\.v0 field/],
+    [
+      record(text({ settings: { window: 100000, max_errors: 0, max_skips: 0 } })),
+      /decisions\[0\]\.settings\.window must be an integer from 1 to 1024/,
+    ],
+    [
+      record(text({ settings: { window: 2, max_errors: 3, max_skips: 0 } })),
+      /decisions\[0\]\.settings\.max_errors must be at most window \(2\)/,
+    ],
+    [record(text({ definition_sha256: "" })), /decisions\[0\]\.definition_sha256 is not a SHA-256/],
+    [record(text({ extra: true })), /decisions\[0\]\.extra is not a PromotionDecision\.v0 field/],
+  ];
+  for (const [forged, message] of cases) {
+    await withDir(async (dir) => {
+      await runTicks(plain, dir, 3);
+      await forgeRecord(dir, forged);
+      await assert.rejects(readPromotionStatus(dir, "R"), { name: "RunReadError", message });
+    });
+  }
+  // An enrolment of a forecast task: its recorded lane does not follow.
+  await withDir(async (dir) => {
+    await runTicks(plain, dir, 3);
+    await forgeRecord(dir, record(text({ task: "f" })));
+    await assert.rejects(readPromotionHistory(dir, "R"), (error: unknown) => {
+      assert.ok(error instanceof PromotionHistoryError, String(error));
+      assert.equal(error.tick, 1);
+      assert.match(
+        error.message,
+        /at tick 1: the TrendPack records "f" in the forecast lane, its recorded decisions put it in the shadow lane$/,
+      );
+      return true;
+    });
+  });
+});
+
+// JSON with keys in code point order (ASCII here); a lone surrogate comes out escaped.
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (typeof value !== "object" || value === null) return JSON.stringify(value);
+  const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
+}
