@@ -15,6 +15,7 @@ import {
   type PromotionWindow,
 } from "../ers/promotion.ts";
 import { compareCodePoints } from "../ers/_code_point.ts";
+import { isPlainObject, typeError } from "../ers/_validate.ts";
 import type { Lane } from "../ers/types.ts";
 import { type PromotionHistoryEntry, replayPromotions } from "./_promotion_book.ts";
 import { readRunManifest } from "./run_reader.ts";
@@ -50,6 +51,7 @@ export interface PromotionHistoryOptions {
  * @param runId The run.
  * @param options Only one task's decisions.
  * @returns The decisions with their ticks; empty for a run without candidates.
+ * @throws {TypeError} When `options` or `options.task` is not valid, naming it.
  * @throws {Deno.errors.NotFound} When the run has no manifest.
  * @throws {PromotionHistoryError} When a recorded decision does not follow.
  * @throws {RunReadError} When a recorded artifact cannot be read as recorded.
@@ -78,8 +80,13 @@ export async function readPromotionHistory(
   runId: string,
   options: PromotionHistoryOptions = {},
 ): Promise<PromotionHistoryEntry[]> {
-  const replay = await replayPromotions(artifactsDir, await readRunManifest(artifactsDir, runId));
+  const action = "read promotion history";
+  if (!isPlainObject(options)) typeError(action, "options", "an object", options);
   const task = options.task;
+  if (task !== undefined && typeof task !== "string") {
+    typeError(action, "options.task", "a string", task);
+  }
+  const replay = await replayPromotions(artifactsDir, await readRunManifest(artifactsDir, runId));
   return task === undefined ? replay.history : replay.history.filter((d) => d.task === task);
 }
 

@@ -171,7 +171,9 @@ async function runHistory(args: ParsedArgs<typeof historySpec.flags>): Promise<n
     return 0;
   }
   if (entries.length === 0) {
-    console.log(cell(`run ${args.flags.run}: no promotion decisions`));
+    const task = args.flags.task;
+    const about = task === undefined ? "" : ` for task ${JSON.stringify(task)}`;
+    console.log(cell(`run ${args.flags.run}: no promotion decisions${about}`));
     return 0;
   }
   const rows = entries.map((d: PromotionHistoryEntry) => [

@@ -257,6 +257,8 @@ Deno.test("ers promote: status as JSON equals the library's, and bad command lin
       "   0  steady  enrolled  shadow  shadow    declared_candidate   -",
       "   3  steady  promoted  shadow  forecast  clean_shadow_window  ticks 0..3 shadow: 4 ok, 0 errors, 0 skips",
     ]);
+    const none = await ers("promote", "history", dir, "--run", "R", "--task", "watch");
+    assert.equal(none.stdout, 'run R: no promotion decisions for task "watch"\n');
     const missing = await ers("promote", "status", dir, "--run", "NOPE");
     assert.equal(missing.code, 1);
     assert.equal(missing.stderr.trimEnd().split("\n").length, 1, missing.stderr);
@@ -571,3 +573,23 @@ function canonical(value: unknown): string {
   const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1));
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
 }
+
+Deno.test("readPromotionHistory() refuses bad options, naming the field", async () => {
+  await withDir(async (dir) => {
+    await runTicks(PIPELINE, dir, 2);
+    const history = (options: unknown) =>
+      readPromotionHistory(dir, "R", options as { task?: string });
+    await assert.rejects(history(null), {
+      name: "TypeError",
+      message:
+        "Cannot read promotion history as 'options' must be an object: current value is null",
+    });
+    await assert.rejects(history({ task: 5 }), {
+      name: "TypeError",
+      message:
+        "Cannot read promotion history as 'options.task' must be a string: current value is 5",
+    });
+    assert.equal((await history({ task: "steady" })).length, 1);
+    assert.equal((await history(undefined)).length, 4);
+  });
+});
