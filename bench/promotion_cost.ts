@@ -8,6 +8,9 @@
 // 2. Resume: replaying a recorded 2,000-tick promoting run (what the first
 //    tick of a new process does, here through `readPromotionStatus`) against
 //    reading and checking the same TrendPacks (`readRunTicks`).
+// 3. Rerun: the 300 recorded ticks run again in the same process (nothing is
+//    rewritten), promoting against without `promote`: each tick checks that it
+//    makes its recorded decisions, from the states kept tick to tick.
 //
 //   deno run -A bench/promotion_cost.ts [--quick]
 
@@ -35,9 +38,13 @@ const withoutPromote: Pipeline = {
 Deno.FsFile.prototype.syncData = () => Promise.resolve();
 const dirs: string[] = [];
 
-async function runTicks(pipeline: Pipeline, ticks: number): Promise<{ dir: string; ms: number }> {
-  const dir = await Deno.makeTempDir({ prefix: "ers_bench_promote_" });
-  dirs.push(dir);
+async function runTicks(
+  pipeline: Pipeline,
+  ticks: number,
+  into?: string,
+): Promise<{ dir: string; ms: number }> {
+  const dir = into ?? await Deno.makeTempDir({ prefix: "ers_bench_promote_" });
+  if (into === undefined) dirs.push(dir);
   const start = performance.now();
   for (let tick = 0; tick < ticks; tick++) {
     await pipelineTick({ pipeline, tick, runId: "B", mode: "bench", artifactsDir: dir });
@@ -62,6 +69,19 @@ try {
       if (round >= 0) (pipeline === withPromote ? promoted : plain).push(ms);
     }
   }
+  const recorded = new Map<Pipeline, string>();
+  for (const pipeline of [withPromote, withoutPromote]) {
+    recorded.set(pipeline, (await runTicks(pipeline, TICKS)).dir);
+  }
+  const rerunPromoted: number[] = [];
+  const rerunPlain: number[] = [];
+  for (let round = -1; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? [withPromote, withoutPromote] : [withoutPromote, withPromote];
+    for (const pipeline of order) {
+      const { ms } = await runTicks(pipeline, TICKS, recorded.get(pipeline));
+      if (round >= 0) (pipeline === withPromote ? rerunPromoted : rerunPlain).push(ms);
+    }
+  }
   const { dir } = await runTicks(withPromote, RESUME_TICKS);
   const replay: number[] = [];
   const read: number[] = [];
@@ -82,6 +102,15 @@ try {
       `pipelineTick, not durable, ${TICKS} ticks (per tick)`,
       promoted,
       plain,
+      "ms",
+      TICKS,
+    ),
+  );
+  console.log(
+    ratioRow(
+      `the same ${TICKS} recorded ticks run again (per tick)`,
+      rerunPromoted,
+      rerunPlain,
       "ms",
       TICKS,
     ),

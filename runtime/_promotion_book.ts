@@ -390,11 +390,23 @@ export interface TickPromotion {
 interface Book {
   nextTick: number;
   states: ReadonlyMap<string, PromotionState>;
-  // The run's manifest as this process left it, and its last tick then: the
+  // The run's manifest as this process left it, and what it records: the
   // states hold only while nobody else has changed the records.
   manifest: string;
-  lastRecordedTick: number;
+  view: RunView;
 }
+
+// What a tick needs to know of a run's manifest.
+interface RunView {
+  /** The last recorded tick (-1 when none). */
+  lastTick: number;
+  /** The ticks with a TrendPack. */
+  ticks: ReadonlySet<number>;
+  /** The PromotionDecision.v0 records, by tick. */
+  promotions: ReadonlyMap<number, RunManifestRecord>;
+}
+
+const NO_RUN: RunView = { lastTick: -1, ticks: new Set(), promotions: new Map() };
 
 // States after the last tick a process wrote, per (artifacts root, run).
 const MAX_BOOKS = 64;
@@ -422,20 +434,16 @@ export async function openTickPromotion(
   const key = `${rootKey}\u0000${runId}`;
   const manifestPath = join(rootKey, artifactPath("manifest", runId));
   const book = books.get(key);
-  const kept = book !== undefined && book.nextTick === tick && book.lastRecordedTick < tick &&
+  const kept = book !== undefined && book.nextTick === tick &&
     book.manifest === await fingerprint(manifestPath);
-  const past = kept
-    ? { states: book.states, lastTick: book.lastRecordedTick, recorded: undefined }
-    : await recordedPast(artifactsDir, runId, tick, candidates.size > 0);
-  const states = past.states;
+  const { states, view } = kept ? book : await recordedPast(artifactsDir, runId, tick);
+  const recorded = await recordedAt(artifactsDir, runId, tick, view, candidates.size > 0);
   const lanes = promotionLanes(states, candidates);
   return {
     lanes: Object.keys(lanes).length === 0 ? undefined : lanes,
     judge(trace) {
       const advance = advancePromotions(states, tick, candidates, trace);
-      if (past.recorded !== undefined) {
-        checkAsRecorded(runId, tick, advance.decisions, past.recorded);
-      }
+      if (recorded !== undefined) checkAsRecorded(runId, tick, advance.decisions, recorded);
       return {
         decisions: advance.decisions,
         async remember() {
@@ -443,13 +451,9 @@ export async function openTickPromotion(
           const manifest = await fingerprint(manifestPath);
           if (manifest === undefined) return;
           if (books.size >= MAX_BOOKS) books.delete(books.keys().next().value as string);
-          const lastRecordedTick = Math.max(past.lastTick, tick);
-          books.set(key, {
-            nextTick: tick + 1,
-            states: advance.states,
-            manifest,
-            lastRecordedTick,
-          });
+          // Only the last tick matters of a tick added: the next is after it.
+          const after = view.lastTick < tick ? { ...view, lastTick: tick } : view;
+          books.set(key, { nextTick: tick + 1, states: advance.states, manifest, view: after });
         },
       };
     },
@@ -469,56 +473,54 @@ async function fingerprint(path: string): Promise<string | undefined> {
   }
 }
 
-interface RecordedPast {
-  /** The states before `tick`. */
-  states: ReadonlyMap<string, PromotionState>;
-  /** The run's last recorded tick (-1 when none). */
-  lastTick: number;
-  /** When ticks from `tick` on are recorded: the decisions recorded at `tick`. */
-  recorded: PromotionDecision[] | undefined;
-}
-
-// The states before `tick`, replayed from the records. When promotion is in
-// play (candidates now, or decisions recorded) and the run records ticks
-// from `tick` on, the tick must be recorded already: it may run again only
-// to make the same decisions.
+// The states before `tick`, replayed from the records, and what the run records.
 async function recordedPast(
   artifactsDir: string,
   runId: string,
   tick: number,
-  hasCandidates: boolean,
-): Promise<RecordedPast> {
+): Promise<{ states: ReadonlyMap<string, PromotionState>; view: RunView }> {
   let manifest: RunManifest;
   try {
     manifest = await readRunManifest(artifactsDir, runId);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      return { states: new Map(), lastTick: -1, recorded: undefined };
-    }
+    if (error instanceof Deno.errors.NotFound) return { states: new Map(), view: NO_RUN };
     throw error;
   }
   const states = (await replayPromotions(artifactsDir, manifest, tick)).states;
-  const lastTick = manifest.records.reduce((max, r) => Math.max(max, r.tick), -1);
-  const promotions = manifest.records.filter((r) => r.schema === ARTIFACT_LAYOUT.promotion.schema);
-  if (lastTick < tick || (!hasCandidates && promotions.length === 0)) {
-    return { states, lastTick, recorded: undefined };
+  const view = { lastTick: -1, ticks: new Set<number>(), promotions: new Map() };
+  for (const record of manifest.records) {
+    view.lastTick = Math.max(view.lastTick, record.tick);
+    if (record.schema === ARTIFACT_LAYOUT.trendpack.schema) view.ticks.add(record.tick);
+    if (record.schema === ARTIFACT_LAYOUT.promotion.schema) {
+      view.promotions.set(record.tick, record);
+    }
   }
-  const recordedHere = manifest.records.some((r) =>
-    r.tick === tick && r.schema === ARTIFACT_LAYOUT.trendpack.schema
-  );
-  if (!recordedHere) {
+  return { states, view };
+}
+
+// When promotion is in play (candidates now, or decisions recorded) and the
+// run records ticks from `tick` on, the tick must be recorded already, and
+// may run again only to make the decisions it recorded: those are returned.
+async function recordedAt(
+  artifactsDir: string,
+  runId: string,
+  tick: number,
+  view: RunView,
+  hasCandidates: boolean,
+): Promise<PromotionDecision[] | undefined> {
+  if (view.lastTick < tick || (!hasCandidates && view.promotions.size === 0)) return undefined;
+  if (!view.ticks.has(tick)) {
     throw new PromotionHistoryError(
       runId,
       tick,
-      `tick ${tick} is not recorded, but ticks up to ${lastTick} are: running it now would ` +
-        `change the promotion decisions recorded after it (resume from tick ${lastTick + 1})`,
+      `tick ${tick} is not recorded, but ticks up to ${view.lastTick} are: running it now would ` +
+        `change the promotion decisions recorded after it (resume from tick ${view.lastTick + 1})`,
     );
   }
-  const record = promotions.find((r) => r.tick === tick);
-  const recorded = record === undefined
+  const record = view.promotions.get(tick);
+  return record === undefined
     ? []
     : (await readPromotionRecord(artifactsDir, record, runId)).decisions;
-  return { states, lastTick, recorded };
 }
 
 function checkAsRecorded(
