@@ -9,12 +9,14 @@ export interface Column {
   right?: boolean;
 }
 
+// C0 and C1 controls, and the bidirectional formatting characters, which
+// reorder what a terminal shows (a name could pass for another).
 // deno-lint-ignore no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /**
- * A cell as text: control characters (which could drive the terminal) are
- * shown as `\uXXXX` escapes.
+ * A cell as text: control characters (which could drive the terminal) and
+ * bidirectional formatting characters are shown as `\uXXXX` escapes.
  *
  * @param value A string or number.
  * @returns Printable text.

@@ -593,3 +593,29 @@ Deno.test("readPromotionHistory() refuses bad options, naming the field", async 
     assert.equal((await history(undefined)).length, 4);
   });
 });
+
+Deno.test("ers promote prints control and bidirectional-override characters of task names as escapes", async () => {
+  await withDir(async (dir) => {
+    const names = ["\u202eevil", "a\u001b[2Jb", "\u2067x\u2069"];
+    const pipeline: Pipeline = {
+      tasks: names.map((name) => ({
+        name,
+        lane: "shadow" as const,
+        priority: 0,
+        costOps: 1,
+        fn: () => 1,
+        promote: { window: 1 },
+      })),
+    };
+    await runTicks(pipeline, dir, 1);
+    const status = await denoRun(
+      [`--allow-read=${dir},${ROOT}`],
+      new URL("../scripts/ers.ts", import.meta.url),
+      ["promote", "status", dir, "--run", "R"],
+      { cwd: ROOT },
+    );
+    assert.equal(status.code, 0, status.stderr);
+    const tasks = status.stdout.split("\n").slice(3, 6).map((line) => line.split(" ")[0]);
+    assert.deepEqual(tasks, ["a\\u001b[2Jb", "\\u202eevil", "\\u2067x\\u2069"]);
+  });
+});
