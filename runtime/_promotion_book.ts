@@ -319,11 +319,11 @@ function decisionProblem(value: unknown): string | undefined {
   if (typeof value.rule !== "string") return ".rule is not a string";
   for (const key of ["definition_sha256", "previous_definition_sha256"]) {
     const digest = value[key];
-    if (key in value && (typeof digest !== "string" || !SHA256_HEX.test(digest))) {
+    if (Object.hasOwn(value, key) && (typeof digest !== "string" || !SHA256_HEX.test(digest))) {
       return `.${key} is not a SHA-256 (64 lowercase hex digits)`;
     }
   }
-  if (!("definition_sha256" in value)) return ".definition_sha256 is missing";
+  if (!Object.hasOwn(value, "definition_sha256")) return ".definition_sha256 is missing";
   const settings = value.settings;
   if (
     !isPlainObject(settings) || !isCount(settings.window) ||
