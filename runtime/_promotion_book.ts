@@ -390,9 +390,10 @@ export interface TickPromotion {
 interface Book {
   nextTick: number;
   states: ReadonlyMap<string, PromotionState>;
-  // The run's manifest as this process left it, and what it records: the
-  // states hold only while nobody else has changed the records.
-  manifest: string;
+  // The size of the run's manifest as this process left it, and what it
+  // recorded. A manifest only grows (records are added, never removed): a
+  // smaller or missing one has lost records the states were built on.
+  manifestBytes: number;
   view: RunView;
 }
 
@@ -416,7 +417,7 @@ const books = new Map<string, Book>();
  * Prepares tick `tick` of a run: the candidates of `tasks` with their
  * definition digests (over the pipeline's digest too, when the run's header
  * records one), the states after the previous tick (kept from this
- * process's last tick of the run while its manifest is unchanged, else
+ * process's last tick of the run while its manifest has lost nothing, else
  * replayed from the records) and the lane overrides they give. Throws
  * PromotionHistoryError, before anything runs, for a tick that is not
  * recorded while later ones are: running it would change the decisions
@@ -435,7 +436,7 @@ export async function openTickPromotion(
   const manifestPath = join(rootKey, artifactPath("manifest", runId));
   const book = books.get(key);
   const kept = book !== undefined && book.nextTick === tick &&
-    book.manifest === await fingerprint(manifestPath);
+    await manifestBytes(manifestPath) >= book.manifestBytes;
   const { states, view } = kept ? book : await recordedPast(artifactsDir, runId, tick);
   const recorded = await recordedAt(artifactsDir, runId, tick, view, candidates.size > 0);
   const lanes = promotionLanes(states, candidates);
@@ -448,27 +449,29 @@ export async function openTickPromotion(
         decisions: advance.decisions,
         async remember() {
           books.delete(key);
-          const manifest = await fingerprint(manifestPath);
-          if (manifest === undefined) return;
+          const bytes = await manifestBytes(manifestPath);
           if (books.size >= MAX_BOOKS) books.delete(books.keys().next().value as string);
           // Only the last tick matters of a tick added: the next is after it.
           const after = view.lastTick < tick ? { ...view, lastTick: tick } : view;
-          books.set(key, { nextTick: tick + 1, states: advance.states, manifest, view: after });
+          books.set(key, {
+            nextTick: tick + 1,
+            states: advance.states,
+            manifestBytes: bytes,
+            view: after,
+          });
         },
       };
     },
   };
 }
 
-// Enough of a file's metadata to tell that it changed (any write changes
-// its size or its inode, and its times); `undefined` when it is missing.
-async function fingerprint(path: string): Promise<string | undefined> {
+// The size of a run's manifest; 0 when there is none (yet: a group-commit
+// writer records nothing before its first flush).
+async function manifestBytes(path: string): Promise<number> {
   try {
-    const info = await Deno.lstat(path);
-    const ms = (date: Date | null) => date?.getTime() ?? "-";
-    return `${info.dev}:${info.ino}:${info.size}:${ms(info.mtime)}:${ms(info.ctime)}`;
+    return (await Deno.lstat(path)).size;
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
+    if (error instanceof Deno.errors.NotFound) return 0;
     throw error;
   }
 }
