@@ -684,9 +684,9 @@ export function advancePromotions(
     if (candidate === undefined && state === undefined) continue;
     checkEvent(event, i, seen);
     if (candidate === undefined) {
-      if (state === undefined) continue;
+      const dropped = state as PromotionState;
       next.delete(event.task);
-      const withdrawn = judged(state, "withdrawn", event.lane, "promote_removed", state.window);
+      const withdrawn = judged(dropped, "withdrawn", event.lane, "promote_removed", dropped.window);
       made.push({ key: codePointSortKey(event.task), decisions: [withdrawn] });
       continue;
     }
