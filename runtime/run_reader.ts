@@ -177,7 +177,7 @@ export async function readRunManifest(artifactsDir: string, runId: string): Prom
     } catch (error) {
       throw new ManifestError(path, (error as Error).message);
     }
-    const records = model.records().map((record) => structuredClone(record));
+    const records = [...model.records()]; // fresh from this parse: no copy needed
     const sha256 = await sha256Hex(bytes as Uint8Array<ArrayBuffer>);
     return { run_id: runId, path, sha256, bytes: bytes.length, records };
   });
