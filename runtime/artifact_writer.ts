@@ -625,7 +625,7 @@ export class ArtifactWriter {
       this.#hold(runId, fresh, placed, dirs);
       return;
     }
-    if (this.#durable) { for (const dir of dirs) await syncDirectory(dir); }
+    if (this.#durable) await mapBounded([...dirs], SYNC_CONCURRENCY, syncDirectory);
     if (fresh.length > 0) {
       await commitRecords(state, fresh.map((item) => item.manifest), this.#durable);
     }
@@ -786,14 +786,16 @@ export class ArtifactWriter {
       if (info?.isDirectory) throw new ArtifactIoError(manifest.path, "it is a directory");
       found.push(info);
     }
-    for (const [i, { manifest, bytes }] of items.entries()) {
+    // The files are placed (and synced) several at a time: the file system
+    // commits their syncs together. All settle before a failure is thrown.
+    const place = async ({ manifest, bytes }: Pending, i: number): Promise<void> => {
       const target = join(this.#ioRoot, manifest.path);
       // A symbolic link at the target is never followed: the rename replaces
       // it, as it replaces a FIFO or a file with other links.
       const info = found[i];
       if (info?.isFile && info.size === bytes.length && await holds(target, bytes)) {
         if (this.#durable && !this.#groupCommit) await syncFile(target);
-        continue;
+        return;
       }
       try {
         await placeFileAtomic(
@@ -815,7 +817,14 @@ export class ArtifactWriter {
         throw await this.#explain(error, manifest.path);
       }
       dirs.add(dirname(target));
-    }
+    };
+    const failures = await mapBounded(
+      items,
+      SYNC_CONCURRENCY,
+      (item, i) => place(item, i).then(() => undefined, (error: unknown) => ({ error })),
+    );
+    const failed = failures.find((failure) => failure !== undefined);
+    if (failed !== undefined) throw failed.error;
     return dirs;
   }
 
