@@ -157,6 +157,21 @@ Deno.test("abraxasTick() from four processes writing one run loses nothing and e
   });
 });
 
+Deno.test("four group-commit processes writing one run interleaved lose nothing and equal a sequential run", async () => {
+  await withDirs(2, async (sequential, shared) => {
+    assert.equal((await emit(sequential, 0, 40, "--group", "40")).code, 0);
+    const writers = [0, 1, 2, 3].map((offset) =>
+      emit(shared, 0, 40, "--stride", "4", "--offset", String(offset), "--group", "3")
+    );
+    for (const result of await Promise.all(writers)) assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(await snapshot(shared), await snapshot(sequential));
+    const report = await verifyArtifacts(shared);
+    assert.equal(report.ok, true);
+    assert.equal(report.records, 80);
+    assert.deepEqual(report.warnings, []);
+  });
+});
+
 Deno.test("abraxasTick() is not wedged by the lock of a killed process", async () => {
   await withDirs(1, async (dir) => {
     const holder = new Deno.Command(Deno.execPath(), {
