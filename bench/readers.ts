@@ -6,7 +6,10 @@
 //
 //   git archive <commit> | tar -x -C /tmp/ers_before     # the baseline
 //   deno run -A bench/readers.ts --before /tmp/ers_before [--ticks 30,10000,50000] [--repeat 3]
-//     [--cases show,verify,index]
+//     [--cases show,verify,index,report] [--dir DIR]
+//
+// With --dir, the run B already in DIR is read (one --ticks value, its
+// length) instead of writing one; DIR is left in place.
 //
 // Besides wall time and peak RSS, each cell gives the CPU time (user plus
 // system, all threads): on a machine shared with other work the wall time
@@ -29,6 +32,7 @@ const { values } = parseArgs({
     ticks: { type: "string", default: "30,10000,50000" },
     repeat: { type: "string", default: "3" },
     cases: { type: "string", default: "show,verify,index" },
+    dir: { type: "string" },
   },
   strict: true,
 });
@@ -89,11 +93,16 @@ async function writeRun(dir: string, ticks: number): Promise<void> {
 
 const rows: string[] = [];
 for (const ticks of values.ticks.split(",").map(Number)) {
-  const dir = await Deno.makeTempDir({ prefix: "ers_bench_readers_" });
+  const dir = values.dir ?? await Deno.makeTempDir({ prefix: "ers_bench_readers_" });
+  const html = join(await Deno.makeTempDir({ prefix: "ers_bench_report_" }), "report.html");
   try {
-    const started = performance.now();
-    await writeRun(dir, ticks);
-    console.error(`wrote ${ticks} ticks in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    if (values.dir === undefined) {
+      const started = performance.now();
+      await writeRun(dir, ticks);
+      console.error(
+        `wrote ${ticks} ticks in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+      );
+    }
     const cases: [string, string, string[]][] = [
       ["show", "show one tick", [
         "show",
@@ -105,6 +114,7 @@ for (const ticks of values.ticks.split(",").map(Number)) {
       ]],
       ["verify", "verify", ["verify", dir]],
       ["index", "index --by task", ["index", dir, "--run", "B", "--by", "task"]],
+      ["report", "report", ["report", dir, "--run", "B", "--out", html]],
     ];
     for (const [key, name, args] of cases) {
       if (!CASES.has(key)) continue;
@@ -133,7 +143,8 @@ for (const ticks of values.ticks.split(",").map(Number)) {
       rows.push(row);
     }
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    if (values.dir === undefined) await Deno.remove(dir, { recursive: true });
+    await Deno.remove(join(html, ".."), { recursive: true });
   }
 }
 console.log(
