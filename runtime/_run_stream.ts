@@ -29,6 +29,7 @@ import { ARTIFACT_LAYOUT, artifactPath } from "./layout.ts";
 import { parseJson } from "./_json.ts";
 
 const encoder = new TextEncoder();
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
 const HEAD = encoder.encode('{"records":[');
 /** Bytes read per window; doubled while one record does not fit. */
 const WINDOW_BYTES = 1024 * 1024;
@@ -366,7 +367,7 @@ export async function readRecordedJson(root: string, record: ManifestRecord): Pr
   const file = await readRecordedFile(root, record);
   if (file.problem !== undefined) throw new RunReadError(record.path, file.problem);
   try {
-    return parseJson(new TextDecoder("utf-8", { fatal: true }).decode(file.bytes));
+    return parseJson(UTF8.decode(file.bytes));
   } catch {
     throw new RunReadError(record.path, "it is not valid UTF-8 JSON");
   }

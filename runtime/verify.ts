@@ -274,6 +274,8 @@ async function checkRecords(
   }
 }
 
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
 // Checks the RunIndex bytes that were hashed, never a second read that could differ.
 function runIndexProblem(
   bytes: Uint8Array,
@@ -282,7 +284,7 @@ function runIndexProblem(
 ): string | undefined {
   let index: unknown;
   try {
-    index = parseJson(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    index = parseJson(UTF8.decode(bytes));
   } catch {
     return "RunIndex is not valid JSON";
   }
