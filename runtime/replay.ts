@@ -28,7 +28,6 @@ import { RunReadError } from "./errors.ts";
 import { readRunManifest, type RunManifest } from "./run_reader.ts";
 import type { ManifestRecord } from "./_manifest.ts";
 import { type DirectoryChecks, readRecordedFile } from "./_read.ts";
-import { mapAhead, READ_CONCURRENCY } from "./_concurrency.ts";
 import { parseJson } from "./_json.ts";
 
 /**
@@ -230,7 +229,11 @@ export async function replayRun(
   const order = ticks.flatMap(([, r]) =>
     [r.trendpack, r.resultspack, r.promotion].filter((x) => x !== undefined)
   );
-  const recorded = mapAhead(order, READ_CONCURRENCY, (r) => recordedText(artifactsDir, r, checked));
+  const recorded = chunksAhead(
+    order,
+    (r) => r.bytes,
+    (r) => recordedText(artifactsDir, r, checked),
+  );
   const next = async () => (await recorded.next()).value as string;
   try {
     for (const [tick, records] of ticks) {
@@ -314,6 +317,50 @@ function tickRecords(manifest: RunManifest): [number, TickRecords][] {
 function modeOf(record: ManifestRecord, header: RunHeader | undefined): string {
   const mode = record.extra?.mode;
   return typeof mode === "string" ? mode : header?.identity.mode ?? "";
+}
+
+/** Most files, and bytes, one chunk of {@linkcode chunksAhead} reads. */
+const CHUNK_FILES = 64;
+const CHUNK_BYTES = 4 * 1024 * 1024;
+
+// `fn` over `items`, yielded in item order, a chunk at a time: a chunk's
+// calls start together (the reads then run back to back and their digests
+// as one burst, where one call at a time between ticks finds the digest
+// threads asleep), and the next chunk starts as the first result of this one
+// is taken. A chunk holds at most CHUNK_FILES items and CHUNK_BYTES bytes (by
+// `bytesOf`; one larger item is a chunk of its own). A failed call throws when
+// its turn comes; a chunk in flight when the consumer stops is settled first.
+async function* chunksAhead<T, R>(
+  items: readonly T[],
+  bytesOf: (item: T) => number,
+  fn: (item: T) => Promise<R>,
+): AsyncGenerator<R, void, undefined> {
+  const ends: number[] = [];
+  for (let i = 0, count = 0, bytes = 0; i < items.length; i++) {
+    const size = bytesOf(items[i] as T);
+    if (count > 0 && (count === CHUNK_FILES || bytes + size > CHUNK_BYTES)) {
+      ends.push(i);
+      count = bytes = 0;
+    }
+    count++;
+    bytes += size;
+  }
+  ends.push(items.length);
+  const start = (chunk: number) =>
+    Promise.allSettled(items.slice(ends[chunk - 1] ?? 0, ends[chunk]).map(fn));
+  let next = start(0);
+  try {
+    for (let chunk = 0; chunk < ends.length; chunk++) {
+      const results = await next;
+      next = start(chunk + 1);
+      for (const result of results) {
+        if (result.status === "rejected") throw result.reason;
+        yield result.value;
+      }
+    }
+  } finally {
+    await next;
+  }
 }
 
 const decoder = new TextDecoder();
@@ -547,12 +594,16 @@ export async function diffRuns(
     }
   }
   const compared = sameId ? pairs.filter(([, , a, b]) => a.sha256 !== b.sha256) : pairs;
-  const texts = mapAhead(compared, READ_CONCURRENCY, async ([, , recordA, recordB]) => {
-    const textA = recordedText(dirA, recordA, checkedA);
-    const textB = recordedText(dirB, recordB, checkedB);
-    textB.catch(() => {}); // A's failure is reported first
-    return [await textA, await textB] as const;
-  });
+  const texts = chunksAhead(
+    compared,
+    ([, , a, b]) => a.bytes + b.bytes,
+    async ([, , recordA, recordB]) => {
+      const textA = recordedText(dirA, recordA, checkedA);
+      const textB = recordedText(dirB, recordB, checkedB);
+      textB.catch(() => {}); // A's failure is reported first
+      return [await textA, await textB] as const;
+    },
+  );
   let i = 0;
   for await (const [textA, textB] of texts) {
     const [tick, artifact] = compared[i++] as (typeof compared)[number];
