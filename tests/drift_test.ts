@@ -171,8 +171,11 @@ Deno.test("replayRun() and diffRuns() refuse a tampered file, a FIFO and a linke
     await assert.rejects(replay, RunReadError, "results/R/000003.resultspack.json");
     await assert.rejects(replay, /sha256 is [0-9a-f]{64}, the manifest records/);
     await assert.rejects(diff, /results\/R\/000003\.resultspack\.json/);
-    // A replay that stops before it never reads it.
+    // A replay that stops before it (at the end of its range, or at a
+    // divergence) reports no problem with it, though it may have read it ahead.
     assert.equal((await replayRun(run, "R", { pipeline: steady, to: 2 })).ok, true);
+    const early = pipelineWith((ctx) => ({ v: (ctx.n as number) === 1 ? -1 : ctx.n }));
+    assert.equal((await replayRun(run, "R", { pipeline: early })).divergence?.tick, 1);
     await Deno.writeTextFile(results, original);
     // A FIFO in place of tick 4's TrendPack: refused at once, never blocked on.
     const trend = join(run, "viz/R/000004.trendpack.json");
