@@ -6,7 +6,7 @@
 // this logic. The same messages drive the lane wherever it is placed.
 
 import { assert } from "./_assert.ts";
-import { freeze, objectToString } from "./_intrinsics.ts";
+import { append, freeze, listDone, newList, objectToString } from "./_intrinsics.ts";
 import type { RunMessage } from "./_run_order.ts";
 import type { TaskOutcome } from "./placement.ts";
 import type { Lane, LaneMessage, SkipMeta, TaskResult, TaskSpec, TraceEvent } from "./types.ts";
@@ -52,6 +52,26 @@ export function planTask(remaining: LaneBudget, task: TaskSpec): "run" | "skip" 
 /** Pure: the budget left after charging an attempted `task`. */
 export function chargeTask(remaining: LaneBudget, task: TaskSpec): LaneBudget {
   return { ops: remaining.ops - task.costOps, entropy: remaining.entropy - task.costEntropy };
+}
+
+/**
+ * Pure: the messages of `messages` that `laneStep` runs, in order, when the
+ * lane begins with `budget`; the others it skips. It lets a placement start
+ * on a batch before the messages are relayed one by one.
+ */
+export function runsWithin(
+  messages: readonly RunMessage[],
+  budget: LaneBudget,
+): readonly RunMessage[] {
+  let remaining: LaneBudget = { ops: budget.ops, entropy: budget.entropy };
+  const runs = newList<RunMessage>();
+  for (let i = 0; i < messages.length; i++) {
+    const message = messages[i] as RunMessage;
+    if (planTask(remaining, message.task) === "skip") continue;
+    remaining = chargeTask(remaining, message.task);
+    append(runs, message);
+  }
+  return listDone(runs);
 }
 
 /**

@@ -12,6 +12,7 @@
 import { describeThrown } from "./_lane.ts";
 import {
   append,
+  freeze,
   type List,
   listDone,
   newList,
@@ -142,7 +143,64 @@ export interface LanePlacement {
    * @returns One outcome per task, in order, and the context left.
    */
   run(batch: LaneBatch): LaneBatchResult | Promise<LaneBatchResult>;
+  /**
+   * Set on two placements that hand the context from the forecast lane to
+   * the shadow lane between themselves. When the forecast lane's placement
+   * and the shadow lane's hold the same object here, the supervisor hands
+   * both their batches over before it relays a message, without waiting for
+   * either: the shadow lane's first, then the forecast lane's (which tasks
+   * run follows from the budgets alone). The shadow placement must take the
+   * context from the forecast placement and leave the shadow tasks unrun
+   * until the forecast tasks have settled; the shadow batch's `context`, and
+   * the context of the shadow `lane.begin` that `onRelay` sees, is
+   * {@linkcode HANDED_OFF_CONTEXT}. Every message is still relayed, in the
+   * stable order, forecast lane first; the tick's results come once both
+   * batches have settled. Placements that share no object here run one
+   * after the other: the forecast batch, then the shadow batch with the
+   * context the forecast batch left.
+   */
+  readonly contextHandoff?: object;
 }
+
+/**
+ * The context a shadow lane's batch (and its `lane.begin`) carries when its
+ * placement takes the real one from the forecast lane's placement (see
+ * {@linkcode LanePlacement.contextHandoff}): empty and frozen, the same on
+ * every tick.
+ *
+ * @example Two placements that hand the context over through a promise
+ * ```ts
+ * import { bindCallable, DeterministicScheduler, HANDED_OFF_CONTEXT, inProcessPlacement, type LanePlacement, type TaskContext } from "@abraxas/ers";
+ * import assert from "node:assert/strict";
+ *
+ * const handoff = {};
+ * let handOver: (context: TaskContext) => void = () => {};
+ * const handed = new Promise<TaskContext>((resolve) => handOver = resolve);
+ * const forecast: LanePlacement = {
+ *   contextHandoff: handoff,
+ *   run: async (batch) => {
+ *     const ran = await inProcessPlacement.run(batch);
+ *     handOver(batch.context);
+ *     return { outcomes: ran.outcomes, context: HANDED_OFF_CONTEXT };
+ *   },
+ * };
+ * const shadow: LanePlacement = {
+ *   contextHandoff: handoff,
+ *   run: async (batch) => inProcessPlacement.run({ ...batch, context: await handed }),
+ * };
+ * const begun: unknown[] = [];
+ * const s = new DeterministicScheduler({
+ *   placement: { forecast, shadow },
+ *   onRelay: (_lane, message) => { if (message.type === "lane.begin") begun.push(message.context); },
+ * });
+ * s.add(bindCallable({ name: "w", lane: "forecast", priority: 0, costOps: 1, fn: (ctx) => { ctx.x = 1; } }));
+ * s.add(bindCallable({ name: "r", lane: "shadow", priority: 0, costOps: 1, fn: (ctx) => ctx.x }));
+ * const out = await s.runTick({ tick: 0, budgetForecast: { ops: 1 }, budgetShadow: { ops: 1 }, context: {} });
+ * assert.equal(out.results.r?.value, 1);
+ * assert.equal(begun[1], HANDED_OFF_CONTEXT);
+ * ```
+ */
+export const HANDED_OFF_CONTEXT: TaskContext = freeze({});
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (typeof value === "object" || typeof value === "function") && value !== null &&

@@ -11,19 +11,23 @@
 // fails to parse or to evaluate rejects it, where it is caught and reported. The
 // worker then answers the supervisor's messages (`_lane_protocol.ts`): it runs
 // the tasks it is sent by index, in order, with the same in-process placement
-// inline lanes use, and replies with their outcomes. Task functions never
-// leave this realm.
+// inline lanes use, and replies with their outcomes. The forecast lane runs a
+// batch when one comes, then hands the context it left to the shadow lane
+// worker over their channel; the shadow lane runs when that hand-over comes
+// for the round its supervisor side has set in shared memory. Task functions
+// never leave this realm.
 
 import { inProcessPlacement, type PreparedPipeline, preparePipeline } from "../ers/mod.ts";
-import type { Pipeline, TaskContext, TaskSpec } from "../ers/mod.ts";
+import type { Pipeline, TaskContext, TaskOutcome, TaskSpec } from "../ers/mod.ts";
 import { installSandbox } from "./_sandbox.ts";
 import type {
   BatchMessage,
+  HandoffMessage,
   LaneDescription,
   WorkerMessage,
   WorkerReply,
 } from "./_lane_protocol.ts";
-import { PROGRESS_CONTEXT } from "./_lane_protocol.ts";
+import { PROGRESS_CONTEXT, SLOT, SLOTS } from "./_lane_protocol.ts";
 import { sourcesOf } from "./_pipeline_sources.ts";
 
 // The worker's global scope, as a lane worker uses it.
@@ -42,14 +46,26 @@ const scope = globalThis as unknown as WorkerScope;
 // to the supervisor, whatever a task later replaces.
 const post: (message: WorkerReply) => void = scope.postMessage.bind(scope);
 const realExit = Deno.exit;
-const atomicsStore = Atomics.store;
+const atomicsLoad = Atomics.load;
 const setPrototypeOf = Reflect.setPrototypeOf;
 const ARRAY_PROTOTYPE = Array.prototype;
 const freeze = Object.freeze;
 const clone = structuredClone;
 const realClose = scope.close.bind(scope);
+// `uncurry(f)(self, ...args)` is `f.call(self, ...args)`, bound now.
+const uncurry = Function.prototype.bind.bind(Function.prototype.call) as <A extends unknown[], R>(
+  fn: (...args: A) => R,
+) => (self: unknown, ...args: A) => R;
+const portPost = uncurry(MessagePort.prototype.postMessage as (message: unknown) => void);
+const portClose = uncurry(MessagePort.prototype.close);
+const portOnMessage = uncurry(
+  Object.getOwnPropertyDescriptor(MessagePort.prototype, "onmessage")!.set as (
+    listener: (event: MessageEvent<HandoffMessage>) => void,
+  ) => void,
+);
 const sandbox = installSandbox();
-let progress: Int32Array | undefined;
+const sandboxState = sandbox.state;
+const reseed = sandbox.reseed;
 
 function describe(thrown: unknown): string {
   try {
@@ -151,103 +167,220 @@ export async function serveLane(
   const tasks = prepared.tasks.map((spec, index) => tracked(spec, index));
   scope.onmessage = (event: MessageEvent<WorkerMessage>) => {
     const message = event.data;
-    if (message.type === "lane.init") progress = new Int32Array(message.progress);
-    else void runBatch(prepared, tasks, message);
+    if (message.type === "lane.init") {
+      shared = new Int32Array(message.shared);
+      progress = shared;
+    } else if (message.type === "lane.peer") listen(message.port);
+    else if (message.type === "lane.tasks") {
+      shadowTasks = { version: message.version, runs: runsOf(tasks, message.indices) };
+      drain();
+    } else void runForecast(prepared, tasks, message);
   };
   post({ type: "lane.ready", description: descriptionOf(prepared) });
 }
 
 // The task with its body wrapped: it marks its progress and reseeds the
-// sandbox's generator for (seed, tick, task name) before it runs.
+// sandbox's generator for (seed, tick, task name) before it runs. A plain
+// store suffices for the progress: the supervisor side only polls it.
 function tracked(spec: TaskSpec, index: number): TaskSpec {
   const fn = spec.fn;
+  const name = spec.name;
+  const at = index + 1;
   return Object.freeze({
     ...spec,
     fn: (context: TaskContext) => {
-      if (progress !== undefined) atomicsStore(progress, 0, index + 1);
-      sandbox.state.task = spec.name;
-      sandbox.reseed();
+      progress[SLOT.progress] = at;
+      sandboxState.task = name;
+      reseed();
       return fn(context);
     },
   });
 }
 
-async function runBatch(
+type Runs = readonly { type: "lane.run"; task: TaskSpec; meta: { tags: readonly string[] } }[];
+
+// Shared with the supervisor side (`SLOT`); a stand-in until `lane.init`.
+let shared: Int32Array | undefined;
+let progress: Int32Array<ArrayBufferLike> = new Int32Array(SLOTS);
+// The channel to the other lane worker: the forecast lane posts on it, the shadow lane listens.
+let peer: MessagePort | undefined;
+// The forecast lane's last task list, reused while the same indices come.
+let forecastTasks: { indices: Uint32Array; runs: Runs } | undefined;
+// The shadow lane's task list.
+let shadowTasks: { version: number; runs: Runs } | undefined;
+// The shadow lane's hand-over not yet run, and whether a batch is running.
+let queued: HandoffMessage | undefined;
+let busy = false;
+
+function mark(value: number): void {
+  progress[SLOT.progress] = value;
+}
+
+// The run messages for the tasks at `indices`, built with captured built-ins
+// only: a task of this lane may have replaced `Array.prototype.push` or
+// `Array.from` in this realm on an earlier tick.
+function runsOf(tasks: readonly TaskSpec[], indices: Uint32Array): Runs {
+  const meta = freeze({ tags: freeze([]) });
+  const runs: { type: "lane.run"; task: TaskSpec; meta: typeof meta }[] = newList();
+  for (let i = 0; i < indices.length; i++) {
+    append(runs, freeze({ type: "lane.run", task: tasks[indices[i] as number] as TaskSpec, meta }));
+  }
+  return freeze(asArray(runs));
+}
+
+function sameIndices(a: Uint32Array, b: Uint32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+// The shadow lane: listens on its channel to the forecast lane worker.
+function listen(port: MessagePort): void {
+  if (peer !== undefined) portClose(peer);
+  peer = port;
+  portOnMessage(port, (event: MessageEvent<HandoffMessage>) => {
+    if (port !== peer) return;
+    queued = event.data;
+    drain();
+  });
+}
+
+// Runs the shadow lane's tick once the forecast lane has handed over its
+// context, the supervisor side has set that tick, and the task list it
+// names has come; one tick at a time. A hand-over of a tick that the
+// supervisor side gave up (its forecast lane failed) is dropped.
+function drain(): void {
+  const handed = queued;
+  if (busy || handed === undefined || shared === undefined) return;
+  if (atomicsLoad(shared, SLOT.round) !== handed.round) {
+    queued = undefined;
+    return;
+  }
+  const runs = shadowTasks;
+  if (runs === undefined || runs.version !== atomicsLoad(shared, SLOT.tasks)) return;
+  queued = undefined;
+  busy = true;
+  mark(PROGRESS_CONTEXT);
+  void runLane("shadow", handed, handed.context, runs.runs).finally(() => {
+    busy = false;
+    drain();
+  });
+}
+
+// The forecast lane: runs the batch, hands the context it leaves to the
+// shadow lane worker, then replies.
+async function runForecast(
   prepared: PreparedPipeline,
   tasks: readonly TaskSpec[],
   batch: BatchMessage,
 ): Promise<void> {
-  sandbox.state.tick = batch.tick;
+  if (batch.peer !== null) {
+    if (peer !== undefined) portClose(peer);
+    peer = batch.peer;
+  }
+  if (forecastTasks === undefined || !sameIndices(forecastTasks.indices, batch.indices)) {
+    forecastTasks = { indices: batch.indices, runs: runsOf(tasks, batch.indices) };
+  }
   let context = batch.context;
+  sandbox.state.tick = batch.tick;
   if (context === null) {
-    if (progress !== undefined) atomicsStore(progress, 0, PROGRESS_CONTEXT);
+    mark(PROGRESS_CONTEXT);
     sandbox.state.task = "context()";
     sandbox.reseed();
     try {
       context = prepared.context(batch.tick);
     } catch (error) {
-      post({ type: "lane.context-error", message: describe(error) });
+      post({ type: "lane.context-error", round: batch.round, message: describe(error) });
       return;
     }
   }
-  // Built with captured built-ins only: a task of this lane may have replaced
-  // `Array.prototype.push` or `Array.from` in this realm on an earlier tick.
-  const meta = freeze({ tags: freeze([]) });
-  const runs: { type: "lane.run"; task: TaskSpec; meta: typeof meta }[] = newList();
-  for (let i = 0; i < batch.indices.length; i++) {
-    append(runs, { type: "lane.run", task: tasks[batch.indices[i] as number] as TaskSpec, meta });
-  }
+  await runLane("forecast", batch, context, forecastTasks.runs);
+}
+
+// Runs the lane's tasks in order, with the placement inline lanes use. The
+// forecast lane then hands the context over; both reply with the outcomes.
+async function runLane(
+  lane: "forecast" | "shadow",
+  { tick, round }: { tick: number; round: number },
+  context: TaskContext,
+  runs: Runs,
+): Promise<void> {
+  sandbox.state.tick = tick;
   // `state.task` keeps naming the last task that ran: a stray rejection it
   // left is reported after it returned.
-  const ran = await inProcessPlacement.run({
-    lane: batch.lane,
-    tick: batch.tick,
-    context,
-    runs: asArray(runs),
-  });
-  const outcomes = ran.outcomes;
-  const statuses = new Uint8Array(outcomes.length);
-  const values: unknown[] = newList();
-  // Numbers cross as one typed array, far cheaper to clone than a list.
-  const numbers = new Float64Array(outcomes.length);
+  const ran = await inProcessPlacement.run({ lane, tick, context, runs });
+  // The shadow lane starts the moment the forecast lane hands it the context.
+  if (lane === "forecast" && !handOver(tick, round, context)) return;
+  reply(round, ran.outcomes);
+}
+
+// Posts the context the forecast lane left to the shadow lane worker, or
+// reports that it cannot be structured-cloned.
+function handOver(tick: number, round: number, context: TaskContext): boolean {
+  try {
+    if (peer === undefined) throw new Error("there is no channel to the shadow lane worker");
+    portPost(peer, { tick, round, context } satisfies HandoffMessage);
+    return true;
+  } catch (error) {
+    post({
+      type: "lane.context-error",
+      round,
+      message: `the forecast lane left a context that cannot be structured-cloned: ${
+        messageOf(error)
+      }`,
+    });
+    return false;
+  }
+}
+
+// Posts the batch's outcomes. Numbers cross as one typed array, far cheaper
+// to clone than a list; errors only when a task failed (most ticks, none
+// did). A value that cannot be structured-cloned turns its task into an error.
+function reply(round: number, outcomes: readonly TaskOutcome[]): void {
+  const count = outcomes.length;
+  const statuses = new Uint8Array(count);
+  const numbers = new Float64Array(count);
+  let values: unknown[] | null = null;
   let failed = false;
-  let allNumbers = true;
-  for (let i = 0; i < outcomes.length; i++) {
+  for (let i = 0; i < count; i++) {
     const outcome = outcomes[i]!;
     const value = outcome.value;
     if (outcome.status === "ok") statuses[i] = 1;
     else failed = true;
-    append(values, value);
-    if (typeof value === "number") numbers[i] = value;
-    else allNumbers = false;
+    if (values === null && typeof value === "number") numbers[i] = value;
+    else {
+      if (values === null) {
+        values = newList();
+        for (let j = 0; j < i; j++) append(values, numbers[j]);
+      }
+      append(values, value);
+    }
   }
-  asArray(values);
-  // The errors are sent only when a task failed: most ticks, none did.
   let errors: (string | null)[] | null = null;
   if (failed) {
     errors = newList();
-    for (let i = 0; i < outcomes.length; i++) append(errors, outcomes[i]!.error);
+    for (let i = 0; i < count; i++) append(errors, outcomes[i]!.error);
     asArray(errors);
   }
-  reply(batch, {
+  const done: Extract<WorkerReply, { type: "lane.done" }> = {
     type: "lane.done",
+    round,
     statuses,
-    values: allNumbers ? null : values,
-    numbers: allNumbers ? numbers : null,
+    values: values === null ? null : asArray(values),
+    numbers: values === null ? numbers : null,
     errors,
-    context: batch.returnContext ? context : null,
-  });
-}
-
-// Posts the batch's reply. A value that cannot be structured-cloned turns its
-// task into an error; a context that cannot be is reported as such.
-function reply(batch: BatchMessage, done: Extract<WorkerReply, { type: "lane.done" }>): void {
+  };
   try {
     post(done);
-    return;
   } catch {
-    // find what cannot cross, below
+    post(clonable(done));
   }
+}
+
+// The reply with each value that cannot be structured-cloned made its task's error.
+function clonable(
+  done: Extract<WorkerReply, { type: "lane.done" }>,
+): Extract<WorkerReply, { type: "lane.done" }> {
   const values = done.values ?? [];
   for (let i = 0; i < values.length; i++) {
     try {
@@ -265,18 +398,7 @@ function reply(batch: BatchMessage, done: Extract<WorkerReply, { type: "lane.don
       })`;
     }
   }
-  try {
-    clone(done.context);
-  } catch (error) {
-    post({
-      type: "lane.context-error",
-      message: `the ${batch.lane} lane left a context that cannot be structured-cloned: ${
-        messageOf(error)
-      }`,
-    });
-    return;
-  }
-  post(done);
+  return done;
 }
 
 function descriptionOf(prepared: PreparedPipeline): LaneDescription {

@@ -4,14 +4,28 @@
 // does not settle within the timeout, a worker that exits or crashes. Each
 // ends the worker, rejects the tick with a named error, and the next batch
 // starts a fresh worker. The wall clock serves only this safety net.
+//
+// The two lanes of a pipeline share a `ContextHandoff`, and the supervisor
+// hands them both batches at once (`contextHandoff`), the shadow lane's
+// first. The shadow lane is told its round (and, when they changed, its
+// tasks) through memory it shares with its worker, without waking it; the
+// forecast lane worker then hands the context it leaves straight to the
+// shadow lane worker over a `MessageChannel` between the two. So a tick
+// costs one message to the forecast worker, one hand-over, and one reply
+// from each, and the shadow lane starts the moment the forecast lane is done,
+// without a round trip through the supervisor's thread. The channel is
+// renewed when either worker is started or dropped. When the forecast batch
+// fails, the shadow batch of the same round is abandoned, and a shadow task's
+// timeout counts from the moment its lane got the context.
 
-import type {
-  Lane,
-  LaneBatch,
-  LaneBatchResult,
-  LanePlacement,
-  TaskContext,
-  TaskOutcome,
+import {
+  HANDED_OFF_CONTEXT,
+  type Lane,
+  type LaneBatch,
+  type LaneBatchResult,
+  type LanePlacement,
+  type TaskContext,
+  type TaskOutcome,
 } from "../ers/mod.ts";
 import type {
   BatchMessage,
@@ -19,7 +33,7 @@ import type {
   WorkerMessage,
   WorkerReply,
 } from "./_lane_protocol.ts";
-import { PROGRESS_CONTEXT } from "./_lane_protocol.ts";
+import { PROGRESS_CONTEXT, PROGRESS_WAITING, SLOT, SLOTS } from "./_lane_protocol.ts";
 import { LaneCrashError, TaskTimeoutError } from "./lane_errors.ts";
 
 /**
@@ -75,6 +89,8 @@ export const CONTEXT_FROM_PIPELINE: TaskContext = Object.freeze({});
 
 interface Pending {
   readonly tick: number;
+  /** The tick's round (`ContextHandoff.begin()`). */
+  readonly round: number;
   readonly count: number;
   resolve(result: LaneBatchResult): void;
   reject(error: Error): void;
@@ -115,6 +131,73 @@ export function startWorker(
   });
 }
 
+/**
+ * What a pipeline's two worker lanes share: the channel between their
+ * workers, renewed for the next tick whenever a lane's worker was started,
+ * dropped or failed, and the shadow lane, abandoned when the forecast lane
+ * fails. In each tick the shadow lane's batch comes first (it takes its end
+ * of a renewed channel), then the forecast lane's (it takes the other end).
+ */
+export class ContextHandoff {
+  #stale = true;
+  #forecastEnd: MessagePort | undefined;
+  #round = 0;
+  #failedRound = -1;
+  #shadow: WorkerLane | undefined;
+
+  /** The next tick needs a new channel. */
+  invalidate(): void {
+    this.#stale = true;
+  }
+
+  /**
+   * Opens a tick's round, for the shadow lane (its batch comes first): the
+   * round, and the shadow lane's end of a new channel when the channel is
+   * renewed this tick.
+   */
+  begin(): { round: number; end: MessagePort | undefined } {
+    this.#round++;
+    if (!this.#stale) return { round: this.#round, end: undefined };
+    this.#stale = false;
+    this.#forecastEnd?.close();
+    const channel = new MessageChannel();
+    this.#forecastEnd = channel.port1;
+    return { round: this.#round, end: channel.port2 };
+  }
+
+  /** For the forecast lane: the round, and its end of the channel renewed this tick, if it was. */
+  join(): { round: number; end: MessagePort | undefined } {
+    const end = this.#forecastEnd;
+    this.#forecastEnd = undefined;
+    return { round: this.#round, end };
+  }
+
+  /** Sets the shadow lane to abandon. */
+  serve(shadow: WorkerLane): void {
+    this.#shadow = shadow;
+  }
+
+  /** Whether the forecast lane failed in `round`. */
+  failed(round: number): boolean {
+    return this.#failedRound === round;
+  }
+
+  /** The forecast lane failed in `round`: its shadow batch will never get a context. */
+  fail(round: number): void {
+    this.#failedRound = round;
+    this.#stale = true;
+    this.#shadow?.abandon(round);
+  }
+}
+
+/** The rejection of a shadow batch whose forecast lane failed; the tick rejects with the forecast lane's error. */
+class AbandonedError extends Error {
+  constructor(tick: number) {
+    super(`Cannot run the shadow lane of tick ${tick} as its forecast lane failed`);
+    this.name = "AbandonedError";
+  }
+}
+
 /** A lane whose task bodies run in a worker. */
 export class WorkerLane implements LanePlacement {
   readonly #lane: Lane;
@@ -122,13 +205,18 @@ export class WorkerLane implements LanePlacement {
   readonly #description: LaneDescription;
   readonly #indexOf = new Map<string, number>();
   readonly #timeoutMs: number;
+  readonly #handoff: ContextHandoff;
   #worker: Worker | undefined;
   #starting: Promise<Worker> | undefined;
-  #progress = new Int32Array(new SharedArrayBuffer(4));
+  #shared = new Int32Array(new SharedArrayBuffer(SLOTS * 4));
   #pending: Pending | undefined;
   #closed = false;
+  #lastRuns: LaneBatch["runs"] | undefined;
   #lastTasks: readonly object[] = [];
   #lastIndices = new Uint32Array(0);
+  // The shadow lane's task list its worker has, and its version.
+  #sentIndices: Uint32Array | undefined;
+  #tasksVersion = 0;
 
   /**
    * Takes over a started worker (or none: one starts with the first batch).
@@ -140,18 +228,37 @@ export class WorkerLane implements LanePlacement {
     options: WorkerLaneOptions,
     description: LaneDescription,
     worker: Worker | undefined,
+    handoff: ContextHandoff,
   ) {
     this.#lane = lane;
     this.#options = options;
     this.#description = description;
     this.#timeoutMs = description.limits.taskTimeoutMs;
+    this.#handoff = handoff;
+    if (lane === "shadow") handoff.serve(this);
     description.tasks.forEach((task, index) => this.#indexOf.set(task.name, index));
     if (worker !== undefined) this.#adopt(worker);
   }
 
-  /** Runs the batch in the worker. */
+  /** Shared by both lanes of the pipeline: the supervisor hands the context over through it. */
+  get contextHandoff(): object {
+    return this.#handoff;
+  }
+
+  /**
+   * Runs the batch in the worker. The shadow lane's batch comes first in a
+   * tick; it runs once the forecast lane worker hands over its context.
+   */
   run(batch: LaneBatch): Promise<LaneBatchResult> {
-    return this.#run(batch);
+    const shadow = this.#lane === "shadow";
+    const { round, end } = shadow ? this.#handoff.begin() : this.#handoff.join();
+    const ran = shadow ? this.#runShadow(batch, round, end) : this.#runForecast(batch, round, end);
+    ran.catch(() => {
+      // Whatever failed, the next tick starts on a new channel.
+      if (shadow) this.#handoff.invalidate();
+      else this.#handoff.fail(round);
+    });
+    return ran;
   }
 
   /** Ends the worker; later batches are refused. */
@@ -160,33 +267,101 @@ export class WorkerLane implements LanePlacement {
     this.#drop();
   }
 
-  async #run(batch: LaneBatch): Promise<LaneBatchResult> {
-    if (this.#closed) throw new Error("Cannot run tick as the pipeline is closed");
-    const worker = this.#worker ?? await (this.#starting ??= this.#restart());
+  /**
+   * Gives up the shadow batch of `tick`, whose forecast lane failed. A
+   * worker that already runs it (it got the context just before the
+   * forecast lane failed) is ended.
+   */
+  abandon(round: number): void {
+    const pending = this.#pending;
+    if (pending === undefined || pending.round !== round) return;
+    Atomics.store(this.#shared, SLOT.round, -1);
+    if (Atomics.load(this.#shared, SLOT.progress) !== PROGRESS_WAITING) this.#drop();
+    pending.reject(new AbandonedError(pending.tick));
+  }
+
+  async #runForecast(
+    batch: LaneBatch,
+    round: number,
+    end: MessagePort | undefined,
+  ): Promise<LaneBatchResult> {
+    const worker = await this.#ready(end);
     const indices = this.#indicesOf(batch.runs);
     const message: BatchMessage = {
       type: "lane.batch",
-      lane: batch.lane,
       tick: batch.tick,
+      round,
       context: batch.context === CONTEXT_FROM_PIPELINE ? null : batch.context,
       indices,
-      returnContext: batch.lane === "forecast",
+      peer: end ?? null,
     };
-    Atomics.store(this.#progress, 0, PROGRESS_CONTEXT);
-    const done = new Promise<LaneBatchResult>((resolve, reject) => {
-      this.#pending = { tick: batch.tick, count: indices.length, resolve, reject };
-    });
+    Atomics.store(this.#shared, SLOT.progress, PROGRESS_CONTEXT);
+    const done = this.#expect(batch.tick, round, indices.length);
     try {
-      worker.postMessage(message satisfies WorkerMessage);
+      worker.postMessage(message satisfies WorkerMessage, end === undefined ? [] : [end]);
     } catch (error) {
       this.#pending = undefined;
       throw new TypeError(
-        `Cannot run tick ${batch.tick} as its context cannot be structured-cloned into the ${this.#lane} lane worker: ${
+        `Cannot run tick ${batch.tick} as its context cannot be structured-cloned into the forecast lane worker: ${
           error instanceof Error ? error.message : String(error)
         }`,
       );
     }
-    const watchdog = this.#watch(batch.tick);
+    return await this.#watched(batch.tick, done);
+  }
+
+  // Tells the worker the tick (and, when they changed, the tasks) through
+  // shared memory and at most one message, before the forecast lane's batch
+  // is posted: the hand-over that follows finds them set.
+  async #runShadow(
+    batch: LaneBatch,
+    round: number,
+    end: MessagePort | undefined,
+  ): Promise<LaneBatchResult> {
+    const worker = await this.#ready(end);
+    if (this.#handoff.failed(round)) throw new AbandonedError(batch.tick);
+    const indices = this.#indicesOf(batch.runs);
+    const newTasks = indices !== this.#sentIndices;
+    if (newTasks) {
+      this.#sentIndices = indices;
+      this.#tasksVersion++;
+    }
+    // Set before any message goes: the worker may find the hand-over queued
+    // on a new channel the moment it gets it.
+    const shared = this.#shared;
+    Atomics.store(shared, SLOT.tasks, this.#tasksVersion);
+    Atomics.store(shared, SLOT.progress, PROGRESS_WAITING);
+    Atomics.store(shared, SLOT.round, round);
+    if (end !== undefined) {
+      worker.postMessage({ type: "lane.peer", port: end } satisfies WorkerMessage, [end]);
+    }
+    if (newTasks) {
+      worker.postMessage(
+        { type: "lane.tasks", version: this.#tasksVersion, indices } satisfies WorkerMessage,
+      );
+    }
+    return await this.#watched(batch.tick, this.#expect(batch.tick, round, indices.length));
+  }
+
+  // The worker, started if need be. Its channel end is closed if the lane cannot run.
+  async #ready(end: MessagePort | undefined): Promise<Worker> {
+    try {
+      if (this.#closed) throw new Error("Cannot run tick as the pipeline is closed");
+      return this.#worker ?? await (this.#starting ??= this.#restart());
+    } catch (error) {
+      end?.close();
+      throw error;
+    }
+  }
+
+  #expect(tick: number, round: number, count: number): Promise<LaneBatchResult> {
+    return new Promise<LaneBatchResult>((resolve, reject) => {
+      this.#pending = { tick, round, count, resolve, reject };
+    });
+  }
+
+  async #watched(tick: number, done: Promise<LaneBatchResult>): Promise<LaneBatchResult> {
+    const watchdog = this.#watch(tick);
     try {
       return await done;
     } finally {
@@ -197,8 +372,11 @@ export class WorkerLane implements LanePlacement {
 
   // The batch's tasks by index in the description. A lane sends the same
   // run messages tick after tick until a task is added, so the last batch's
-  // indices serve again when its tasks are the same objects in the same order.
+  // indices serve again when its tasks are the same objects in the same order
+  // (at once when the supervisor hands over the same list of runs).
   #indicesOf(runs: LaneBatch["runs"]): Uint32Array {
+    if (runs === this.#lastRuns) return this.#lastIndices;
+    this.#lastRuns = runs;
     const last = this.#lastTasks;
     let same = last.length === runs.length;
     for (let i = 0; same && i < runs.length; i++) same = runs[i]!.task === last[i];
@@ -219,11 +397,12 @@ export class WorkerLane implements LanePlacement {
   // timeout ends the worker.
   #watch(tick: number): ReturnType<typeof setInterval> {
     const pollMs = Math.max(1, Math.min(1000, Math.floor(this.#timeoutMs / 8)));
-    let seen = Atomics.load(this.#progress, 0);
+    let seen = Atomics.load(this.#shared, SLOT.progress);
     let since = performance.now();
     return setInterval(() => {
-      const now = Atomics.load(this.#progress, 0);
-      if (now !== seen) {
+      const now = Atomics.load(this.#shared, SLOT.progress);
+      // The shadow lane's clock starts once the forecast lane hands it the context.
+      if (now !== seen || now === PROGRESS_WAITING) {
         seen = now;
         since = performance.now();
       } else if (performance.now() - since >= this.#timeoutMs) {
@@ -235,7 +414,9 @@ export class WorkerLane implements LanePlacement {
   }
 
   #taskAt(progress: number): string {
-    return progress === PROGRESS_CONTEXT
+    return progress === PROGRESS_WAITING
+      ? ""
+      : progress === PROGRESS_CONTEXT
       ? "context()"
       : this.#description.tasks[progress - 1]?.name ?? "context()";
   }
@@ -260,8 +441,10 @@ export class WorkerLane implements LanePlacement {
 
   #adopt(worker: Worker): void {
     this.#worker = worker;
-    this.#progress = new Int32Array(new SharedArrayBuffer(4));
-    worker.postMessage({ type: "lane.init", progress: this.#progress.buffer } as WorkerMessage);
+    this.#shared = new Int32Array(new SharedArrayBuffer(SLOTS * 4));
+    Atomics.store(this.#shared, SLOT.round, -1);
+    this.#sentIndices = undefined;
+    worker.postMessage({ type: "lane.init", shared: this.#shared.buffer } satisfies WorkerMessage);
     worker.onmessage = (event: MessageEvent<WorkerReply>) => this.#receive(event.data);
     worker.onerror = (event: ErrorEvent) => {
       event.preventDefault();
@@ -280,9 +463,14 @@ export class WorkerLane implements LanePlacement {
       });
     } else if (reply.type === "lane.exit") {
       this.#crash(reply.what, reply.task);
+    } else if (
+      (reply.type !== "lane.done" && reply.type !== "lane.context-error") ||
+      pending === undefined || reply.round !== pending.round
+    ) {
+      return; // a reply of a tick given up
     } else if (reply.type === "lane.context-error") {
-      pending?.reject(new Error(`Cannot run tick ${pending.tick}: ${reply.message}`));
-    } else if (reply.type === "lane.done" && pending !== undefined) {
+      pending.reject(new Error(`Cannot run tick ${pending.tick}: ${reply.message}`));
+    } else {
       let result: LaneBatchResult;
       try {
         result = checkedResult(reply, pending.count);
@@ -298,7 +486,8 @@ export class WorkerLane implements LanePlacement {
   // naming the task, or report a loss between ticks.
   #crash(what: string, task?: string): void {
     const pending = this.#pending;
-    const at = task ?? (pending === undefined ? "" : this.#taskAt(Atomics.load(this.#progress, 0)));
+    const at = task ??
+      (pending === undefined ? "" : this.#taskAt(Atomics.load(this.#shared, SLOT.progress)));
     this.#drop();
     if (pending !== undefined) {
       pending.reject(new LaneCrashError(at === "" ? null : at, pending.tick, this.#lane, what));
@@ -314,6 +503,7 @@ export class WorkerLane implements LanePlacement {
   }
 
   #drop(): void {
+    this.#handoff.invalidate();
     this.#worker?.terminate();
     this.#worker = undefined;
   }
@@ -348,6 +538,5 @@ function checkedResult(
       error: error ?? null,
     });
   }
-  const context = reply.context ?? CONTEXT_FROM_PIPELINE;
-  return { outcomes, context };
+  return { outcomes, context: HANDED_OFF_CONTEXT };
 }

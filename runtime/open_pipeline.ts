@@ -27,6 +27,7 @@ import type { LaneDescription } from "./_lane_protocol.ts";
 import { type PipelineSources, recordSources, sourcesOf } from "./_pipeline_sources.ts";
 import {
   CONTEXT_FROM_PIPELINE,
+  ContextHandoff,
   type LaneWarning,
   startWorker,
   WorkerLane,
@@ -386,8 +387,9 @@ async function openInWorkers(
     );
     const description = first.description;
     const permissions = declared ? description.permissions : undefined;
+    const handoff = new ContextHandoff();
     const lane = (name: Lane, worker: Worker | undefined) =>
-      new WorkerLane(name, { ...base, permissions }, description, worker);
+      new WorkerLane(name, { ...base, permissions }, description, worker, handoff);
     const keepFirst = !declared || description.permissions === "none";
     if (!keepFirst) first.worker.terminate();
     lanes = {
