@@ -340,6 +340,29 @@ Deno.test("openPipeline() times out a task that never settles, naming task and t
   });
 });
 
+Deno.test("openPipeline() worker lanes hand the forecast lane's context to the shadow lane, whose timeout starts only then, and start over after a forecast fault", async () => {
+  // Each forecast task waits `ctx.wait` ms, within the 250 ms limit: the
+  // shadow lane, waiting 450 ms for the context, has no timeout of its own.
+  const slow = (exit: string) =>
+    `(ctx) => { ${exit} return new Promise((done) => setTimeout(() => { ctx.sum = (ctx.sum ?? 0) + ctx.n; done(ctx.sum); }, ctx.wait)); }`;
+  const source = pipelineSource(
+    `[${task("f1", "forecast", slow("if (ctx.how === 'exit') Deno.exit(1);"))}, ${
+      task("f2", "forecast", slow(""), 1)
+    }, ${task("f3", "forecast", slow(""), 2)}, ${task("read", "shadow", "(ctx) => ctx.sum")}]`,
+    "limits: { taskTimeoutMs: 250 }, context: (tick) => { if (tick === 9) throw new Error('no context'); return { n: tick, wait: 0 }; },",
+  );
+  await withModule(source, async (file) => {
+    await using pipeline = await openPipeline(file, quiet());
+    const sums = [(await pipeline.runTick(2, { n: 2, wait: 150 })).results.read?.value];
+    await assert.rejects(pipeline.runTick(9), /Cannot run tick 9: Error: no context/);
+    sums.push((await pipeline.runTick(2)).results.read?.value);
+    await assert.rejects(pipeline.runTick(2, { how: "exit" }), LaneCrashError);
+    sums.push((await pipeline.runTick(2)).results.read?.value);
+    sums.push((await pipeline.runTick(3)).results.read?.value);
+    assert.deepEqual(sums, [6, 6, 6, 9]);
+  });
+});
+
 Deno.test("openPipeline() turns Deno.exit(), close() and an escaped error into a LaneCrashError naming the task", async () => {
   const source = pipelineSource(
     `[${
