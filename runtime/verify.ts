@@ -224,7 +224,7 @@ export async function verifyArtifacts(
       for (const record of model.records()) recorded.add(record.path);
     }
     await checkSeals(artifactsDir, report, { chains, models, hashes, publicKeys, recorded });
-    await findUnrecorded(artifactsDir, runId, recorded, models, report);
+    findUnrecorded(artifactsDir, runId, recorded, models, report);
     report.errors.sort(byPath);
     report.warnings.sort(byPath);
     report.ok = report.errors.length === 0;
@@ -325,13 +325,13 @@ function runIndexProblem(
 // of a run (`<kind>/<run>/...`, `<kind>/<run>.<ext>`) that has no manifest, or
 // whose manifest records nothing, are also one error for the run: ERS creates
 // a manifest with its first records, so that is lost history.
-async function findUnrecorded(
+function findUnrecorded(
   root: string,
   runId: string | undefined,
   recorded: Set<string>,
   models: Map<string, ManifestModel | null>, // null: the run's manifest is invalid
   report: VerifyReport,
-): Promise<void> {
+): void {
   const dirs = new Set<string>();
   if (runId === undefined) {
     dirs.add("");
@@ -354,7 +354,7 @@ async function findUnrecorded(
     orphans.set(run, [...orphans.get(run) ?? [], issue.path]);
   };
   for (const dir of dirs) {
-    await walk(root, dir, runId === undefined, recorded, walked, unrecorded, runId);
+    walk(root, dir, runId === undefined, recorded, walked, unrecorded, runId);
   }
   for (const [run, paths] of orphans) {
     const path = artifactPath("manifest", run);
@@ -385,7 +385,9 @@ function leftByCrash(entry: Deno.DirEntry): boolean {
     (entry.name.endsWith(".tmp") || entry.name.endsWith(".journal"));
 }
 
-async function walk(
+// Synchronous: listing a directory is one blocking call, where the async
+// iterator makes a thread-pool round trip per batch of entries.
+function walk(
   root: string,
   dir: string,
   recursive: boolean,
@@ -393,12 +395,12 @@ async function walk(
   walked: Set<string>,
   unrecorded: (path: string, entry: Deno.DirEntry) => void,
   runId: string | undefined,
-): Promise<void> {
+): void {
   if (walked.has(dir)) return;
   walked.add(dir);
   let entries: Deno.DirEntry[];
   try {
-    entries = await Array.fromAsync(Deno.readDir(join(root, dir)));
+    entries = [...Deno.readDirSync(join(root, dir))];
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return;
     throw error;
@@ -406,7 +408,7 @@ async function walk(
   for (const entry of entries) {
     const path = dir === "" ? entry.name : `${dir}/${entry.name}`;
     if (entry.isDirectory) {
-      if (recursive) await walk(root, path, recursive, recorded, walked, unrecorded, runId);
+      if (recursive) walk(root, path, recursive, recorded, walked, unrecorded, runId);
     } else if (!recorded.has(path)) {
       if (
         runId !== undefined && dir === ARTIFACT_LAYOUT.manifest.dir &&
