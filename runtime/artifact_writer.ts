@@ -128,7 +128,11 @@ export interface WriteJsonOptions {
    * layout's shape: `viz/<runId>/...`, `runs/<runId>.runheader.json`.
    */
   relPath: string;
-  /** Extra fields recorded with the manifest record (left out when empty). */
+  /**
+   * Extra fields recorded with the manifest record (left out when empty). No
+   * array in it may hold an object whose first key (in code point order) is
+   * `bytes`: that is how a manifest record begins.
+   */
   extra?: Record<string, unknown>;
 }
 
@@ -721,6 +725,11 @@ export class ArtifactWriter {
       const found = recorded[i];
       return found === undefined || !checkSameAsRecorded(found, record);
     });
+    // No directory of a held file was swapped for a link out of the root
+    // since it was placed, maybe many ticks ago.
+    for (const relDir of new Set([...held.files.keys()].map(dirname))) {
+      await this.#checkInside(realRoot, relDir);
+    }
     // Many syncs in flight at once: the file system commits them together.
     await mapBounded([...held.files.values()], SYNC_CONCURRENCY, (r) => this.#syncPlaced(r));
     await mapBounded([...held.dirs], SYNC_CONCURRENCY, syncDirectory);
@@ -794,7 +803,11 @@ export class ArtifactWriter {
       // it, as it replaces a FIFO or a file with other links.
       const info = found[i];
       if (info?.isFile && info.size === bytes.length && await holds(target, bytes)) {
-        if (this.#durable && !this.#groupCommit) await syncFile(target);
+        if (this.#durable) {
+          if (!this.#groupCommit) await syncFile(target);
+          // Its entry may be a killed run's, never synced: sync it too.
+          dirs.add(dirname(target));
+        }
         return;
       }
       try {
@@ -928,6 +941,9 @@ function checkBatch(artifacts: readonly PreparedArtifact[]): Pending[] {
 const LAYOUT_PLACES: ReadonlyMap<string, (typeof ARTIFACT_LAYOUT)[keyof typeof ARTIFACT_LAYOUT]> =
   new Map(Object.values(ARTIFACT_LAYOUT).map((place) => [place.dir, place]));
 
+// How a manifest record begins, as an array element (JSON strings escape `"`).
+const RECORD_LOOKALIKE = /[[,]\{"bytes":/;
+
 // Checks every field before any I/O. sha256 and bytes are filled in later.
 function prepareRecord(options: WriteJsonOptions): ManifestRecord {
   if (!isPlainObject(options)) typeError(ACTION, "options", "an object", options);
@@ -996,6 +1012,16 @@ function prepareRecord(options: WriteJsonOptions): ManifestRecord {
     sha256: "",
     bytes: 0,
   };
+  // A record begins `{"bytes":` after `[` or `,`: an array element that begins
+  // so would read as a record to a search of the manifest (_manifest_search.ts).
+  if (RECORD_LOOKALIKE.test(canonicalJsonString(canonicalExtra))) {
+    rangeError(
+      ACTION,
+      "extra",
+      'free of array elements that are objects whose first key (in code point order) is "bytes", as a manifest record\'s is',
+      extra,
+    );
+  }
   if (Object.keys(canonicalExtra).length > 0) record.extra = canonicalExtra;
   return record;
 }

@@ -678,3 +678,81 @@ Deno.test("ArtifactWriter syncs every directory entry above a new artifact befor
     }
   });
 });
+
+Deno.test("ArtifactWriter syncs the directory of an unrecorded file it finds already in place (a crash leftover) before recording it", async () => {
+  await inTempDir(async (dir) => {
+    for (const groupCommit of [false, true]) {
+      const root = `${dir}/${groupCommit}`;
+      // A killed run placed the file (its directory entry maybe never synced)
+      // and recorded nothing; the next run finds the same bytes and keeps them.
+      await Deno.mkdir(`${root}/notes/RUN-W`, { recursive: true });
+      await Deno.writeFile(`${root}/${base.relPath}`, canonicalJsonBytes(base.obj));
+      const writer = new ArtifactWriter(root, { groupCommit });
+      const synced = await syncedPaths(async () => {
+        await writer.writeJson(base);
+        await writer.flush();
+      });
+      const manifestSync = synced.findIndex((p) => p.includes("RUN-W.manifest.json"));
+      assert.ok(manifestSync > 0, JSON.stringify(synced));
+      assert.ok(
+        synced.slice(0, manifestSync).includes(`${root}/notes/RUN-W`),
+        `${root}/notes/RUN-W synced before the record: ${JSON.stringify(synced)}`,
+      );
+      assert.equal((await verifyArtifacts(root)).ok, true);
+    }
+  });
+});
+
+Deno.test("ArtifactWriter.flush() refuses a held file's directory swapped for a symbolic link out of the root, recording nothing", async () => {
+  await inTempDir(async (dir) => {
+    const root = `${dir}/root`;
+    const writer = new ArtifactWriter(root, { groupCommit: true });
+    const record = await writer.writeJson(base);
+    // The same bytes outside the root, and the run's directory now leads there.
+    await Deno.mkdir(`${dir}/outside`);
+    await Deno.writeFile(`${dir}/outside/000000.json`, canonicalJsonBytes(base.obj));
+    await Deno.remove(`${root}/notes/RUN-W`, { recursive: true });
+    await Deno.symlink(`${dir}/outside`, `${root}/notes/RUN-W`);
+    await assert.rejects(
+      writer.flush(),
+      (error: Error) => error instanceof RangeError && error.message.includes("symbolic link"),
+    );
+    await assert.rejects(Deno.stat(`${root}/manifests/RUN-W.manifest.json`), Deno.errors.NotFound);
+    // Once the directory is real again, writing the tick again records it.
+    await Deno.remove(`${root}/notes/RUN-W`);
+    await writer.writeJson(base);
+    assert.equal(await writer.flush(), 1);
+    assert.equal((await verifyArtifacts(root)).ok, true);
+    assert.equal(record.path, base.relPath);
+  });
+});
+
+Deno.test("ArtifactWriter refuses an extra holding an object that reads as a manifest record, which a search of the manifest could mistake for one", async () => {
+  await inTempDir(async (dir) => {
+    const writer = new ArtifactWriter(dir, { durable: false });
+    const lookalike = {
+      bytes: 1,
+      kind: "note",
+      path: "notes/RUN-W/5.json",
+      schema: "Note.v0",
+      tick: 5,
+    };
+    for (const extra of [{ x: [lookalike] }, { x: [1, lookalike] }, { x: [[{ bytes: 1 }]] }]) {
+      await assert.rejects(
+        writer.writeJson({ ...note(4), extra }),
+        (error: Error) => error instanceof RangeError && error.message.includes("'extra'"),
+      );
+    }
+    await assert.rejects(Deno.stat(`${dir}/manifests/RUN-W.manifest.json`), Deno.errors.NotFound);
+    // A key that sorts before "bytes", or an object not in an array, is fine.
+    await writer.writeJson({ ...note(3), extra: { x: [{ ...lookalike, a: 1 }] } });
+    await writer.writeJson({
+      ...note(4),
+      extra: { x: { y: lookalike }, bytes: 1, s: '[{"bytes":' },
+    });
+    // Many records after it: a lookup of tick 5 on disk finds the real record.
+    for (let tick = 5; tick < MANY_TICKS; tick++) await writer.writeJson(note(tick));
+    const resumed = new ArtifactWriter(dir, { durable: false });
+    assert.equal((await resumed.writeJson(note(5))).tick, 5);
+  });
+});
