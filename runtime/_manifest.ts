@@ -355,6 +355,20 @@ export class ManifestTail {
   }
 
   /**
+   * Where the write of `insertAll(records)` would begin, and the bytes the
+   * manifest holds from there to its end, which it would overwrite (the
+   * manifest must exist).
+   */
+  replaced(records: readonly ManifestRecord[]): { offset: number; bytes: Uint8Array } {
+    const entries = this.#entries;
+    let first = entries.length;
+    for (const record of records) first = Math.min(first, insertionIndex(entries, record));
+    const texts = entries.slice(first).map((entry) => entry.text);
+    const bytes = encoder.encode(`${texts.join(",")}${this.#suffix}`);
+    return { offset: this.#byteLength - bytes.length, bytes };
+  }
+
+  /**
    * Inserts records (paths not yet recorded, none repeated, all sorting
    * after the records not kept) and returns the one write that brings the
    * file from the old manifest to the new one; then keeps only the last

@@ -13,6 +13,7 @@ import { dirname } from "node:path";
 import { ManifestError } from "./errors.ts";
 import {
   lstatIfExists,
+  openRegularFile,
   readRegularFile,
   sameBytes,
   syncDirectory,
@@ -208,6 +209,7 @@ export async function commitRecords(
       const model = parseManifest(state.tail.runId, await readManifest(path, state.tail.runId));
       state.tail = ManifestTail.of(model, KEPT_RECORDS, model.length);
     }
+    if (state.tail.length > 0) await checkReplaced(state, records);
     const write = state.tail.insertAll(records);
     if (write.create) {
       await writeFileAtomic(path, write.bytes, durable);
@@ -231,6 +233,62 @@ export async function commitRecords(
     cache.delete(path); // the model may be ahead of the file: reread it next time
     throw error;
   }
+}
+
+/**
+ * Thrown by {@linkcode commitRecords}, which wrote nothing, when the bytes it
+ * would overwrite are not what this process last saw: another tool edited
+ * the manifest in place and kept its size and time stamps (Deno reports the
+ * change time in whole seconds). Load the manifest again and retry once.
+ */
+export class StaleManifestError extends ManifestError {}
+
+/** `fn()`, run once more when it throws {@linkcode StaleManifestError}. */
+export async function retryOnStale<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (!(error instanceof StaleManifestError)) throw error;
+    return await fn();
+  }
+}
+
+// Throws StaleManifestError unless the manifest ends, from where inserting
+// `records` writes, with exactly the bytes the cached tail expects.
+async function checkReplaced(
+  state: ManifestTailState,
+  records: readonly ManifestRecord[],
+): Promise<void> {
+  const { offset, bytes } = state.tail.replaced(records);
+  let opened;
+  try {
+    opened = await openRegularFile(state.path);
+  } catch (error) {
+    if (!(error instanceof UntrustedFileError)) throw error;
+    throw new ManifestError(artifactPath("manifest", state.tail.runId), error.message);
+  }
+  const { handle, size } = opened;
+  try {
+    const found = new Uint8Array(bytes.length);
+    let filled = 0;
+    while (size === offset + bytes.length && filled < bytes.length) {
+      const { bytesRead } = await handle.read(
+        found,
+        filled,
+        bytes.length - filled,
+        offset + filled,
+      );
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    if (filled === bytes.length && sameBytes(found, bytes)) return;
+  } finally {
+    await handle.close();
+  }
+  throw new StaleManifestError(
+    artifactPath("manifest", state.tail.runId),
+    "it changed on disk since this process read it, though its size and time stamps did not (is a tool other than ERS editing it?); nothing was recorded",
+  );
 }
 
 function remember(path: string, state: ManifestTailState): void {

@@ -32,7 +32,7 @@ import {
   withRootLock,
 } from "./_fs.ts";
 import { type ManifestRecord, recordText } from "./_manifest.ts";
-import { commitRecords, findRecords, loadManifestTail } from "./_manifest_store.ts";
+import { commitRecords, findRecords, loadManifestTail, retryOnStale } from "./_manifest_store.ts";
 import { checkRelPath, checkRunId } from "./_paths.ts";
 import { ARTIFACT_LAYOUT, artifactPath, runOfPath } from "./layout.ts";
 import { osProblem } from "./_os_error.ts";
@@ -592,7 +592,7 @@ export class ArtifactWriter {
         withRootLock(
           join(this.#ioRoot, "manifests"),
           true,
-          () => this.#writeLocked(realRoot, runId, batch),
+          () => retryOnStale(() => this.#writeLocked(realRoot, runId, batch)),
           join(realRoot, "manifests"),
         ),
     );
@@ -699,7 +699,7 @@ export class ArtifactWriter {
             withRootLock(
               join(this.#ioRoot, "manifests"),
               true,
-              () => this.#flushLocked(realRoot, runId, held),
+              () => retryOnStale(() => this.#flushLocked(realRoot, runId, held)),
               join(realRoot, "manifests"),
             ),
         );

@@ -756,3 +756,27 @@ Deno.test("ArtifactWriter refuses an extra holding an object that reads as a man
     assert.equal((await resumed.writeJson(note(5))).tick, 5);
   });
 });
+
+Deno.test("ArtifactWriter never writes over a manifest edited in place by another tool that kept its size and time stamps", async () => {
+  await inTempDir(async (dir) => {
+    const writer = new ArtifactWriter(dir, { durable: false });
+    for (let tick = 0; tick < 3; tick++) await writer.writeJson(note(tick));
+    // Another tool forges tick 1's hash in place (same size) and puts the
+    // modification time back: only the change time, in whole seconds as Deno
+    // reports it, may tell.
+    const path = `${dir}/manifests/RUN-W.manifest.json`;
+    const info = await Deno.stat(path);
+    const text = await Deno.readTextFile(path);
+    const [record] = (JSON.parse(text).records as { sha256: string }[]).slice(1, 2);
+    const forged = "f".repeat(64);
+    await Deno.writeTextFile(path, text.replace(record?.sha256 as string, forged));
+    await Deno.utime(path, info.atime as Date, info.mtime as Date);
+    // A record that sorts before tick 1's rewrites it: on the manifest as it is.
+    await writer.writeJson({ ...note(0), kind: "late", relPath: "notes/RUN-W/0.late.json" });
+    const after = await Deno.readTextFile(path);
+    assert.ok(after.includes(forged), "the forged hash is still there for verify to find");
+    const report = await verifyArtifacts(dir);
+    assert.deepEqual(report.errors.map((e) => e.path), ["notes/RUN-W/1.json"]);
+    assert.equal(report.records, 4);
+  });
+});
