@@ -624,12 +624,16 @@ export class ArtifactWriter {
       if (info?.isFile) missing.splice(i, 1);
     }
     const placed = [...fresh, ...missing, ...again];
-    const dirs = await this.#writeFiles(realRoot, placed);
+    const { dirs, made } = await this.#writeFiles(realRoot, placed);
     if (this.#groupCommit) {
       this.#hold(runId, fresh, placed, dirs);
-      return;
+    } else if (this.#durable) {
+      await mapBounded([...dirs], SYNC_CONCURRENCY, syncDirectory);
     }
-    if (this.#durable) await mapBounded([...dirs], SYNC_CONCURRENCY, syncDirectory);
+    // Only now are the entries above them synced (or held to be): a batch
+    // that failed before leaves them to the next batch.
+    for (const relDir of made) this.#madeDirs.add(relDir);
+    if (this.#groupCommit) return;
     if (fresh.length > 0) {
       await commitRecords(state, fresh.map((item) => item.manifest), this.#durable);
     }
@@ -780,14 +784,18 @@ export class ArtifactWriter {
   // Renames each file into place (skipping identical ones, but syncing them
   // when durable: a killed --no-fsync run may have left them unsynced), and
   // returns the directories that gained an entry (a file, or a directory this
-  // writer made), to sync before recording. A group-commit writer syncs
-  // nothing here: its flush() does.
-  async #writeFiles(realRoot: string, items: readonly Pending[]): Promise<Set<string>> {
+  // writer made), to sync before recording, and the directories it made. A
+  // group-commit writer syncs nothing here: its flush() does.
+  async #writeFiles(
+    realRoot: string,
+    items: readonly Pending[],
+  ): Promise<{ dirs: Set<string>; made: Set<string> }> {
     const dirs = new Set<string>();
+    const made = new Set<string>();
     // Every directory is checked before the first file is written, so a
     // refused path refuses the whole batch with nothing written.
     for (const relDir of new Set(items.map((item) => dirname(item.manifest.path)))) {
-      await this.#ensureDir(realRoot, relDir, dirs);
+      await this.#ensureDir(realRoot, relDir, dirs, made);
     }
     const found: (Deno.FileInfo | undefined)[] = [];
     for (const { manifest } of items) {
@@ -838,7 +846,7 @@ export class ArtifactWriter {
     );
     const failed = failures.find((failure) => failure !== undefined);
     if (failed !== undefined) throw failed.error;
-    return dirs;
+    return { dirs, made };
   }
 
   // Throws unless `relDir` (under the root as given, which is what Deno's
@@ -854,13 +862,19 @@ export class ArtifactWriter {
     }
   }
 
-  // Makes the directory (once per writer) after checking that its deepest
-  // existing ancestor lies inside the root, then checks, on every batch, that
-  // no symbolic link now leads it out of the root. When durable, adds to
-  // `parents` every directory above it up to the root, whose entries (made
-  // now, or by a run that never synced them) must reach the disk before a
-  // record names a file below them; once per writer and directory.
-  async #ensureDir(realRoot: string, relDir: string, parents: Set<string>): Promise<void> {
+  // Makes the directory (once per writer: the caller adds `made` to
+  // #madeDirs once their entries are synced or held) after checking that its
+  // deepest existing ancestor lies inside the root, then checks, on every
+  // batch, that no symbolic link now leads it out of the root. When durable,
+  // adds to `parents` every directory above it up to the root, whose entries
+  // (made now, or by a run that never synced them) must reach the disk before
+  // a record names a file below them.
+  async #ensureDir(
+    realRoot: string,
+    relDir: string,
+    parents: Set<string>,
+    made: Set<string>,
+  ): Promise<void> {
     if (!this.#madeDirs.has(relDir)) {
       let existing = relDir;
       while (existing !== "." && !(await lstatIfExists(join(this.#ioRoot, existing)))) {
@@ -868,7 +882,7 @@ export class ArtifactWriter {
       }
       await this.#checkInside(realRoot, existing);
       await Deno.mkdir(join(this.#ioRoot, relDir), { recursive: true });
-      this.#madeDirs.add(relDir);
+      made.add(relDir);
       for (let dir = relDir; this.#durable && dir !== "."; dir = dirname(dir)) {
         parents.add(join(this.#ioRoot, dirname(dir)));
       }

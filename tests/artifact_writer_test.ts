@@ -780,3 +780,33 @@ Deno.test("ArtifactWriter never writes over a manifest edited in place by anothe
     assert.equal(report.records, 4);
   });
 });
+
+Deno.test("ArtifactWriter syncs the directories above a new artifact even when its first batch there failed", async () => {
+  await inTempDir(async (dir) => {
+    for (const groupCommit of [false, true]) {
+      const root = `${dir}/${groupCommit}`;
+      // A directory where the batch's second artifact goes fails the batch,
+      // after its directories were checked (and made).
+      await Deno.mkdir(`${root}/notes/RUN-W/1.json`, { recursive: true });
+      const writer = new ArtifactWriter(root, { groupCommit });
+      const batch = [await writer.prepareJson(note(0)), await writer.prepareJson(note(1))];
+      await assert.rejects(
+        writer.writeAll(batch),
+        (error: Error) => /directory/.test(error.message),
+      );
+      const synced = await syncedPaths(async () => {
+        await writer.writeJson(note(0));
+        await writer.flush();
+      });
+      const manifestSync = synced.findIndex((p) => p.includes("RUN-W.manifest.json"));
+      assert.ok(manifestSync > 0, JSON.stringify(synced));
+      const before = new Set(synced.slice(0, manifestSync));
+      for (const entry of [root, `${root}/notes`, `${root}/notes/RUN-W`]) {
+        assert.ok(
+          before.has(entry),
+          `${entry} synced before the record: ${JSON.stringify(synced)}`,
+        );
+      }
+    }
+  });
+});
