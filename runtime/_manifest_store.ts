@@ -23,7 +23,7 @@ import {
   writeFileAtomic,
 } from "./_fs.ts";
 import { applyJournal, encodeJournal, journalPath, readJournal } from "./_journal.ts";
-import { ManifestModel, type ManifestRecord, ManifestTail } from "./_manifest.ts";
+import { ManifestModel, type ManifestRecord, ManifestTail, recordText } from "./_manifest.ts";
 import { findTickRecords } from "./_manifest_search.ts";
 import { artifactPath } from "./layout.ts";
 
@@ -115,7 +115,8 @@ export async function loadManifestTail(
  * The recorded record of each probe's path, if any (in the probes' order):
  * from the kept tail, or else, when the path's fingerprint is recorded, from
  * disk: among the records of the probe's tick (one binary search per tick),
- * then, for a path recorded with another tick, in the whole file.
+ * then, for a path recorded with another tick or other bytes, in the whole
+ * file.
  */
 export async function findRecords(
   state: ManifestTailState,
@@ -135,8 +136,12 @@ export async function findRecords(
     if (!ofTick.has(probe.tick)) {
       ofTick.set(probe.tick, await findTickRecords(state.path, runId, probe.tick));
     }
-    const hit = ofTick.get(probe.tick)?.find((record) => record.path === probe.path);
-    if (hit !== undefined) {
+    const hits = ofTick.get(probe.tick)?.filter((record) => record.path === probe.path) ?? [];
+    // Trusted only when it is the one such record and what the probe holds: a
+    // search that landed inside an `extra` may have read a record-shaped
+    // object there, so a drift (or a repeat) is confirmed in the whole file.
+    const hit = hits.length === 1 ? hits[0] as ManifestRecord : undefined;
+    if (hit !== undefined && recordText(hit) === recordText(probe)) {
       found.push(hit);
       continue;
     }

@@ -128,11 +128,7 @@ export interface WriteJsonOptions {
    * layout's shape: `viz/<runId>/...`, `runs/<runId>.runheader.json`.
    */
   relPath: string;
-  /**
-   * Extra fields recorded with the manifest record (left out when empty). No
-   * array in it may hold an object whose first key (in code point order) is
-   * `bytes`: that is how a manifest record begins.
-   */
+  /** Extra fields recorded with the manifest record (left out when empty). */
   extra?: Record<string, unknown>;
 }
 
@@ -955,9 +951,6 @@ function checkBatch(artifacts: readonly PreparedArtifact[]): Pending[] {
 const LAYOUT_PLACES: ReadonlyMap<string, (typeof ARTIFACT_LAYOUT)[keyof typeof ARTIFACT_LAYOUT]> =
   new Map(Object.values(ARTIFACT_LAYOUT).map((place) => [place.dir, place]));
 
-// How a manifest record begins, as an array element (JSON strings escape `"`).
-const RECORD_LOOKALIKE = /[[,]\{"bytes":/;
-
 // Checks every field before any I/O. sha256 and bytes are filled in later.
 function prepareRecord(options: WriteJsonOptions): ManifestRecord {
   if (!isPlainObject(options)) typeError(ACTION, "options", "an object", options);
@@ -1026,16 +1019,6 @@ function prepareRecord(options: WriteJsonOptions): ManifestRecord {
     sha256: "",
     bytes: 0,
   };
-  // A record begins `{"bytes":` after `[` or `,`: an array element that begins
-  // so would read as a record to a search of the manifest (_manifest_search.ts).
-  if (RECORD_LOOKALIKE.test(canonicalJsonString(canonicalExtra))) {
-    rangeError(
-      ACTION,
-      "extra",
-      'free of array elements that are objects whose first key (in code point order) is "bytes", as a manifest record\'s is',
-      extra,
-    );
-  }
   if (Object.keys(canonicalExtra).length > 0) record.extra = canonicalExtra;
   return record;
 }
