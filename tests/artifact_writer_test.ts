@@ -7,6 +7,7 @@ import {
   verifyArtifacts,
   type WriteJsonOptions,
 } from "../mod.ts";
+import { ManifestModel, ManifestTail } from "../runtime/_manifest.ts";
 import { snapshot } from "./_tree.ts";
 
 async function inTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
@@ -805,5 +806,48 @@ Deno.test("ArtifactWriter syncs the directories above a new artifact even when i
         );
       }
     }
+  });
+});
+
+// Two paths with one 53-bit fingerprint (found by a cycle search over
+// five-character names): the tail cannot tell them apart without the disk.
+const COLLIDING = [
+  "notes/R/\u558e\u54cf\u5060\u4f80\u4f99.json",
+  "notes/R/\u4e06\u5106\u50a3\u4f32\u4ff3.json",
+];
+
+Deno.test("ArtifactWriter tells apart two paths with the same fingerprint by looking on disk", async () => {
+  await inTempDir(async (dir) => {
+    const [recorded, other] = COLLIDING as [string, string];
+    const tail = ManifestTail.of(new ManifestModel("R"), 1);
+    tail.insertAll([{
+      tick: 0,
+      kind: "note",
+      schema: "Note.v0",
+      path: recorded,
+      sha256: "0".repeat(64),
+      bytes: 1,
+    }]);
+    assert.ok(tail.mayHold(other), "the fingerprints collide");
+    const writer = new ArtifactWriter(dir, { durable: false });
+    const at = (relPath: string, tick: number, obj: unknown = { tick }): WriteJsonOptions => ({
+      ...base,
+      runId: "R",
+      tick,
+      obj,
+      relPath,
+    });
+    await writer.writeJson(at(recorded, 0));
+    // Enough records after it that it is no longer kept in memory.
+    for (let tick = 1; tick < MANY_TICKS; tick++) {
+      await writer.writeJson(at(`notes/R/${tick}.json`, tick));
+    }
+    const resumed = new ArtifactWriter(dir, { durable: false });
+    await resumed.writeJson(at(other, 0));
+    await assert.rejects(resumed.writeJson(at(recorded, 0, { other: 1 })), DriftError);
+    await resumed.writeJson(at(other, 0));
+    const report = await verifyArtifacts(dir);
+    assert.equal(report.ok, true);
+    assert.equal(report.records, MANY_TICKS + 1);
   });
 });
