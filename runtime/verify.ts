@@ -6,10 +6,15 @@
 
 import { join, relative, sep } from "node:path";
 import { isPlainObject, typeError } from "../ers/_validate.ts";
-import { mapBounded, READ_CONCURRENCY } from "./_concurrency.ts";
+import { READ_CONCURRENCY } from "./_concurrency.ts";
 import { ManifestError } from "./errors.ts";
 import { requireAccess, withPermissionHint } from "./_fs.ts";
-import { readManifestFiles, readRecordedFile, requireDirectory } from "./_read.ts";
+import {
+  readManifestFiles,
+  readRecordedFiles,
+  type RecordedFile,
+  requireDirectory,
+} from "./_read.ts";
 import { ManifestModel, type ManifestRecord } from "./_manifest.ts";
 import { checkRunId, RUN_ID_PATTERN, sealRelPath } from "./_paths.ts";
 import { ARTIFACT_LAYOUT, artifactPath, runOfPath } from "./layout.ts";
@@ -245,17 +250,17 @@ async function checkRecords(
 ): Promise<void> {
   const actual = new Map<string, string>(); // path -> sha256 of the file as it is
   const indexes = new Map<string, Uint8Array>(); // RunIndex path -> its bytes, as hashed
-  // Read and hashed a bounded number at a time; the results are taken in
-  // record order, so the report does not depend on which read finished first.
-  const files = await mapBounded(records, READ_CONCURRENCY, async (record) => {
-    const file = await readRecordedFile(root, record);
-    progress.onProgress?.(++progress.done, progress.total);
-    // Only RunIndex bytes are kept, for the cross-check below.
-    return record.schema === ARTIFACT_LAYOUT.runindex.schema ? file : { ...file, bytes: undefined };
+  // Read and hashed a batch at a time; the results are taken in record
+  // order, so the report does not depend on which digest finished first.
+  // Only RunIndex bytes are kept, for the cross-check below.
+  const files = await readRecordedFiles(root, records, {
+    batch: READ_CONCURRENCY,
+    keepBytes: (record) => record.schema === ARTIFACT_LAYOUT.runindex.schema,
+    onRead: () => progress.onProgress?.(++progress.done, progress.total),
   });
   for (const [i, record] of records.entries()) {
     report.records++;
-    const file = files[i] as Awaited<ReturnType<typeof readRecordedFile>>;
+    const file = files[i] as RecordedFile;
     if (file.sha256 !== undefined) actual.set(record.path, file.sha256);
     hashes.set(record.path, file.sha256);
     if (file.bytes !== undefined && record.schema === ARTIFACT_LAYOUT.runindex.schema) {
