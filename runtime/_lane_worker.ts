@@ -52,6 +52,9 @@ const ARRAY_PROTOTYPE = Array.prototype;
 const freeze = Object.freeze;
 const clone = structuredClone;
 const realClose = scope.close.bind(scope);
+const Int32ArrayCtor = Int32Array;
+const Uint8ArrayCtor = Uint8Array;
+const Float64ArrayCtor = Float64Array;
 // `uncurry(f)(self, ...args)` is `f.call(self, ...args)`, bound now.
 const uncurry = Function.prototype.bind.bind(Function.prototype.call) as <A extends unknown[], R>(
   fn: (...args: A) => R,
@@ -168,7 +171,7 @@ export async function serveLane(
   scope.onmessage = (event: MessageEvent<WorkerMessage>) => {
     const message = event.data;
     if (message.type === "lane.init") {
-      shared = new Int32Array(message.shared);
+      shared = new Int32ArrayCtor(message.shared);
       progress = shared;
     } else if (message.type === "lane.peer") listen(message.port);
     else if (message.type === "lane.tasks") {
@@ -261,10 +264,18 @@ function drain(): void {
   queued = undefined;
   busy = true;
   mark(PROGRESS_CONTEXT);
-  void runLane("shadow", handed, handed.context, runs.runs).finally(() => {
+  void runShadow(handed, runs.runs);
+}
+
+// With the language's `finally`, not `Promise.prototype.finally`, which a
+// shadow task could replace to leave the lane busy for good.
+async function runShadow(handed: HandoffMessage, runs: Runs): Promise<void> {
+  try {
+    await runLane("shadow", handed, handed.context, runs);
+  } finally {
     busy = false;
-    drain();
-  });
+  }
+  drain();
 }
 
 // The forecast lane: runs the batch, hands the context it leaves to the
@@ -338,8 +349,8 @@ function handOver(tick: number, round: number, context: TaskContext): boolean {
 // did). A value that cannot be structured-cloned turns its task into an error.
 function reply(round: number, outcomes: readonly TaskOutcome[]): void {
   const count = outcomes.length;
-  const statuses = new Uint8Array(count);
-  const numbers = new Float64Array(count);
+  const statuses = new Uint8ArrayCtor(count);
+  const numbers = new Float64ArrayCtor(count);
   let values: unknown[] | null = null;
   let failed = false;
   for (let i = 0; i < count; i++) {

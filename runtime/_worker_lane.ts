@@ -143,6 +143,7 @@ export class ContextHandoff {
   #forecastEnd: MessagePort | undefined;
   #round = 0;
   #failedRound = -1;
+  #handedRound = -1;
   #shadow: WorkerLane | undefined;
 
   /** The next tick needs a new channel. */
@@ -175,6 +176,16 @@ export class ContextHandoff {
   /** Sets the shadow lane to abandon. */
   serve(shadow: WorkerLane): void {
     this.#shadow = shadow;
+  }
+
+  /** The forecast lane has handed over the context of `round`. */
+  handOver(round: number): void {
+    this.#handedRound = round;
+  }
+
+  /** Whether the forecast lane has handed over the context of `round`. */
+  handedOver(round: number): boolean {
+    return this.#handedRound === round;
   }
 
   /** Whether the forecast lane failed in `round`. */
@@ -253,11 +264,17 @@ export class WorkerLane implements LanePlacement {
     const shadow = this.#lane === "shadow";
     const { round, end } = shadow ? this.#handoff.begin() : this.#handoff.join();
     const ran = shadow ? this.#runShadow(batch, round, end) : this.#runForecast(batch, round, end);
-    ran.catch(() => {
-      // Whatever failed, the next tick starts on a new channel.
-      if (shadow) this.#handoff.invalidate();
-      else this.#handoff.fail(round);
-    });
+    ran.then(
+      // The forecast lane replies after it has handed the context over.
+      () => {
+        if (!shadow) this.#handoff.handOver(round);
+      },
+      () => {
+        // Whatever failed, the next tick starts on a new channel.
+        if (shadow) this.#handoff.invalidate();
+        else this.#handoff.fail(round);
+      },
+    );
     return ran;
   }
 
@@ -307,7 +324,7 @@ export class WorkerLane implements LanePlacement {
         }`,
       );
     }
-    return await this.#watched(batch.tick, done);
+    return await this.#watched(batch.tick, round, done);
   }
 
   // Tells the worker the tick (and, when they changed, the tasks) through
@@ -340,7 +357,11 @@ export class WorkerLane implements LanePlacement {
         { type: "lane.tasks", version: this.#tasksVersion, indices } satisfies WorkerMessage,
       );
     }
-    return await this.#watched(batch.tick, this.#expect(batch.tick, round, indices.length));
+    return await this.#watched(
+      batch.tick,
+      round,
+      this.#expect(batch.tick, round, indices.length),
+    );
   }
 
   // The worker, started if need be. Its channel end is closed if the lane cannot run.
@@ -360,8 +381,12 @@ export class WorkerLane implements LanePlacement {
     });
   }
 
-  async #watched(tick: number, done: Promise<LaneBatchResult>): Promise<LaneBatchResult> {
-    const watchdog = this.#watch(tick);
+  async #watched(
+    tick: number,
+    round: number,
+    done: Promise<LaneBatchResult>,
+  ): Promise<LaneBatchResult> {
+    const watchdog = this.#watch(tick, round);
     try {
       return await done;
     } finally {
@@ -395,20 +420,30 @@ export class WorkerLane implements LanePlacement {
 
   // Polls the worker's progress; a task that has not moved on within the
   // timeout ends the worker.
-  #watch(tick: number): ReturnType<typeof setInterval> {
+  #watch(tick: number, round: number): ReturnType<typeof setInterval> {
     const pollMs = Math.max(1, Math.min(1000, Math.floor(this.#timeoutMs / 8)));
     let seen = Atomics.load(this.#shared, SLOT.progress);
     let since = performance.now();
     return setInterval(() => {
       const now = Atomics.load(this.#shared, SLOT.progress);
-      // The shadow lane's clock starts once the forecast lane hands it the context.
-      if (now !== seen || now === PROGRESS_WAITING) {
+      // The shadow lane's clock starts once the forecast lane is done.
+      const waiting = now === PROGRESS_WAITING && !this.#handoff.handedOver(round);
+      if (now !== seen || waiting) {
         seen = now;
         since = performance.now();
       } else if (performance.now() - since >= this.#timeoutMs) {
         const pending = this.#pending;
         this.#drop();
-        pending?.reject(new TaskTimeoutError(this.#taskAt(now), tick, this.#timeoutMs));
+        pending?.reject(
+          now === PROGRESS_WAITING
+            ? new LaneCrashError(
+              null,
+              tick,
+              this.#lane,
+              `it did not take the forecast lane's context within ${this.#timeoutMs} ms`,
+            )
+            : new TaskTimeoutError(this.#taskAt(now), tick, this.#timeoutMs),
+        );
       }
     }, pollMs);
   }

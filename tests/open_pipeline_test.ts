@@ -219,6 +219,55 @@ Deno.test("openPipeline() worker lanes keep a shadow task's module state and bui
   });
 });
 
+Deno.test("openPipeline() worker lanes keep serving ticks when tasks replace the promise and typed-array built-ins of their realm", async () => {
+  const spoil =
+    "Promise.prototype.finally = function () { return this; }; for (const name of ['Float64Array', 'Uint8Array', 'Int32Array']) globalThis[name] = function () { throw new Error('spoiled'); };";
+  const source = pipelineSource(
+    `[${task("f", "forecast", `(ctx) => { ${spoil} ctx.n = (ctx.n ?? 0) + 1; return ctx.n; }`)}, ${
+      task("s", "shadow", `(ctx) => { ${spoil} return ctx.n * 10; }`)
+    }]`,
+  );
+  await withModule(source, async (file) => {
+    await using pipeline = await openPipeline(file, quiet());
+    const values = [];
+    for (let tick = 0; tick < 3; tick++) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const stalled = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`tick ${tick} stalled`)), 20_000);
+      });
+      try {
+        const out = await Promise.race([pipeline.runTick(tick, { n: tick }), stalled]);
+        values.push([out.results.f?.value, out.results.s?.value]);
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    assert.deepEqual(values, [[1, 10], [2, 20], [3, 30]]);
+  });
+});
+
+Deno.test("openPipeline() ends a shadow lane worker that stops listening and does not take the context, and starts a fresh one", async () => {
+  const source = pipelineSource(
+    `[${task("f", "forecast", "(ctx) => { if (ctx.how === 'exit') Deno.exit(1); return 1; }")}, ${
+      task("s", "shadow", "() => { self.onmessage = null; return 2; }")
+    }]`,
+    "limits: { taskTimeoutMs: 300 },",
+  );
+  await withModule(source, async (file) => {
+    await using pipeline = await openPipeline(file, quiet());
+    assert.equal((await pipeline.runTick(0)).results.s?.value, 2);
+    await assert.rejects(pipeline.runTick(1, { how: "exit" }), LaneCrashError);
+    // The forecast worker was replaced: the new channel's end never reaches
+    // the shadow worker, which no longer listens to its supervisor side.
+    const error = await pipeline.runTick(2).then(() => undefined, (e) => e);
+    assert.ok(error instanceof LaneCrashError, String(error));
+    assert.deepEqual([error.lane, error.tick, error.task], ["shadow", 2, null]);
+    assert.match(error.message, /did not take the forecast lane's context within 300 ms/);
+    const out = await pipeline.runTick(3);
+    assert.deepEqual([out.results.f?.value, out.results.s?.value], [1, 2]);
+  });
+});
+
 Deno.test("openPipeline() sandbox forbids the clock and randomness by default, naming the API", async () => {
   const apis = {
     "Date.now()": "() => Date.now()",
