@@ -105,6 +105,27 @@ Deno.test("abraxasTick() survives a write torn at any point (manifest included) 
   });
 });
 
+Deno.test("a group-commit run survives a write torn at any point of a flush (manifest included) and resumes to identical bytes", async () => {
+  await withDirs(1, async (reference) => {
+    const clean = await emit(reference, 0, 3, "--group", "2");
+    assert.equal(clean.code, 0, clean.stderr);
+    const kinds = JSON.parse(clean.stdout).kinds as string[];
+    const writes = kinds.flatMap((kind, i) => (kind === "write" ? [i + 1] : []));
+    assert.ok(writes.length >= 9, `${writes.length} writes`);
+    const expected = await snapshot(reference);
+    for (const tearAt of writes) {
+      await withDirs(1, async (dir) => {
+        const torn = await emit(dir, 0, 3, "--group", "2", "--crash-at", String(tearAt), "--tear");
+        assert.equal(torn.code, 70, `tear at ${tearAt}: ${torn.stderr}`);
+        await assertNothingRecordedIsBroken(dir, `after a write torn at step ${tearAt}`);
+        const resumed = await emit(dir, 0, 3, "--group", "2");
+        assert.equal(resumed.code, 0, `resume after tear at step ${tearAt}: ${resumed.stderr}`);
+        assert.deepEqual(await snapshot(dir), expected, `after tear at step ${tearAt} and resume`);
+      });
+    }
+  });
+});
+
 Deno.test("abraxasTick() leaves every recorded artifact intact when killed at arbitrary instants", async () => {
   await withDirs(2, async (reference, dir) => {
     assert.equal((await emit(reference, 0, 150)).code, 0);
