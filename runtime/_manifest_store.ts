@@ -10,10 +10,10 @@
 // left by an interrupted update is replayed before the manifest is read.
 
 import { dirname } from "node:path";
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { ManifestError } from "./errors.ts";
 import {
   lstatIfExists,
-  openRegularFile,
   readRegularFile,
   sameBytes,
   syncDirectory,
@@ -214,7 +214,7 @@ export async function commitRecords(
       const model = parseManifest(state.tail.runId, await readManifest(path, state.tail.runId));
       state.tail = ManifestTail.of(model, KEPT_RECORDS, model.length);
     }
-    if (state.tail.length > 0) await checkReplaced(state, records);
+    if (state.tail.length > 0) checkReplaced(state, records);
     const write = state.tail.insertAll(records);
     if (write.create) {
       await writeFileAtomic(path, write.bytes, durable);
@@ -259,41 +259,41 @@ export async function retryOnStale<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 // Throws StaleManifestError unless the manifest ends, from where inserting
-// `records` writes, with exactly the bytes the cached tail expects.
-async function checkReplaced(
-  state: ManifestTailState,
-  records: readonly ManifestRecord[],
-): Promise<void> {
+// `records` writes, with exactly the bytes the cached tail expects. Blocking
+// calls (a few hundred bytes, read once a commit) spare the thread hops; a
+// link or a FIFO now at the path only fails the comparison, and the retry's
+// load refuses it.
+function checkReplaced(state: ManifestTailState, records: readonly ManifestRecord[]): void {
   const { offset, bytes } = state.tail.replaced(records);
-  let opened;
-  try {
-    opened = await openRegularFile(state.path);
-  } catch (error) {
-    if (!(error instanceof UntrustedFileError)) throw error;
-    throw new ManifestError(artifactPath("manifest", state.tail.runId), error.message);
+  if (!holdsAt(state.path, offset, bytes)) {
+    throw new StaleManifestError(
+      artifactPath("manifest", state.tail.runId),
+      "it changed on disk since this process read it, though its size and time stamps did not (is a tool other than ERS editing it?); nothing was recorded",
+    );
   }
-  const { handle, size } = opened;
+}
+
+// Whether the file at `path` ends with `bytes` at `offset`.
+function holdsAt(path: string, offset: number, bytes: Uint8Array): boolean {
+  let fd: number;
   try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return false;
+  }
+  try {
+    if (fstatSync(fd).size !== offset + bytes.length) return false;
     const found = new Uint8Array(bytes.length);
     let filled = 0;
-    while (size === offset + bytes.length && filled < bytes.length) {
-      const { bytesRead } = await handle.read(
-        found,
-        filled,
-        bytes.length - filled,
-        offset + filled,
-      );
-      if (bytesRead === 0) break;
-      filled += bytesRead;
+    while (filled < bytes.length) {
+      const read = readSync(fd, found, filled, bytes.length - filled, offset + filled);
+      if (read === 0) return false;
+      filled += read;
     }
-    if (filled === bytes.length && sameBytes(found, bytes)) return;
+    return sameBytes(found, bytes);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
-  throw new StaleManifestError(
-    artifactPath("manifest", state.tail.runId),
-    "it changed on disk since this process read it, though its size and time stamps did not (is a tool other than ERS editing it?); nothing was recorded",
-  );
 }
 
 function remember(path: string, state: ManifestTailState): void {
