@@ -34,7 +34,6 @@ import { sourcesOf } from "./_pipeline_sources.ts";
 interface WorkerScope {
   postMessage(message: unknown): void;
   close(): void;
-  onmessage: ((event: MessageEvent<WorkerMessage>) => void) | null;
   addEventListener(
     type: "unhandledrejection",
     listener: (event: PromiseRejectionEvent) => void,
@@ -66,6 +65,32 @@ const portOnMessage = uncurry(
     listener: (event: MessageEvent<HandoffMessage>) => void,
   ) => void,
 );
+// Every message of the supervisor side is taken by one listener added now,
+// before the pipeline module loads, in the capture phase, and stopped there:
+// a listener or an `onmessage` of the pipeline module never sees the channel
+// to the other lane worker nor the shared memory those messages carry.
+const stopImmediatePropagation = uncurry(Event.prototype.stopImmediatePropagation);
+let onSupervisorMessage: (message: WorkerMessage) => void = () => {};
+(scope as unknown as EventTarget).addEventListener("message", (event) => {
+  stopImmediatePropagation(event);
+  onSupervisorMessage((event as MessageEvent<WorkerMessage>).data);
+}, { capture: true });
+(scope as unknown as EventTarget).addEventListener("messageerror", stopImmediatePropagation, {
+  capture: true,
+});
+// A port delivers its messages through `this.dispatchEvent`: each port this
+// worker gets has its own, the real one, so that a task that replaces
+// `EventTarget.prototype.dispatchEvent` never gets hold of it.
+const dispatchEvent = EventTarget.prototype.dispatchEvent;
+const defineProperty = Object.defineProperty;
+function sealPort(port: MessagePort): MessagePort {
+  defineProperty(port, "dispatchEvent", {
+    value: dispatchEvent,
+    writable: false,
+    configurable: false,
+  });
+  return port;
+}
 const sandbox = installSandbox();
 const sandboxState = sandbox.state;
 const reseed = sandbox.reseed;
@@ -133,6 +158,17 @@ Object.defineProperty(Deno, "exit", {
     realExit(code);
   },
 });
+// The supervisor side hears only this module: a task cannot forge a reply,
+// an exit or a warning.
+Object.defineProperty(scope, "postMessage", {
+  configurable: false,
+  writable: false,
+  value: () => {
+    throw new TypeError(
+      `Cannot post a message from task "${sandbox.state.task}" as a lane worker talks only to its supervisor side`,
+    );
+  },
+});
 Object.defineProperty(scope, "close", {
   configurable: false,
   writable: false,
@@ -168,12 +204,11 @@ export async function serveLane(
   sandbox.state.settings = prepared.sandbox;
   sandbox.state.task = "";
   const tasks = prepared.tasks.map((spec, index) => tracked(spec, index));
-  scope.onmessage = (event: MessageEvent<WorkerMessage>) => {
-    const message = event.data;
+  onSupervisorMessage = (message: WorkerMessage) => {
     if (message.type === "lane.init") {
       shared = new Int32ArrayCtor(message.shared);
       progress = shared;
-    } else if (message.type === "lane.peer") listen(message.port);
+    } else if (message.type === "lane.peer") listen(sealPort(message.port));
     else if (message.type === "lane.tasks") {
       shadowTasks = { version: message.version, runs: runsOf(tasks, message.indices) };
       drain();
@@ -287,7 +322,7 @@ async function runForecast(
 ): Promise<void> {
   if (batch.peer !== null) {
     if (peer !== undefined) portClose(peer);
-    peer = batch.peer;
+    peer = sealPort(batch.peer);
   }
   if (forecastTasks === undefined || !sameIndices(forecastTasks.indices, batch.indices)) {
     forecastTasks = { indices: batch.indices, runs: runsOf(tasks, batch.indices) };

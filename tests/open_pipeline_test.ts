@@ -246,10 +246,75 @@ Deno.test("openPipeline() worker lanes keep serving ticks when tasks replace the
   });
 });
 
+Deno.test("openPipeline() keeps the channel between lane workers and their shared memory away from the pipeline module: a forged hand-over never reaches the shadow lane", async () => {
+  // Module code listens to the worker's messages every way it can, and
+  // replaces the dispatch a MessagePort delivers through, to grab the channel
+  // to the other lane worker and the shared memory; the forecast task then
+  // forges a hand-over of another context and writes the shadow lane's round.
+  const source = `
+    const got = { messages: 0, ports: [], shared: null, round: -1 };
+    const grab = (event) => {
+      const data = event.data;
+      got.messages++;
+      if (data?.peer) got.ports.push(data.peer);
+      if (data?.port) got.ports.push(data.port);
+      if (data?.shared) got.shared = new Int32Array(data.shared);
+      if (typeof data?.round === "number") got.round = data.round;
+    };
+    if ("onmessage" in globalThis) { // only in a lane worker
+      addEventListener("message", grab);
+      addEventListener("message", grab, { capture: true });
+      onmessage = grab;
+      const dispatch = EventTarget.prototype.dispatchEvent;
+      EventTarget.prototype.dispatchEvent = function (event) {
+        if (this instanceof MessagePort) got.ports.push(this);
+        return dispatch.call(this, event);
+      };
+    }
+    const seen = () => got.messages + got.ports.length + (got.shared === null ? 0 : 1);
+    export default {
+      tasks: [
+        { name: "f", lane: "forecast", priority: 0, costOps: 1, fn: (ctx) => {
+          for (const port of got.ports) {
+            port.postMessage({ tick: ctx.tick, round: got.round, context: { n: 999, tick: ctx.tick } });
+            port.postMessage({ tick: ctx.tick, round: got.round + 1, context: { n: 998, tick: ctx.tick } });
+          }
+          if (got.shared !== null) got.shared[1] = got.round + 1;
+          try {
+            postMessage({ type: "lane.done", round: got.round, statuses: new Uint8Array(1), values: [7], numbers: null, errors: ["forged"] });
+          } catch { /* a lane worker refuses it; inline, there is no postMessage */ }
+          ctx.n += 1;
+          return seen();
+        } },
+        { name: "s", lane: "shadow", priority: 0, costOps: 1, fn: (ctx) => [ctx.n, seen()] },
+      ],
+    };`;
+  await withModule(source, async (file) => {
+    await using worker = await openPipeline(file, quiet());
+    await using inline = await openPipeline(file, { ...quiet(), isolation: "inline" });
+    for (let tick = 0; tick < 4; tick++) {
+      const [w, i] = [
+        await worker.runTick(tick, { n: tick, tick }),
+        await inline.runTick(tick, { n: tick, tick }),
+      ];
+      assert.deepEqual(w.results, i.results, `tick ${tick}`);
+      assert.deepEqual(w.trace, i.trace, `tick ${tick}`);
+      assert.deepEqual(w.results.s?.value, [tick + 1, 0]);
+      assert.equal(w.results.f?.value, 0);
+    }
+  });
+});
+
 Deno.test("openPipeline() ends a shadow lane worker that stops listening and does not take the context, and starts a fresh one", async () => {
+  // Setting `onmessage` no longer stops the lane worker's own listener; a
+  // timer that never yields, left by the shadow task, does stop it.
   const source = pipelineSource(
     `[${task("f", "forecast", "(ctx) => { if (ctx.how === 'exit') Deno.exit(1); return 1; }")}, ${
-      task("s", "shadow", "() => { self.onmessage = null; return 2; }")
+      task(
+        "s",
+        "shadow",
+        "(ctx) => { self.onmessage = null; if (ctx.how === 'spin') setTimeout(() => { for (;;); }, 0); return 2; }",
+      )
     }]`,
     "limits: { taskTimeoutMs: 300 },",
   );
@@ -257,13 +322,14 @@ Deno.test("openPipeline() ends a shadow lane worker that stops listening and doe
     await using pipeline = await openPipeline(file, quiet());
     assert.equal((await pipeline.runTick(0)).results.s?.value, 2);
     await assert.rejects(pipeline.runTick(1, { how: "exit" }), LaneCrashError);
-    // The forecast worker was replaced: the new channel's end never reaches
-    // the shadow worker, which no longer listens to its supervisor side.
-    const error = await pipeline.runTick(2).then(() => undefined, (e) => e);
+    assert.equal((await pipeline.runTick(2, { how: "spin" })).results.s?.value, 2);
+    // The shadow worker spins once its timer fires: it never takes the context.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const error = await pipeline.runTick(3).then(() => undefined, (e) => e);
     assert.ok(error instanceof LaneCrashError, String(error));
-    assert.deepEqual([error.lane, error.tick, error.task], ["shadow", 2, null]);
+    assert.deepEqual([error.lane, error.tick, error.task], ["shadow", 3, null]);
     assert.match(error.message, /did not take the forecast lane's context within 300 ms/);
-    const out = await pipeline.runTick(3);
+    const out = await pipeline.runTick(4);
     assert.deepEqual([out.results.f?.value, out.results.s?.value], [1, 2]);
   });
 });
