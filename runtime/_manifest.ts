@@ -240,6 +240,40 @@ function makeEntry(record: ManifestRecord): Entry {
   return { record, text, byteLength: encoder.encode(text).length };
 }
 
+/**
+ * Where in `value` (a JSON value, named `at`) an array holds a whole manifest
+ * record, and that record, if anywhere: inside a record's `extra`, a search
+ * of the manifest by its bytes (`_manifest_search.ts`) would take it for one.
+ */
+export function recordLookalikeIn(
+  value: unknown,
+  at: string,
+): { at: string; value: unknown } | undefined {
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const found = isRecord(item)
+        ? { at: `${at}[${i}]`, value: item }
+        : recordLookalikeIn(item, `${at}[${i}]`);
+      if (found !== undefined) return found;
+    }
+  } else if (isPlainObject(value)) {
+    for (const [key, item] of Object.entries(value)) {
+      const found = recordLookalikeIn(item, `${at}.${key}`);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}
+
+function isRecord(value: unknown): boolean {
+  try {
+    checkRecord(value, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function checkRecord(value: unknown, i: number): ManifestRecord {
   const at = `records[${i}]`;
   if (!isPlainObject(value)) throw new Error(`${at} is not an object`);

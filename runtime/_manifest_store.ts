@@ -278,8 +278,11 @@ function holdsAt(path: string, offset: number, bytes: Uint8Array): boolean {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch {
-    return false;
+  } catch (error) {
+    // Gone, or a link now: not the file last seen. Anything else is reported.
+    const code = (error as { code?: unknown }).code;
+    if (code === "ENOENT" || code === "ELOOP") return false;
+    throw error;
   }
   try {
     if (fstatSync(fd).size !== offset + bytes.length) return false;

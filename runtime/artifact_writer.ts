@@ -31,7 +31,7 @@ import {
   withPermissionHint,
   withRootLock,
 } from "./_fs.ts";
-import { type ManifestRecord, recordText } from "./_manifest.ts";
+import { type ManifestRecord, recordLookalikeIn, recordText } from "./_manifest.ts";
 import { commitRecords, findRecords, loadManifestTail, retryOnStale } from "./_manifest_store.ts";
 import { checkRelPath, checkRunId } from "./_paths.ts";
 import { ARTIFACT_LAYOUT, artifactPath, runOfPath } from "./layout.ts";
@@ -128,7 +128,10 @@ export interface WriteJsonOptions {
    * layout's shape: `viz/<runId>/...`, `runs/<runId>.runheader.json`.
    */
   relPath: string;
-  /** Extra fields recorded with the manifest record (left out when empty). */
+  /**
+   * Extra fields recorded with the manifest record (left out when empty). No
+   * array in it may hold a whole manifest record (an object with its fields).
+   */
   extra?: Record<string, unknown>;
 }
 
@@ -410,7 +413,8 @@ export class ArtifactWriter {
    * the run's own place (`<kind>/<runId>/...`, `<kind>/<runId>.<ext>`), lies
    * under `manifests/` or has a hidden (dot) name; nothing is written.
    * @throws {TypeError | RangeError} When `obj` or `extra` is not canonical
-   * JSON (the message names the path inside it); nothing is written.
+   * JSON, or an array in `extra` holds a whole manifest record (the message
+   * names the path inside it); nothing is written.
    * @throws {DriftError} When `relPath` is recorded with other bytes or metadata.
    * @throws {ArtifactPermissionError} When Deno lacks read or write access to
    * the directory; the message names the flag to add.
@@ -1019,6 +1023,15 @@ function prepareRecord(options: WriteJsonOptions): ManifestRecord {
     sha256: "",
     bytes: 0,
   };
+  const lookalike = recordLookalikeIn(canonicalExtra, "extra");
+  if (lookalike !== undefined) {
+    rangeError(
+      ACTION,
+      lookalike.at,
+      "something other than a whole manifest record (a search of the manifest would take it for one)",
+      lookalike.value,
+    );
+  }
   if (Object.keys(canonicalExtra).length > 0) record.extra = canonicalExtra;
   return record;
 }

@@ -728,12 +728,43 @@ Deno.test("ArtifactWriter.flush() refuses a held file's directory swapped for a 
   });
 });
 
-Deno.test("ArtifactWriter is not misled by an extra holding whole manifest records: a rewrite far back is checked against the real record", async () => {
+Deno.test("ArtifactWriter refuses an extra whose arrays hold a whole manifest record, naming where", async () => {
   await inTempDir(async (dir) => {
     const writer = new ArtifactWriter(dir, { durable: false });
-    // Tick 4's extra holds thousands of record-shaped decoys (so that a
-    // binary search of the manifest lands among them), the last one for
-    // tick 5's path with a forged hash.
+    const whole = {
+      bytes: 9,
+      kind: "note",
+      path: "notes/RUN-W/5.json",
+      schema: "Note.v0",
+      sha256: "0".repeat(64),
+      tick: 5,
+    };
+    for (
+      const [extra, at] of [
+        [{ decoys: [whole] }, "extra.decoys[0]"],
+        [{ a: { b: [1, [whole]] } }, "extra.a.b[1][0]"],
+      ] as const
+    ) {
+      await assert.rejects(
+        writer.writeJson({ ...note(4), extra }),
+        (error: Error) => error instanceof RangeError && error.message.includes(`'${at}'`),
+      );
+    }
+    await assert.rejects(Deno.stat(`${dir}/manifests/RUN-W.manifest.json`), Deno.errors.NotFound);
+    // Not in an array, or short of a field: not taken for a record.
+    const { sha256: _, ...partial } = whole;
+    await writer.writeJson({ ...note(4), extra: { one: whole, decoys: [partial] } });
+    assert.equal((await verifyArtifacts(dir)).records, 1);
+  });
+});
+
+Deno.test("ArtifactWriter is not misled by a manifest whose extra holds whole records: a rewrite far back is checked against the real record", async () => {
+  await inTempDir(async (dir) => {
+    const writer = new ArtifactWriter(dir, { durable: false });
+    for (let tick = 0; tick < MANY_TICKS; tick++) await writer.writeJson(note(tick));
+    // Another tool gives tick 4's record an extra of thousands of
+    // record-shaped decoys (so that a binary search of the manifest lands
+    // among them), the last one for tick 5's path with a forged hash.
     const decoy = { bytes: 9, kind: "note", schema: "Note.v0", sha256: "0".repeat(64) };
     const decoys = Array.from({ length: 3000 }, (_, i) => ({
       ...decoy,
@@ -741,9 +772,13 @@ Deno.test("ArtifactWriter is not misled by an extra holding whole manifest recor
       tick: 0,
     }));
     decoys.push({ ...decoy, path: "notes/RUN-W/5.json", tick: 5 });
-    for (let tick = 0; tick < MANY_TICKS; tick++) {
-      await writer.writeJson({ ...note(tick), ...(tick === 4 ? { extra: { decoys } } : {}) });
-    }
+    const path = `${dir}/manifests/RUN-W.manifest.json`;
+    const edited = new ManifestModel("RUN-W");
+    edited.insertAll(
+      ManifestModel.parse("RUN-W", await Deno.readFile(path)).records()
+        .map((record) => record.tick === 4 ? { ...record, extra: { decoys } } : record),
+    );
+    await Deno.writeTextFile(path, edited.toText());
     const resumed = new ArtifactWriter(dir, { durable: false });
     assert.equal((await resumed.writeJson(note(5))).tick, 5);
     const real = (await resumed.prepareJson(note(5))).record.sha256;
