@@ -70,6 +70,8 @@ export function installSandbox(): { state: SandboxState; reseed(): void } {
     value: () => random32("Math.random()") / 0x1_0000_0000,
   });
   installCrypto(random32);
+  installClockReaders(now);
+  installNoWorker(state);
   return {
     state,
     reseed() {
@@ -108,6 +110,123 @@ function installCrypto(random32: (api: string) => number): void {
   for (const holder of [globalThis.crypto, Object.getPrototypeOf(globalThis.crypto)]) {
     installCryptoOn(holder, random32);
   }
+  // A generated key is random bytes: forbidden with the other random sources.
+  // With `random: "seeded"` it stays random (it cannot be seeded; the README
+  // says so): import a key made of `crypto.getRandomValues()` bytes instead.
+  const subtle = Object.getPrototypeOf(globalThis.crypto.subtle);
+  const generateKey = subtle.generateKey;
+  Object.defineProperty(subtle, "generateKey", {
+    configurable: false,
+    writable: false,
+    value: function (this: SubtleCrypto, ...args: unknown[]) {
+      try {
+        random32("crypto.subtle.generateKey()");
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return Reflect.apply(generateKey, this, args);
+    },
+  });
+}
+
+// The clock's other readers: `Intl.DateTimeFormat`'s `format()` and
+// `formatToParts()` with no date, `Temporal.Now`, and `performance.mark()` /
+// `performance.measure()` with no time of their own read the real clock
+// inside the engine, not through `Date.now()`.
+function installClockReaders(now: (api: string) => number): void {
+  const formats = Intl.DateTimeFormat.prototype;
+  const formatOf = Object.getOwnPropertyDescriptor(formats, "format")!.get!;
+  const formatToParts = formats.formatToParts;
+  Object.defineProperty(formats, "format", {
+    configurable: false,
+    get(this: Intl.DateTimeFormat) {
+      const format = Reflect.apply(formatOf, this, []) as (date?: Date | number) => string;
+      return (date?: Date | number) =>
+        format(date === undefined ? now("Intl.DateTimeFormat.prototype.format()") : date);
+    },
+  });
+  Object.defineProperty(formats, "formatToParts", {
+    configurable: false,
+    writable: false,
+    value: function (this: Intl.DateTimeFormat, date?: Date | number) {
+      const at = date === undefined ? now("Intl.DateTimeFormat.prototype.formatToParts()") : date;
+      return Reflect.apply(formatToParts, this, [at]);
+    },
+  });
+  installTemporalNow(now);
+  const performance = Object.getPrototypeOf(globalThis.performance);
+  const mark = performance.mark;
+  const measure = performance.measure;
+  Object.defineProperty(performance, "mark", {
+    configurable: false,
+    writable: false,
+    value: function (this: Performance, name: string, options?: PerformanceMarkOptions) {
+      const startTime = options?.startTime ?? now("performance.mark()");
+      return Reflect.apply(mark, this, [name, { ...options, startTime }]);
+    },
+  });
+  Object.defineProperty(performance, "measure", {
+    configurable: false,
+    writable: false,
+    value: function (this: Performance, name: string, ...args: unknown[]) {
+      const [start, end] = args;
+      if (start !== null && typeof start === "object") {
+        const options = start as PerformanceMeasureOptions;
+        if (options.end !== undefined || options.duration !== undefined) {
+          return Reflect.apply(measure, this, [name, options]);
+        }
+        return Reflect.apply(measure, this, [
+          name,
+          { ...options, end: now("performance.measure()") },
+        ]);
+      }
+      if (end !== undefined) return Reflect.apply(measure, this, [name, start, end]);
+      const at = now("performance.measure()");
+      return Reflect.apply(measure, this, [name, { start: start ?? 0, end: at }]);
+    },
+  });
+}
+
+function installTemporalNow(now: (api: string) => number): void {
+  // deno-lint-ignore no-explicit-any
+  const Temporal = (globalThis as any).Temporal;
+  if (Temporal?.Now === undefined) return;
+  const real = Temporal.Now;
+  const instant = (api: string) => Temporal.Instant.fromEpochMilliseconds(now(api));
+  const zoned = (api: string, zone?: unknown) =>
+    instant(api).toZonedDateTimeISO(zone ?? real.timeZoneId());
+  const fake = {
+    instant: () => instant("Temporal.Now.instant()"),
+    timeZoneId: () => real.timeZoneId(),
+    zonedDateTimeISO: (zone?: unknown) => zoned("Temporal.Now.zonedDateTimeISO()", zone),
+    plainDateTimeISO: (zone?: unknown) =>
+      zoned("Temporal.Now.plainDateTimeISO()", zone).toPlainDateTime(),
+    plainDateISO: (zone?: unknown) => zoned("Temporal.Now.plainDateISO()", zone).toPlainDate(),
+    plainTimeISO: (zone?: unknown) => zoned("Temporal.Now.plainTimeISO()", zone).toPlainTime(),
+  };
+  Object.defineProperty(fake, Symbol.toStringTag, { value: "Temporal.Now" });
+  Object.defineProperty(Temporal, "Now", {
+    configurable: false,
+    writable: false,
+    value: Object.freeze(fake),
+  });
+}
+
+// A worker started from a lane worker would have a realm of its own, with
+// the real clock and random sources.
+function installNoWorker(state: SandboxState): void {
+  const refuse = function Worker(): never {
+    throw new TypeError(
+      `Cannot start a Worker in task ${
+        JSON.stringify(state.task)
+      } as its realm would have no deterministic sandbox`,
+    );
+  };
+  Object.defineProperty(globalThis, "Worker", {
+    configurable: false,
+    writable: false,
+    value: refuse,
+  });
 }
 
 function installCryptoOn(crypto: object, random32: (api: string) => number): void {

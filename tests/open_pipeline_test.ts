@@ -344,12 +344,25 @@ Deno.test("openPipeline() sandbox forbids the clock and randomness by default, n
     "Math.random()": "() => Math.random()",
     "crypto.getRandomValues()": "() => crypto.getRandomValues(new Uint8Array(4))",
     "crypto.randomUUID()": "() => crypto.randomUUID()",
+    // The engine's own readers of the clock and random sources.
+    "Intl.DateTimeFormat.prototype.format()": "() => new Intl.DateTimeFormat('en').format()",
+    "Intl.DateTimeFormat.prototype.formatToParts()":
+      "() => new Intl.DateTimeFormat('en').formatToParts()",
+    "Temporal.Now.instant()": "() => Temporal.Now.instant()",
+    "Temporal.Now.plainDateISO()": "() => Temporal.Now.plainDateISO('UTC')",
+    "performance.mark()": "() => performance.mark('m').startTime",
+    "performance.measure()": "() => performance.measure('m').duration",
+    "crypto.subtle.generateKey()":
+      "() => crypto.subtle.generateKey({ name: 'HMAC', hash: 'SHA-256' }, true, ['sign'])",
   };
   const allowed = {
     fixed: "() => new Date(2020, 0, 1).getFullYear()",
     utc: "() => Date.UTC(2020, 0, 1)",
     parse: "() => Date.parse('2020-01-01T00:00:00Z')",
     instance: "() => new Date(0) instanceof Date",
+    format: "() => new Intl.DateTimeFormat('en', { timeZone: 'UTC' }).format(0)",
+    measured: "() => performance.measure('m', { start: 1, end: 3 }).duration",
+    worker: "() => new Worker('data:text/javascript,postMessage(Date.now())', { type: 'module' })",
   };
   const entries = [...Object.entries(apis), ...Object.entries(allowed)];
   const source = pipelineSource(
@@ -370,7 +383,12 @@ Deno.test("openPipeline() sandbox forbids the clock and randomness by default, n
     }
     assert.deepEqual(
       Object.keys(allowed).map((name) => out.results[name]?.value),
-      [2020, Date.UTC(2020, 0, 1), Date.UTC(2020, 0, 1), true],
+      [2020, Date.UTC(2020, 0, 1), Date.UTC(2020, 0, 1), true, "1/1/1970", 2, null],
+    );
+    // A worker started from a lane worker would have neither sandbox.
+    assert.match(
+      out.results.worker?.error ?? "",
+      /^TypeError: Cannot start a Worker in task "worker"/,
     );
   });
 });
@@ -387,6 +405,14 @@ Deno.test("openPipeline() sandbox 'tick' clock and 'seeded' random are the same 
       )
     },
       ${task("r2", "forecast", "() => Math.random()", 2)},
+      ${
+      task(
+        "clock2",
+        "forecast",
+        "() => [new Intl.DateTimeFormat('en', { timeZone: 'UTC', timeStyle: 'medium' }).format(), Temporal.Now.instant().epochMilliseconds, performance.mark('m').startTime, performance.measure('m', { start: 1000 }).duration]",
+        3,
+      )
+    },
       ${task("r3", "shadow", "() => Math.random()")}]`,
     `sandbox: { clock: "tick", random: "seeded", seed: 9 },`,
   );
@@ -403,6 +429,7 @@ Deno.test("openPipeline() sandbox 'tick' clock and 'seeded' random are the same 
     assert.deepEqual(a4.results, b4.results);
     assert.deepEqual(a5.results, b5.results);
     assert.deepEqual(a4.results.clock.value, [4000, 4000, 4000]);
+    assert.deepEqual(a4.results.clock2.value, ["12:00:04 AM", 4000, 4000, 3000]);
     assert.notDeepEqual(a4.results.r1.value, a5.results.r1.value);
     assert.notEqual(a4.results.r1.value[0], a4.results.r2.value);
     assert.match(
