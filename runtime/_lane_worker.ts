@@ -69,11 +69,15 @@ const portOnMessage = uncurry(
 // before the pipeline module loads, in the capture phase, and stopped there:
 // a listener or an `onmessage` of the pipeline module never sees the channel
 // to the other lane worker nor the shared memory those messages carry.
+// An event a task dispatches itself is not trusted, and is dropped.
 const stopImmediatePropagation = uncurry(Event.prototype.stopImmediatePropagation);
+const isTrusted = uncurry(
+  Object.getOwnPropertyDescriptor(Event.prototype, "isTrusted")!.get as () => boolean,
+);
 let onSupervisorMessage: (message: WorkerMessage) => void = () => {};
 (scope as unknown as EventTarget).addEventListener("message", (event) => {
   stopImmediatePropagation(event);
-  onSupervisorMessage((event as MessageEvent<WorkerMessage>).data);
+  if (isTrusted(event)) onSupervisorMessage((event as MessageEvent<WorkerMessage>).data);
 }, { capture: true });
 (scope as unknown as EventTarget).addEventListener("messageerror", stopImmediatePropagation, {
   capture: true,
@@ -277,7 +281,7 @@ function listen(port: MessagePort): void {
   if (peer !== undefined) portClose(peer);
   peer = port;
   portOnMessage(port, (event: MessageEvent<HandoffMessage>) => {
-    if (port !== peer) return;
+    if (port !== peer || !isTrusted(event)) return;
     queued = event.data;
     drain();
   });

@@ -305,6 +305,41 @@ Deno.test("openPipeline() keeps the channel between lane workers and their share
   });
 });
 
+Deno.test("openPipeline() lane workers take only the messages their supervisor side posts: a task that dispatches a forged batch never feeds the shadow lane", async () => {
+  // The forecast task dispatches, on its worker's global scope, batches of
+  // every round it can guess with another context, and a memory of its own.
+  const source = `
+    const forge = (ctx) => {
+      if (!("onmessage" in globalThis)) return; // only in a lane worker
+      const shared = new SharedArrayBuffer(12);
+      dispatchEvent(new MessageEvent("message", { data: { type: "lane.init", shared } }));
+      for (let round = 0; round < 12; round++) {
+        dispatchEvent(new MessageEvent("message", { data: {
+          type: "lane.batch", tick: ctx.tick, round, context: { n: 999, tick: ctx.tick },
+          indices: new Uint32Array(0), peer: null,
+        } }));
+      }
+    };
+    export default {
+      tasks: [
+        { name: "f", lane: "forecast", priority: 0, costOps: 1, fn: (ctx) => { forge(ctx); ctx.n += 1; return ctx.n; } },
+        { name: "s", lane: "shadow", priority: 0, costOps: 1, fn: (ctx) => ctx.n },
+      ],
+    };`;
+  await withModule(source, async (file) => {
+    await using worker = await openPipeline(file, quiet());
+    await using inline = await openPipeline(file, { ...quiet(), isolation: "inline" });
+    for (let tick = 0; tick < 4; tick++) {
+      const [w, i] = [
+        await worker.runTick(tick, { n: tick, tick }),
+        await inline.runTick(tick, { n: tick, tick }),
+      ];
+      assert.deepEqual(w.results, i.results, `tick ${tick}`);
+      assert.deepEqual([w.results.f?.value, w.results.s?.value], [tick + 1, tick + 1]);
+    }
+  });
+});
+
 Deno.test("openPipeline() ends a shadow lane worker that stops listening and does not take the context, and starts a fresh one", async () => {
   // Setting `onmessage` no longer stops the lane worker's own listener; a
   // timer that never yields, left by the shadow task, does stop it.
