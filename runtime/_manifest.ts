@@ -223,15 +223,7 @@ export class ManifestModel {
   }
 
   #insertionIndex(record: ManifestRecord): number {
-    const entries = this.#entries;
-    let low = 0;
-    let high = entries.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (compareRecords((entries[mid] as Entry).record, record) < 0) low = mid + 1;
-      else high = mid;
-    }
-    return low;
+    return insertionIndex(this.#entries, record);
   }
 }
 

@@ -158,7 +158,7 @@ function markerAt(bytes: Uint8Array): number | undefined {
 
 // Index of the `}` that closes the object opening at `start` (JSON strings
 // skipped, escapes honoured), or undefined when it is past the end.
-function matchingClose(bytes: Uint8Array, start: number): number | undefined {
+export function matchingClose(bytes: Uint8Array, start: number): number | undefined {
   let depth = 0;
   let inString = false;
   for (let i = start; i < bytes.length; i++) {

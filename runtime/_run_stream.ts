@@ -23,6 +23,7 @@ import { ArtifactPermissionError, ManifestError, RunReadError } from "./errors.t
 import { openRegularFile, sameBytes, UntrustedFileError, withRootLock } from "./_fs.ts";
 import { readJournal } from "./_journal.ts";
 import { compareRecords, ManifestModel, type ManifestRecord } from "./_manifest.ts";
+import { matchingClose } from "./_manifest_search.ts";
 import { readRecordedFile, requireDirectory } from "./_read.ts";
 import { mapAhead } from "./_concurrency.ts";
 import { ARTIFACT_LAYOUT, artifactPath } from "./layout.ts";
@@ -37,9 +38,6 @@ const WINDOW_BYTES = 1024 * 1024;
 const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 
 const OPEN = 0x7b; // {
-const CLOSE = 0x7d; // }
-const QUOTE = 0x22; // "
-const BACKSLASH = 0x5c; // \
 const COMMA = 0x2c; // ,
 
 /** One window: bytes from `offset`, and where the records end in the file now. */
@@ -225,27 +223,6 @@ function wholeRecords(
   }
   if (atEnd && found?.end !== bytes.length) return "malformed";
   return found;
-}
-
-// Index of the `}` that closes the object opening at `start` (JSON strings
-// skipped, escapes honoured), or undefined when it is past the end.
-function matchingClose(bytes: Uint8Array, start: number): number | undefined {
-  let depth = 0;
-  let inString = false;
-  for (let i = start; i < bytes.length; i++) {
-    const byte = bytes[i];
-    if (inString) {
-      if (byte === BACKSLASH) i++;
-      else if (byte === QUOTE) inString = false;
-    } else if (byte === QUOTE) {
-      inString = true;
-    } else if (byte === OPEN) {
-      depth++;
-    } else if (byte === CLOSE && --depth === 0) {
-      return i;
-    }
-  }
-  return undefined;
 }
 
 // Records from `bytes` (whole records separated by commas), checked as a
