@@ -144,7 +144,9 @@ export async function readRecordedFile(
  * is read. Fewer awaits per file than one `readRecordedFile` call each.
  * Results are in record order; `keepBytes` says whose bytes to keep (the
  * others are dropped once hashed); `onRead` is called once per file, when
- * its digest is done.
+ * its digest is done, after `onVerified` with the bytes of a file whose
+ * length and SHA-256 are as recorded (so a caller can use the very bytes that
+ * were checked, in record order, without a second read or keeping them all).
  */
 export async function readRecordedFiles(
   root: string,
@@ -153,6 +155,7 @@ export async function readRecordedFiles(
     batch: number;
     keepBytes: (record: ManifestRecord) => boolean;
     onRead?: () => void;
+    onVerified?: (record: ManifestRecord, bytes: Uint8Array) => void;
   },
 ): Promise<RecordedFile[]> {
   const results = new Array<RecordedFile>(records.length);
@@ -161,16 +164,25 @@ export async function readRecordedFiles(
     for (let start = 0; start < records.length; start += options.batch) {
       const batch = records.slice(start, start + options.batch);
       const reads = batch.map((record) => readRecordedBytes(root, record.path, undefined));
-      const digested = Promise.all(
-        reads.map((read) =>
-          read instanceof Uint8Array ? sha256Hex(read as Uint8Array<ArrayBuffer>) : undefined
+      // Taken after the batch before (whose digests may finish later), so
+      // that `onVerified` and `onRead` see the files in record order.
+      const digested = Promise.all([
+        digesting,
+        Promise.all(
+          reads.map((read) =>
+            read instanceof Uint8Array ? sha256Hex(read as Uint8Array<ArrayBuffer>) : undefined
+          ),
         ),
-      ).then((hashes) => {
+      ]).then(([, hashes]) => {
         batch.forEach((record, i) => {
           const read = reads[i] as Uint8Array | { problem: string };
-          results[start + i] = read instanceof Uint8Array
+          const file = read instanceof Uint8Array
             ? compared(record, read, hashes[i] as string, options.keepBytes(record))
             : read;
+          results[start + i] = file;
+          if (read instanceof Uint8Array && file.problem === undefined) {
+            options.onVerified?.(record, read);
+          }
           options.onRead?.();
         });
       });

@@ -335,18 +335,31 @@ async function* trendPacksWithTicks(
 
 /** The artifact's bytes, parsed as JSON, once they match the record exactly. */
 export async function readRecordedJson(root: string, record: ManifestRecord): Promise<unknown> {
+  checkRecordedSize(record); // before reading
+  const file = await readRecordedFile(root, record);
+  if (file.problem !== undefined) throw new RunReadError(record.path, file.problem);
+  return recordedJson(record, file.bytes as Uint8Array);
+}
+
+/**
+ * Bytes already found to match `record` (by a verify pass), parsed as JSON
+ * with the checks of {@linkcode readRecordedJson}; a problem names the file.
+ */
+export function recordedJson(record: ManifestRecord, bytes: Uint8Array): unknown {
+  checkRecordedSize(record);
+  try {
+    return parseJson(UTF8.decode(bytes));
+  } catch {
+    throw new RunReadError(record.path, "it is not valid UTF-8 JSON");
+  }
+}
+
+function checkRecordedSize(record: ManifestRecord): void {
   if (record.bytes > MAX_TRENDPACK_BYTES) {
     throw new RunReadError(
       record.path,
       `the manifest records ${record.bytes} bytes, more than the ${MAX_TRENDPACK_BYTES} a TrendPack may hold`,
     );
-  }
-  const file = await readRecordedFile(root, record);
-  if (file.problem !== undefined) throw new RunReadError(record.path, file.problem);
-  try {
-    return parseJson(UTF8.decode(file.bytes));
-  } catch {
-    throw new RunReadError(record.path, "it is not valid UTF-8 JSON");
   }
 }
 

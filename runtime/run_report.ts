@@ -19,10 +19,14 @@ import {
 import { readRunExtras, type RunExtras } from "./_run_extras.ts";
 import { requireAccess, withPermissionHint, writeFileAtomic } from "./_fs.ts";
 import { checkRunId } from "./_paths.ts";
-import { ARTIFACT_LAYOUT } from "./layout.ts";
-import { MAX_RUN_TICKS, readRunManifest, type RunManifest, streamRunTicks } from "./run_reader.ts";
+import { ARTIFACT_LAYOUT, artifactPath } from "./layout.ts";
+import { MAX_RUN_TICKS, type RunManifest, type RunManifestRecord } from "./run_reader.ts";
 import type { RunTick } from "../viz/run_events.ts";
-import { verifyArtifacts, type VerifyReport } from "./verify.ts";
+import type { VerifyReport } from "./verify.ts";
+import { type VerifiedBytes, verifyPass } from "./_verify_pass.ts";
+import { checkedTrendPack, recordedJson } from "./_run_stream.ts";
+import { assert } from "../ers/_assert.ts";
+import { sha256Hex } from "../ers/_sha256.ts";
 
 /**
  * Options for {@linkcode loadRunView}, {@linkcode writeRunReport} and
@@ -166,9 +170,11 @@ function checkOptions(options: RunViewOptions): { from: number; to: number } {
 }
 
 /**
- * Reads a run for viewing: verifies the whole run with `verifyArtifacts`
- * (refusing it when verify finds an error), then reads the TrendPacks in the
- * range through the checked run reader. Needs only read access.
+ * Reads a run for viewing: verifies the whole run as `verifyArtifacts` does
+ * (refusing it when verify finds an error), in one pass that also takes the
+ * TrendPacks in the range from the very bytes verify read and hashed, and
+ * checks them as the checked run reader does (run, tick, shape). Each file is
+ * read once. Needs only read access.
  *
  * @param artifactsDir The artifacts directory.
  * @param runId The run.
@@ -205,17 +211,13 @@ export async function loadRunView(
 ): Promise<RunView> {
   checkRunId(ACTION, runId);
   const { from, to } = checkOptions(options);
-  // Verify and read side by side (both wait on the disk); verify's verdict
-  // decides first, so a damaged run is refused as damaged.
-  const [verified, read] = await Promise.allSettled([
-    verifyArtifacts(artifactsDir, { runId }),
-    readRange(artifactsDir, runId, from, to),
-  ]);
-  if (verified.status === "rejected") throw verified.reason;
-  const report = verified.value;
+  // One pass: verify reads each file once and hands the bytes it checked
+  // to the view; verify's verdict decides first, so a damaged run is refused
+  // as damaged.
+  const view = new TrendPackCollector(runId, from, to);
+  const report = await verifyPass(artifactsDir, { runId }, view);
   if (!report.ok) throw new DamagedRunError(runId, report.errors);
-  if (read.status === "rejected") throw read.reason;
-  const { manifest, ticks } = read.value;
+  const { manifest, ticks } = await view.collected();
   const extras = await readRunExtras(artifactsDir, manifest, ticks);
   if (ticks.length === 0) {
     throw new Deno.errors.NotFound(
@@ -235,24 +237,76 @@ export async function loadRunView(
   };
 }
 
-// The TrendPacks in the range, read a bounded number at a time.
-async function readRange(artifactsDir: string, runId: string, from: number, to: number) {
-  const manifest = await readRunManifest(artifactsDir, runId);
-  const inRange = manifest.records.filter((r) =>
-    r.tick >= from && r.tick <= to && r.schema === ARTIFACT_LAYOUT.trendpack.schema
-  );
-  if (inRange.length > MAX_RUN_TICKS) {
-    throw new RangeError(
-      `Cannot view run ${runId} as it records ${inRange.length} TrendPacks in ticks ${from}..${
-        to === Number.MAX_SAFE_INTEGER ? "" : to
-      }, more than ${MAX_RUN_TICKS}: choose a range with fromTick and toTick`,
-    );
+// The run's manifest and its TrendPacks in the range, taken from the verify
+// pass as each file is verified: parsed and checked (run, tick, shape) right
+// away, so only the parsed TrendPacks are kept, never the files' bytes. A
+// problem is kept, not thrown, so that verify's verdict is given first; the
+// first one in record order is thrown by `collected()`, as a read of the
+// range one TrendPack after another would throw it.
+class TrendPackCollector implements VerifiedBytes {
+  #runId: string;
+  #from: number;
+  #to: number;
+  #manifest?: { bytes: Uint8Array; records: RunManifestRecord[] };
+  #inRange = 0;
+  #ticks: RunTick[] = [];
+  #problem?: Error;
+
+  constructor(runId: string, from: number, to: number) {
+    this.#runId = runId;
+    this.#from = from;
+    this.#to = to;
   }
-  const ticks: RunTick[] = [];
-  for await (const tick of streamRunTicks(artifactsDir, { ...manifest, records: inRange })) {
-    ticks.push(tick);
+
+  manifest(runId: string, bytes: Uint8Array, records: readonly RunManifestRecord[]): void {
+    assert(runId === this.#runId, "verify of one run hands on another run's manifest");
+    this.#manifest = { bytes, records: [...records] };
+    this.#inRange = records.filter((record) => this.#shows(record)).length;
+    if (this.#inRange > MAX_RUN_TICKS) {
+      const to = this.#to === Number.MAX_SAFE_INTEGER ? "" : this.#to;
+      this.#problem = new RangeError(
+        `Cannot view run ${runId} as it records ${this.#inRange} TrendPacks in ticks ${this.#from}..${to}, more than ${MAX_RUN_TICKS}: choose a range with fromTick and toTick`,
+      );
+    }
   }
-  return { manifest, ticks };
+
+  file(record: RunManifestRecord, bytes: Uint8Array): void {
+    if (this.#problem !== undefined || !this.#shows(record)) return;
+    try {
+      this.#ticks.push({
+        tick: record.tick,
+        path: record.path,
+        sha256: record.sha256,
+        trendpack: checkedTrendPack(recordedJson(record, bytes), record, this.#runId),
+      });
+    } catch (error) {
+      this.#problem = error as Error;
+    }
+  }
+
+  // The manifest and the TrendPacks in the range, once verify found the run sound.
+  async collected(): Promise<{ manifest: RunManifest; ticks: RunTick[] }> {
+    if (this.#manifest === undefined) {
+      throw new Deno.errors.NotFound(`No manifest for run ${this.#runId}`);
+    }
+    if (this.#problem !== undefined) throw this.#problem;
+    // Verify hands on every file it found as recorded; it found no error.
+    assert(this.#ticks.length === this.#inRange, "verify handed on fewer TrendPacks than recorded");
+    const { bytes, records } = this.#manifest;
+    const manifest: RunManifest = {
+      run_id: this.#runId,
+      path: artifactPath("manifest", this.#runId),
+      sha256: await sha256Hex(bytes as Uint8Array<ArrayBuffer>),
+      bytes: bytes.length,
+      records,
+    };
+    return { manifest, ticks: this.#ticks };
+  }
+
+  #shows(record: RunManifestRecord): boolean {
+    return record.tick >= this.#from && record.tick <= this.#to &&
+      record.schema === ARTIFACT_LAYOUT.trendpack.schema;
+  }
 }
 
 // Exactly what was checked, one sentence each.

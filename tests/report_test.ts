@@ -477,6 +477,43 @@ Deno.test("writeRunReport() replaces an existing file atomically and needs write
   });
 });
 
+Deno.test("loadRunView() takes the TrendPacks from the verify pass and refuses one of another tick", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ers_report_one_pass_" });
+  try {
+    const writer = new ArtifactWriter(dir, { durable: false });
+    const write = (tick: number, obj: TrendPack) =>
+      writer.writeJson({
+        runId: "R",
+        tick,
+        kind: "trendpack",
+        schema: "TrendPack.v0",
+        obj,
+        relPath: `viz/R/${String(tick).padStart(6, "0")}.trendpack.json`,
+      });
+    // More ticks than one batch of reads, so that batches finish out of order.
+    for (let tick = 0; tick < 40; tick++) {
+      await write(tick, pack(tick, [["a", "forecast", "ok", 1]]));
+    }
+    const view = await loadRunView(dir, "R", { fromTick: 3 });
+    assert.deepEqual(view.ticks.map((t) => t.tick), [...Array(37).keys()].map((i) => i + 3));
+    assert.equal(view.manifest.records.length, 40);
+    assert.equal(view.manifest.bytes, (await Deno.readFile(join(dir, view.manifest.path))).length);
+    // Bytes that match their record, but a TrendPack of another tick.
+    await write(40, pack(7, [["a", "forecast", "ok", 1]]));
+    await assert.rejects(loadRunView(dir, "R"), (error: unknown) => {
+      assert.ok(error instanceof RunReadError);
+      assert.match(error.message, /viz\/R\/000040\.trendpack\.json/);
+      return true;
+    });
+    assert.equal((await loadRunView(dir, "R", { toTick: 39 })).ticks.length, 40);
+    // A damaged file is refused as damaged, before the TrendPack's own problem.
+    await Deno.writeTextFile(join(dir, "viz/R/000001.trendpack.json"), "{}");
+    await assert.rejects(loadRunView(dir, "R"), DamagedRunError);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("writeRunReport() draws the RunHeader, ResultsPack error texts and promotion records", async () => {
   const dir = await Deno.makeTempDir({ prefix: "ers_report_extras_" });
   try {
