@@ -586,13 +586,19 @@ export class ArtifactWriter {
   async #writeBatch(batch: readonly Pending[]): Promise<void> {
     const realRoot = await this.#openRoot();
     const runId = (batch[0] as Pending).runId;
-    await withPermissionHint(
+    await this.#locked(realRoot, () => this.#writeLocked(realRoot, runId, batch));
+  }
+
+  // Runs `fn` holding the manifests directory's lock, again when it finds a
+  // manifest gone stale, with a permission error naming the flag to add.
+  #locked<T>(realRoot: string, fn: () => Promise<T>): Promise<T> {
+    return withPermissionHint(
       this.root,
       () =>
         withRootLock(
           join(this.#ioRoot, "manifests"),
           true,
-          () => retryOnStale(() => this.#writeLocked(realRoot, runId, batch)),
+          () => retryOnStale(fn),
           join(realRoot, "manifests"),
         ),
     );
@@ -697,16 +703,7 @@ export class ArtifactWriter {
       const first = held.files.keys().next().value ?? artifactPath("manifest", runId);
       try {
         const realRoot = await this.#openRoot();
-        count += await withPermissionHint(
-          this.root,
-          () =>
-            withRootLock(
-              join(this.#ioRoot, "manifests"),
-              true,
-              () => retryOnStale(() => this.#flushLocked(realRoot, runId, held)),
-              join(realRoot, "manifests"),
-            ),
-        );
+        count += await this.#locked(realRoot, () => this.#flushLocked(realRoot, runId, held));
       } catch (error) {
         throw await this.#explain(error, first);
       }
