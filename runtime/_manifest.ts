@@ -115,7 +115,7 @@ export class ManifestModel {
 
   constructor(runId: string) {
     this.runId = runId;
-    this.#suffix = `],"run_id":${jsonString(runId)},"schema":"${MANIFEST_SCHEMA}"}`;
+    this.#suffix = suffixOf(runId);
     this.#suffixBytes = encoder.encode(this.#suffix).length;
   }
 
@@ -171,7 +171,7 @@ export class ManifestModel {
 
   /** The whole manifest text. */
   toText(): string {
-    return `${HEAD}${this.#entries.map((entry) => entry.text).join(",")}${this.#suffix}`;
+    return manifestText(this.#entries, this.#suffix);
   }
 
   /**
@@ -186,8 +186,7 @@ export class ManifestModel {
     assert(records.length > 0, "insertAll() of no records");
     let first = oldCount;
     for (const record of records) first = Math.min(first, this.#insertionIndex(record));
-    let oldTail = this.#suffixBytes; // old bytes from record `first` (with its comma) to the end
-    for (let i = first; i < oldCount; i++) oldTail += (entries[i] as Entry).byteLength + 1;
+    const oldTail = tailBytes(entries, first, this.#suffixBytes);
     for (const record of records) {
       assert(!this.#byPath.has(record.path), `insertAll() of recorded path ${record.path}`);
       if (entries.length === 0) {
@@ -200,17 +199,18 @@ export class ManifestModel {
       this.#byteLength += entry.byteLength + 1;
     }
     if (oldCount === 0) return { offset: 0, bytes: encoder.encode(this.toText()), create: true };
-    // Appending rewrites the suffix after a new comma; inserting before an old
-    // record rewrites from that record's first byte.
-    const appended = first === oldCount;
-    const offset = oldLength - oldTail + (appended ? 0 : 1);
-    const texts = entries.slice(first).map((entry) => entry.text).join(",");
-    const bytes = encoder.encode(`${appended ? "," : ""}${texts}${this.#suffix}`);
+    const write = rewriteFrom(
+      entries,
+      first,
+      first === oldCount,
+      oldLength - oldTail,
+      this.#suffix,
+    );
     assert(
-      offset + bytes.length === this.#byteLength,
+      write.offset + write.bytes.length === this.#byteLength,
       "manifest write ends at the new end of file",
     );
-    return { offset, bytes, create: false };
+    return write;
   }
 
   #append(record: ManifestRecord): void {
@@ -225,6 +225,41 @@ export class ManifestModel {
   #insertionIndex(record: ManifestRecord): number {
     return insertionIndex(this.#entries, record);
   }
+}
+
+// The end of a run's manifest text, after its last record.
+function suffixOf(runId: string): string {
+  return `],"run_id":${jsonString(runId)},"schema":"${MANIFEST_SCHEMA}"}`;
+}
+
+function manifestText(entries: readonly Entry[], suffix: string): string {
+  return `${HEAD}${entries.map((entry) => entry.text).join(",")}${suffix}`;
+}
+
+// The old bytes from entry `first` (with its comma) to the end, before an
+// insertion.
+function tailBytes(entries: readonly Entry[], first: number, suffixBytes: number): number {
+  let bytes = suffixBytes;
+  for (let i = first; i < entries.length; i++) bytes += (entries[i] as Entry).byteLength + 1;
+  return bytes;
+}
+
+// The write after an insertion whose first new entry is at `first`, where the
+// old tail began at byte `oldTailStart`: appending rewrites the suffix after
+// a new comma; inserting before an old entry rewrites from its first byte.
+function rewriteFrom(
+  entries: readonly Entry[],
+  first: number,
+  appended: boolean,
+  oldTailStart: number,
+  suffix: string,
+): ManifestWrite {
+  const texts = entries.slice(first).map((entry) => entry.text).join(",");
+  return {
+    offset: oldTailStart + (appended ? 0 : 1),
+    bytes: encoder.encode(`${appended ? "," : ""}${texts}${suffix}`),
+    create: false,
+  };
 }
 
 function makeEntry(record: ManifestRecord): Entry {
@@ -328,7 +363,7 @@ export class ManifestTail {
     assert(Number.isSafeInteger(keep) && keep >= 1, "a tail keeps at least one record");
     this.runId = runId;
     this.#keep = keep;
-    this.#suffix = `],"run_id":${jsonString(runId)},"schema":"${MANIFEST_SCHEMA}"}`;
+    this.#suffix = suffixOf(runId);
     this.#suffixBytes = encoder.encode(this.#suffix).length;
   }
 
@@ -409,8 +444,7 @@ export class ManifestTail {
     const oldCount = entries.length;
     let first = oldCount;
     for (const record of records) first = Math.min(first, insertionIndex(entries, record));
-    let oldTail = this.#suffixBytes; // old bytes from kept record `first` (with its comma) to the end
-    for (let i = first; i < oldCount; i++) oldTail += (entries[i] as Entry).byteLength + 1;
+    const oldTail = tailBytes(entries, first, this.#suffixBytes);
     for (const record of records) {
       assert(!this.#byPath.has(record.path), `insertAll() of recorded path ${record.path}`);
       const entry = makeEntry(record);
@@ -420,19 +454,16 @@ export class ManifestTail {
     }
     let write: ManifestWrite;
     if (created) {
-      const text = `${HEAD}${entries.map((entry) => entry.text).join(",")}${this.#suffix}`;
-      write = { offset: 0, bytes: encoder.encode(text), create: true };
+      write = {
+        offset: 0,
+        bytes: encoder.encode(manifestText(entries, this.#suffix)),
+        create: true,
+      };
       this.#byteLength = write.bytes.length;
     } else {
-      // Appending rewrites the suffix after a new comma; inserting before an
-      // old record rewrites from that record's first byte (the records not
-      // kept all come before it, with their commas).
-      const appended = first === oldCount;
-      const offset = oldLength - oldTail + (appended ? 0 : 1);
-      const texts = entries.slice(first).map((entry) => entry.text).join(",");
-      const bytes = encoder.encode(`${appended ? "," : ""}${texts}${this.#suffix}`);
-      write = { offset, bytes, create: false };
-      this.#byteLength = offset + bytes.length;
+      // The records not kept all come before `first`, with their commas.
+      write = rewriteFrom(entries, first, first === oldCount, oldLength - oldTail, this.#suffix);
+      this.#byteLength = write.offset + write.bytes.length;
     }
     this.#trim();
     return write;
