@@ -372,5 +372,12 @@ function checkPlacement(lane: Lane, placement: unknown): LanePlacement {
   ) {
     typeError("create scheduler", `placement.${lane}`, "an object with a run() method", placement);
   }
+  const handoff: unknown = (placement as { contextHandoff?: unknown }).contextHandoff;
+  if (
+    handoff !== undefined &&
+    ((typeof handoff !== "object" && typeof handoff !== "function") || handoff === null)
+  ) {
+    typeError("create scheduler", `placement.${lane}.contextHandoff`, "an object", handoff);
+  }
   return placement as LanePlacement;
 }

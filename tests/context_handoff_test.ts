@@ -135,3 +135,17 @@ Deno.test("DeterministicScheduler.runTick() relays in sequence when placements d
   assert.equal(out.results.r?.value, 5);
   assert.deepEqual(seen, [context, context]);
 });
+
+Deno.test("a contextHandoff that is not an object is refused, naming the placement's field", () => {
+  for (const bad of [true, 1, "key", null]) {
+    const placement = {
+      contextHandoff: bad,
+      run: inProcessPlacement.run,
+    } as unknown as LanePlacement;
+    assert.throws(
+      () => new DeterministicScheduler({ placement: { forecast: placement, shadow: placement } }),
+      (error: unknown) =>
+        error instanceof TypeError && error.message.includes("placement.forecast.contextHandoff"),
+    );
+  }
+});
