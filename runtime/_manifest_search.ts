@@ -15,7 +15,8 @@ import { requireDirectory } from "./_read.ts";
 import { ARTIFACT_LAYOUT, artifactPath } from "./layout.ts";
 
 const encoder = new TextEncoder();
-const HEAD = encoder.encode('{"records":[');
+/** The bytes before a manifest's first record. */
+export const HEAD = encoder.encode('{"records":[');
 const MARKER = encoder.encode('{"bytes":');
 // First read around a probe; doubled while a record does not fit, up to the cap.
 const WINDOW_BYTES = 4096;
@@ -49,8 +50,8 @@ export async function findTickRecords(
   if ((await readJournal(manifestPath)) !== undefined) return undefined; // read as replayed
   const { handle, size } = await openRegularFile(manifestPath);
   try {
-    const search = new Search(handle, runId);
-    const tail = encoder.encode(`],"run_id":${JSON.stringify(runId)},"schema":"Manifest.v0"}`);
+    const tail = manifestTail(runId);
+    const search = new Search(handle, runId, tail);
     const end = size - tail.length;
     if (end < HEAD.length) return undefined;
     if (!sameBytes(await search.read(0, HEAD.length), HEAD)) return undefined;
@@ -82,26 +83,16 @@ export async function findTickRecords(
 class Search {
   readonly #handle: FileHandle;
   readonly #runId: string;
+  readonly #tail: Uint8Array;
 
-  constructor(handle: FileHandle, runId: string) {
+  constructor(handle: FileHandle, runId: string, tail: Uint8Array) {
     this.#handle = handle;
     this.#runId = runId;
+    this.#tail = tail;
   }
 
-  async read(position: number, length: number): Promise<Uint8Array> {
-    const buffer = new Uint8Array(length);
-    let filled = 0;
-    while (filled < length) {
-      const { bytesRead } = await this.#handle.read(
-        buffer,
-        filled,
-        length - filled,
-        position + filled,
-      );
-      if (bytesRead === 0) break;
-      filled += bytesRead;
-    }
-    return buffer.subarray(0, filled);
+  read(position: number, length: number): Promise<Uint8Array> {
+    return readAt(this.#handle, position, length);
   }
 
   // The first record that starts at or after `from` and before `end`;
@@ -129,20 +120,47 @@ class Search {
 
   // One record's bytes, checked as the only record of a manifest.
   #parse(bytes: Uint8Array): ManifestRecord | undefined {
-    const head = encoder.encode('{"records":[');
-    const tail = encoder.encode(
-      `],"run_id":${JSON.stringify(this.#runId)},"schema":"Manifest.v0"}`,
-    );
-    const whole = new Uint8Array(head.length + bytes.length + tail.length);
-    whole.set(head);
-    whole.set(bytes, head.length);
-    whole.set(tail, head.length + bytes.length);
     try {
-      return ManifestModel.parse(this.#runId, whole).records()[0];
+      return ManifestModel.parse(this.#runId, asManifest(bytes, this.#tail)).records()[0];
     } catch {
       return undefined;
     }
   }
+}
+
+/** The bytes after the last record of run `runId`'s manifest. */
+export function manifestTail(runId: string): Uint8Array {
+  return encoder.encode(`],"run_id":${JSON.stringify(runId)},"schema":"Manifest.v0"}`);
+}
+
+/** Whole records (`{…}` separated by commas) wrapped as a manifest of their own. */
+export function asManifest(records: Uint8Array, tail: Uint8Array): Uint8Array {
+  const whole = new Uint8Array(HEAD.length + records.length + tail.length);
+  whole.set(HEAD);
+  whole.set(records, HEAD.length);
+  whole.set(tail, HEAD.length + records.length);
+  return whole;
+}
+
+/** Up to `length` bytes of `handle` from `position` (fewer only at the end of the file). */
+export async function readAt(
+  handle: FileHandle,
+  position: number,
+  length: number,
+): Promise<Uint8Array> {
+  const buffer = new Uint8Array(Math.max(0, length));
+  let filled = 0;
+  while (filled < buffer.length) {
+    const { bytesRead } = await handle.read(
+      buffer,
+      filled,
+      buffer.length - filled,
+      position + filled,
+    );
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return buffer.subarray(0, filled);
 }
 
 // Index of the first `{"bytes":` preceded by `[` (the first record) or by

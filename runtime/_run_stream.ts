@@ -23,15 +23,13 @@ import { ArtifactPermissionError, ManifestError, RunReadError } from "./errors.t
 import { openRegularFile, sameBytes, UntrustedFileError, withRootLock } from "./_fs.ts";
 import { readJournal } from "./_journal.ts";
 import { compareRecords, ManifestModel, type ManifestRecord } from "./_manifest.ts";
-import { matchingClose } from "./_manifest_search.ts";
+import { asManifest, HEAD, manifestTail, matchingClose, readAt } from "./_manifest_search.ts";
 import { readRecordedFile, requireDirectory } from "./_read.ts";
 import { mapAhead } from "./_concurrency.ts";
 import { ARTIFACT_LAYOUT, artifactPath } from "./layout.ts";
 import { parseJson } from "./_json.ts";
 
-const encoder = new TextEncoder();
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
-const HEAD = encoder.encode('{"records":[');
 /** Bytes read per window; doubled while one record does not fit. */
 const WINDOW_BYTES = 1024 * 1024;
 /** Largest record read (a record is a path, a hash and a few small fields). */
@@ -75,7 +73,7 @@ export async function* streamManifestRecords(
   const relPath = artifactPath("manifest", runId);
   const path = join(artifactsDir, relPath);
   const lockDir = join(artifactsDir, ARTIFACT_LAYOUT.manifest.dir);
-  const tail = encoder.encode(`],"run_id":${JSON.stringify(runId)},"schema":"Manifest.v0"}`);
+  const tail = manifestTail(runId);
   const changed = (what: string) =>
     new ManifestError(relPath, `it changed while being read (${what}); read it again`);
   let last: Last | undefined;
@@ -162,21 +160,7 @@ async function readWindow(
     }
     const { handle, size } = opened;
     try {
-      const read = async (position: number, length: number): Promise<Uint8Array> => {
-        const buffer = new Uint8Array(Math.max(0, length));
-        let filled = 0;
-        while (filled < buffer.length) {
-          const { bytesRead } = await handle.read(
-            buffer,
-            filled,
-            buffer.length - filled,
-            position + filled,
-          );
-          if (bytesRead === 0) break;
-          filled += bytesRead;
-        }
-        return buffer.subarray(0, filled);
-      };
+      const read = (position: number, length: number) => readAt(handle, position, length);
       const end = size - tail.length;
       if (end < HEAD.length) return undefined;
       if (!sameBytes(await read(0, HEAD.length), HEAD)) return undefined;
@@ -257,14 +241,6 @@ function parseProblem(
       (_, i: string) => `records[${count + Number(i)}]`,
     );
   }
-}
-
-function asManifest(records: Uint8Array, tail: Uint8Array): Uint8Array {
-  const whole = new Uint8Array(HEAD.length + records.length + tail.length);
-  whole.set(HEAD);
-  whole.set(records, HEAD.length);
-  whole.set(tail, HEAD.length + records.length);
-  return whole;
 }
 
 /** One TrendPack of a run, checked, with every record of its tick. */
