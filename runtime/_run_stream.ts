@@ -262,12 +262,7 @@ export async function* streamRunTickRecords(
   readAhead: number,
 ): AsyncGenerator<StreamedTick, void, undefined> {
   const read = async (record: ManifestRecord, records: ManifestRecord[]) => ({
-    tick: {
-      tick: record.tick,
-      path: record.path,
-      sha256: record.sha256,
-      trendpack: checkedTrendPack(await readRecordedJson(artifactsDir, record), record, runId),
-    },
+    tick: await readRecordedTick(artifactsDir, record, runId),
     records,
   });
   const ticks = mapAhead(
@@ -339,8 +334,27 @@ function checkRecordedSize(record: ManifestRecord): void {
   }
 }
 
-/** The parsed TrendPack of `record`, checked; a problem names the file. */
-export function checkedTrendPack(value: unknown, record: ManifestRecord, runId: string) {
+/** The TrendPack of `record` read and checked as {@linkcode recordedTick} does. */
+export async function readRecordedTick(
+  root: string,
+  record: ManifestRecord,
+  runId: string,
+): Promise<RunTick> {
+  return recordedTick(record, runId, await readRecordedJson(root, record));
+}
+
+/** The tick of `record`, its parsed TrendPack `value` checked as one of run `runId`'s tick. */
+export function recordedTick(record: ManifestRecord, runId: string, value: unknown): RunTick {
+  return {
+    tick: record.tick,
+    path: record.path,
+    sha256: record.sha256,
+    trendpack: checkedTrendPack(value, record, runId),
+  };
+}
+
+// The parsed TrendPack of `record`, checked; a problem names the file.
+function checkedTrendPack(value: unknown, record: ManifestRecord, runId: string) {
   try {
     return checkTrendPack(value, { runId, tick: record.tick });
   } catch (error) {

@@ -21,7 +21,7 @@ import { ManifestError } from "./errors.ts";
 import { requireAccess, withPermissionHint } from "./_fs.ts";
 import { readManifestFiles, readRecordedFile, requireDirectory } from "./_read.ts";
 import { readTickRecords } from "./_manifest_search.ts";
-import { checkedTrendPack, readRecordedJson } from "./_run_stream.ts";
+import { readRecordedTick } from "./_run_stream.ts";
 import { mapAhead, mapBounded, READ_CONCURRENCY } from "./_concurrency.ts";
 export { MAX_MANIFEST_BYTES } from "./_read.ts";
 import { ManifestModel, type ManifestRecord as RunManifestRecord } from "./_manifest.ts";
@@ -255,12 +255,7 @@ export async function readRunTicks(
   return await withPermissionHint(artifactsDir, async () => {
     const ticks: RunTick[] = [];
     for (const record of records) {
-      const trendpack = checkedTrendPack(
-        await readRecordedJson(artifactsDir, record),
-        record,
-        manifest.run_id,
-      );
-      ticks.push({ tick: record.tick, path: record.path, sha256: record.sha256, trendpack });
+      ticks.push(await readRecordedTick(artifactsDir, record, manifest.run_id));
     }
     return ticks;
   });
@@ -371,16 +366,7 @@ export async function* streamRunTicks(
   const records = manifest.records.filter((record) => record.schema === TRENDPACK_SCHEMA);
   requireAccess("read", artifactsDir);
   const read = (record: RunManifestRecord) =>
-    withPermissionHint(artifactsDir, async (): Promise<RunTick> => ({
-      tick: record.tick,
-      path: record.path,
-      sha256: record.sha256,
-      trendpack: checkedTrendPack(
-        await readRecordedJson(artifactsDir, record),
-        record,
-        manifest.run_id,
-      ),
-    }));
+    withPermissionHint(artifactsDir, () => readRecordedTick(artifactsDir, record, manifest.run_id));
   yield* mapAhead(records, READ_CONCURRENCY, read);
 }
 
@@ -436,8 +422,8 @@ export async function readRunTick(
   if (record === undefined) {
     throw new Deno.errors.NotFound(`Run ${runId} records no TrendPack for tick ${tick}`);
   }
-  return await withPermissionHint(artifactsDir, async () => {
-    const trendpack = checkedTrendPack(await readRecordedJson(artifactsDir, record), record, runId);
-    return { tick, path: record.path, sha256: record.sha256, trendpack };
-  });
+  return await withPermissionHint(
+    artifactsDir,
+    () => readRecordedTick(artifactsDir, record, runId),
+  );
 }

@@ -24,7 +24,7 @@ import { MAX_RUN_TICKS, type RunManifest, type RunManifestRecord } from "./run_r
 import type { RunTick } from "../viz/run_events.ts";
 import type { VerifyReport } from "./verify.ts";
 import { type VerifiedBytes, verifyPass } from "./_verify_pass.ts";
-import { checkedTrendPack, recordedJson } from "./_run_stream.ts";
+import { recordedJson, recordedTick } from "./_run_stream.ts";
 import { assert } from "../ers/_assert.ts";
 import { sha256Hex } from "../ers/_sha256.ts";
 
@@ -273,12 +273,7 @@ class TrendPackCollector implements VerifiedBytes {
   file(record: RunManifestRecord, bytes: Uint8Array): void {
     if (this.#problem !== undefined || !this.#shows(record)) return;
     try {
-      this.#ticks.push({
-        tick: record.tick,
-        path: record.path,
-        sha256: record.sha256,
-        trendpack: checkedTrendPack(recordedJson(record, bytes), record, this.#runId),
-      });
+      this.#ticks.push(recordedTick(record, this.#runId, recordedJson(record, bytes)));
     } catch (error) {
       this.#problem = error as Error;
     }
