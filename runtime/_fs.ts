@@ -335,7 +335,7 @@ export async function placeFileAtomic(
  * hidden, ending in `.tmp`, and the same for the same path, so that a write
  * replaces what a killed writer of that path left.
  */
-export function rootTempName(relPath: string): string {
+function rootTempName(relPath: string): string {
   // FNV-1a, 64 bits as two 32-bit halves: short, stable, no Web Crypto round trip.
   let high = 0xcbf29ce4, low = 0x84222325;
   for (let i = 0; i < relPath.length; i++) {
