@@ -304,8 +304,8 @@ async function* trendPacksWithTicks(
   yield* flush();
 }
 
-/** The artifact's bytes, parsed as JSON, once they match the record exactly. */
-export async function readRecordedJson(root: string, record: ManifestRecord): Promise<unknown> {
+// The artifact's bytes, parsed as JSON, once they match the record exactly.
+async function readRecordedJson(root: string, record: ManifestRecord): Promise<unknown> {
   checkRecordedSize(record); // before reading
   const file = await readRecordedFile(root, record);
   if (file.problem !== undefined) throw new RunReadError(record.path, file.problem);
