@@ -314,7 +314,7 @@ async function readRecordedJson(root: string, record: ManifestRecord): Promise<u
 
 /**
  * Bytes already found to match `record` (by a verify pass), parsed as JSON
- * with the checks of {@linkcode readRecordedJson}; a problem names the file.
+ * with the checks of `readRecordedJson()`; a problem names the file.
  */
 export function recordedJson(record: ManifestRecord, bytes: Uint8Array): unknown {
   checkRecordedSize(record);
