@@ -10,8 +10,9 @@
 // returns that write (the same bytes from either class); it is one `write`
 // call, which a killed process either made or did not.
 
-import { canonicalJsonString, jsonString } from "../ers/_canonical.ts";
-import { compareCodePoints } from "../ers/_code_point.ts";
+import { isUtf8 } from "node:buffer";
+import { canonicalJsonString, jsonNumber, jsonString } from "../ers/_canonical.ts";
+import { compareCodePoints, isWellFormed } from "../ers/_code_point.ts";
 import { assert } from "../ers/_assert.ts";
 import { isPlainObject } from "../ers/_validate.ts";
 import { isSafeRelPath } from "./_paths.ts";
@@ -86,8 +87,11 @@ interface Entry {
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true });
+// Not fatal: `isUtf8` (simdutf, several times faster than a fatal decode)
+// refuses first what a fatal decoder would; a leading BOM is dropped by both.
+const decoder = new TextDecoder();
 const HEAD = '{"records":[';
+const COMMA = 0x2c;
 const SHA256 = /^[0-9a-f]{64}$/;
 const RECORD_FIELDS = new Set(["tick", "kind", "schema", "path", "sha256", "bytes", "extra"]);
 
@@ -100,8 +104,151 @@ export function compareRecords(a: ManifestRecord, b: ManifestRecord): number {
 
 /** The canonical text of a record; `extra` is left out when absent or empty, as the reference does. */
 export function recordText(record: ManifestRecord): string {
+  return (hasRecordShape(record) ? shapedRecordText(record) : undefined) ??
+    referenceRecordText(record);
+}
+
+// The definition: the generic canonical JSON of the record, without `extra`
+// when it is absent or empty. Throws naming the bad field (`$.kind`, ...).
+function referenceRecordText(record: ManifestRecord): string {
   const { extra, ...rest } = record;
   return canonicalJsonString(extra && Object.keys(extra).length > 0 ? { ...rest, extra } : rest);
+}
+
+// Whether `record` has only record fields, numbers and strings where the
+// type says, so that `shapedRecordText` may encode it.
+function hasRecordShape(record: ManifestRecord): boolean {
+  for (const key of Object.keys(record)) if (!RECORD_FIELDS.has(key)) return false;
+  return typeof record.tick === "number" && typeof record.bytes === "number" &&
+    typeof record.kind === "string" && typeof record.schema === "string" &&
+    typeof record.path === "string" && typeof record.sha256 === "string";
+}
+
+// The canonical text of a record of that shape, written out field by field in
+// canonical key order (bytes, extra, kind, path, schema, sha256, tick); or
+// undefined for anything but the plain case (a number that is not a safe
+// integer, a lone surrogate, an `extra` with a nested value...), which the
+// generic encoder encodes or refuses with its own message. When it returns
+// a text, it is the text of `referenceRecordText`.
+function shapedRecordText(record: ManifestRecord): string | undefined {
+  const { tick, bytes, kind, schema, path, sha256, extra } = record;
+  if (!Number.isSafeInteger(tick) || !Number.isSafeInteger(bytes)) return undefined;
+  if (!isWellFormed(kind) || !isWellFormed(schema) || !isWellFormed(path)) return undefined;
+  if (!isWellFormed(sha256)) return undefined;
+  let extraText = "";
+  if (extra && Object.keys(extra).length > 0) {
+    const text = flatObjectText(extra);
+    if (text === undefined) return undefined;
+    extraText = `"extra":${text},`;
+  }
+  // JSON.stringify of a well-formed string is `jsonString`; String() of a
+  // safe integer is `jsonNumber` (-0 prints as 0 in both).
+  return `{"bytes":${bytes},${extraText}"kind":${JSON.stringify(kind)},"path":${
+    JSON.stringify(path)
+  },"schema":${JSON.stringify(schema)},"sha256":${JSON.stringify(sha256)},"tick":${tick}}`;
+}
+
+// The canonical text of a plain object whose values are all strings, finite
+// numbers within ±2^53, booleans or null; undefined for any other value.
+function flatObjectText(value: unknown): string | undefined {
+  if (!isPlainObject(value)) return undefined;
+  const keys = Object.keys(value);
+  if (keys.length > 1) keys.sort(compareCodePoints);
+  let text = "{";
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    const item = value[key];
+    let itemText: string;
+    if (typeof item === "string") {
+      if (!isWellFormed(item)) return undefined;
+      itemText = JSON.stringify(item);
+    } else if (typeof item === "number") {
+      if (!Number.isFinite(item) || Math.abs(item) > 2 ** 53) return undefined;
+      itemText = jsonNumber(item);
+    } else if (typeof item === "boolean" || item === null) {
+      itemText = String(item);
+    } else {
+      return undefined;
+    }
+    if (!isWellFormed(key)) return undefined;
+    text += `${i === 0 ? "" : ","}${JSON.stringify(key)}:${itemText}`;
+  }
+  return `${text}}`;
+}
+
+// The UTF-8 length of `text`, as `TextEncoder` encodes it (a lone surrogate
+// as U+FFFD, 3 bytes), without encoding it.
+function utf8Length(text: string): number {
+  let length = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) continue;
+    if (unit < 0x800) {
+      length += 1;
+    } else if (unit >= 0xd800 && unit < 0xdc00 && isLowSurrogate(text.charCodeAt(i + 1))) {
+      length += 2; // a pair: 2 units, 4 bytes
+      i++;
+    } else {
+      length += 2;
+    }
+  }
+  return length;
+}
+
+function isLowSurrogate(unit: number): boolean {
+  return unit >= 0xdc00 && unit < 0xe000;
+}
+
+// One record in the common canonical form, at `lastIndex`: strings without
+// escapes (JSON.stringify writes such a string as it is, between quotes),
+// `bytes` and `tick` of at most 16 digits without leading zeros, 64 hex
+// digits, and an `extra`, if any, of one or more fields whose values are
+// such strings, integers of at most 15 digits, booleans or null. The keys are
+// the record's, in canonical order, each once. Anything else (an escape, a
+// nested `extra`, a fraction) is left to the checked parse.
+const PLAIN = String.raw`[^"\\\x00-\x1f]*`;
+const FLAT_FIELD = `"${PLAIN}":(?:"${PLAIN}"|0|-?[1-9][0-9]{0,14}|true|false|null)`;
+const COUNT = "(0|[1-9][0-9]{0,15})";
+const CANONICAL_RECORD = new RegExp(
+  `\\{"bytes":${COUNT},(?:"extra":(\\{${FLAT_FIELD}(?:,${FLAT_FIELD})*\\}),)?` +
+    `"kind":"(${PLAIN})","path":"(${PLAIN})","schema":"(${PLAIN})",` +
+    `"sha256":"([0-9a-f]{64})","tick":${COUNT}\\}`,
+  "y",
+);
+
+// The record a CANONICAL_RECORD match holds, if it passes `checkRecord` and
+// its `extra` is in canonical form (keys sorted, each once, numbers as
+// printed); `extras` holds the extras already read, by text, each record
+// getting its own copy, as JSON.parse would give.
+function canonicalRecord(
+  match: RegExpExecArray,
+  extras: Map<string, Record<string, unknown>>,
+): ManifestRecord | undefined {
+  const tick = Number(match[7]);
+  const bytes = Number(match[1]);
+  const path = match[4] as string;
+  if (!Number.isSafeInteger(tick) || !Number.isSafeInteger(bytes) || !isSafeRelPath(path)) {
+    return undefined;
+  }
+  const record: ManifestRecord = {
+    tick,
+    kind: match[3] as string,
+    schema: match[5] as string,
+    path,
+    sha256: match[6] as string,
+    bytes,
+  };
+  const extraText = match[2];
+  if (extraText === undefined) return record;
+  let extra = extras.get(extraText);
+  if (extra === undefined) {
+    // No backslash in the text, so the engine's JSON.parse is right (see _json.ts).
+    extra = JSON.parse(extraText) as Record<string, unknown>;
+    if (flatObjectText(extra) !== extraText) return undefined;
+    extras.set(extraText, extra);
+  }
+  record.extra = { ...extra };
+  return record;
 }
 
 /** The in-memory manifest of one run. */
@@ -110,7 +257,9 @@ export class ManifestModel {
   readonly #suffix: string;
   readonly #suffixBytes: number;
   readonly #entries: Entry[] = [];
-  readonly #byPath = new Map<string, Entry>();
+  // Every entry by path, made on first use: a reader that only lists the
+  // records never needs it.
+  #byPathIndex: Map<string, Entry> | undefined;
   #byteLength = 0;
 
   constructor(runId: string) {
@@ -122,9 +271,64 @@ export class ManifestModel {
   /** Parses and checks manifest bytes; throws a message naming what is wrong. */
   static parse(runId: string, bytes: Uint8Array): ManifestModel {
     let text: string;
+    try {
+      if (!isUtf8(bytes)) throw new TypeError("not UTF-8");
+      text = decoder.decode(bytes);
+    } catch {
+      throw new Error("it is not valid UTF-8 JSON (torn or edited)");
+    }
+    // Equal lengths mean ASCII only: a record's bytes are then its length.
+    const ascii = bytes.length === text.length;
+    return ManifestModel.#readCanonical(runId, text, ascii) ??
+      ManifestModel.#readChecked(runId, text, ascii);
+  }
+
+  // The model of `text` when it is, record by record, a canonical manifest
+  // of the common form (see CANONICAL_RECORD) that `#readChecked` accepts:
+  // read straight from the text, without JSON.parse. The pattern admits only
+  // the canonical spelling of its records; `canonicalRecord` adds the checks
+  // of `checkRecord` the pattern cannot make; order and repeats are checked
+  // here. Undefined for anything else, which `#readChecked` then accepts or
+  // refuses with its message.
+  static #readCanonical(runId: string, text: string, ascii: boolean): ManifestModel | undefined {
+    if (!isWellFormed(runId)) return undefined; // the constructor would throw
+    const model = new ManifestModel(runId);
+    const end = text.length - model.#suffix.length;
+    if (end < HEAD.length || !text.startsWith(HEAD) || !text.endsWith(model.#suffix)) {
+      return undefined;
+    }
+    const extras = new Map<string, Record<string, unknown>>();
+    const paths = new PathFingerprints();
+    for (let at = HEAD.length; at < end;) {
+      if (at > HEAD.length && text.charCodeAt(at++) !== COMMA) return undefined;
+      CANONICAL_RECORD.lastIndex = at;
+      const match = CANONICAL_RECORD.exec(text);
+      if (match === null) return undefined;
+      const record = canonicalRecord(match, extras);
+      const last = model.#entries[model.#entries.length - 1];
+      if (
+        record === undefined || (last && compareRecords(last.record, record) >= 0) ||
+        model.#repeats(paths, record.path)
+      ) {
+        return undefined;
+      }
+      const recordText = match[0];
+      model.#push({
+        record,
+        text: recordText,
+        byteLength: ascii ? recordText.length : utf8Length(recordText),
+      });
+      at = CANONICAL_RECORD.lastIndex;
+      if (at > end) return undefined;
+    }
+    return model;
+  }
+
+  // The parse of any text: JSON.parse, every check in turn, then the text
+  // compared with the canonical text of what was read.
+  static #readChecked(runId: string, text: string, ascii: boolean): ManifestModel {
     let value: unknown;
     try {
-      text = decoder.decode(bytes);
       value = parseJson(text);
     } catch {
       throw new Error("it is not valid UTF-8 JSON (torn or edited)");
@@ -134,18 +338,36 @@ export class ManifestModel {
     if (value.run_id !== runId) throw new Error(`'run_id' is not ${JSON.stringify(runId)}`);
     if (!Array.isArray(value.records)) throw new Error("'records' is not an array");
     const model = new ManifestModel(runId);
-    value.records.forEach((record: unknown, i: number) => {
-      const checked = checkRecord(record, i);
-      const last = model.#entries.at(-1);
+    const records: unknown[] = value.records;
+    // The text is canonical when it is exactly HEAD, the records' texts
+    // joined by commas, and the suffix: each piece is compared in place as
+    // it is made. A mismatch is reported after every record is checked, as
+    // a comparison of the whole text would be.
+    let canonical = text.startsWith(HEAD);
+    let at = HEAD.length;
+    const paths = new PathFingerprints();
+    for (let i = 0; i < records.length; i++) {
+      const checked = checkRecord(records[i], i);
+      const last = model.#entries[model.#entries.length - 1];
       if (last && compareRecords(last.record, checked) >= 0) {
         throw new Error(`records[${i}] is out of order`);
       }
-      if (model.#byPath.has(checked.path)) {
+      if (model.#repeats(paths, checked.path)) {
         throw new Error(`records[${i}] repeats path ${checked.path}`);
       }
-      model.#append(checked);
-    });
-    if (model.toText() !== text) throw new Error("it is not in canonical form");
+      const made = shapedRecordText(checked) ?? referenceRecordText(checked);
+      if (canonical && i > 0) canonical = text.charCodeAt(at++) === COMMA;
+      canonical &&= text.startsWith(made, at);
+      at += made.length;
+      model.#push({
+        record: checked,
+        text: made,
+        byteLength: ascii ? made.length : utf8Length(made),
+      });
+    }
+    if (!canonical || text.length !== at + model.#suffix.length || !text.endsWith(model.#suffix)) {
+      throw new Error("it is not in canonical form");
+    }
     return model;
   }
 
@@ -214,16 +436,30 @@ export class ManifestModel {
   }
 
   #append(record: ManifestRecord): void {
-    const entry = makeEntry(record);
+    this.#push(makeEntry(record));
+  }
+
+  #push(entry: Entry): void {
     this.#byteLength = this.#entries.length === 0
       ? encoder.encode(HEAD).length + entry.byteLength + this.#suffixBytes
       : this.#byteLength + entry.byteLength + 1;
     this.#entries.push(entry);
-    this.#byPath.set(record.path, entry);
+    this.#byPathIndex?.set(entry.record.path, entry);
   }
 
   #insertionIndex(record: ManifestRecord): number {
     return insertionIndex(this.#entries, record);
+  }
+
+  get #byPath(): Map<string, Entry> {
+    return this.#byPathIndex ??= new Map(this.#entries.map((entry) => [entry.record.path, entry]));
+  }
+
+  // Whether `path`, now added to `paths` (the fingerprints of every path
+  // pushed while parsing), is already recorded; the records are searched
+  // only when a fingerprint matches.
+  #repeats(paths: PathFingerprints, path: string): boolean {
+    return !paths.add(path) && this.#entries.some((entry) => entry.record.path === path);
   }
 }
 
@@ -264,7 +500,7 @@ function rewriteFrom(
 
 function makeEntry(record: ManifestRecord): Entry {
   const text = recordText(record);
-  return { record, text, byteLength: encoder.encode(text).length };
+  return { record, text, byteLength: utf8Length(text) };
 }
 
 /**
@@ -483,9 +719,12 @@ class PathFingerprints {
   #slots = new Float64Array(1024);
   #size = 0;
 
-  add(path: string): void {
+  /** Adds the fingerprint of `path`; whether it was not held yet. */
+  add(path: string): boolean {
     if ((this.#size + 1) * 2 > this.#slots.length) this.#grow();
-    if (insertFingerprint(this.#slots, fingerprintOf(path))) this.#size++;
+    const added = insertFingerprint(this.#slots, fingerprintOf(path));
+    if (added) this.#size++;
+    return added;
   }
 
   has(path: string): boolean {

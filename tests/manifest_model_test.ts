@@ -1,11 +1,16 @@
 import assert from "node:assert/strict";
 import {
+  compareRecords,
   ManifestModel,
   type ManifestRecord,
   ManifestTail,
   recordText,
 } from "../runtime/_manifest.ts";
+import { isSafeRelPath } from "../runtime/_paths.ts";
 import { canonicalJsonBytes } from "../mod.ts";
+import { canonicalJsonString } from "../ers/_canonical.ts";
+import { isPlainObject } from "../ers/_validate.ts";
+import { parseJson } from "../runtime/_json.ts";
 import { fc } from "./_deps.ts";
 
 const decoder = new TextDecoder();
@@ -200,4 +205,399 @@ Deno.test("ManifestTail fingerprints every recorded path, and no path it was not
   for (let i = 5000; i < 20000; i++) assert.ok(!tail.mayHold(`viz/R/${i}.json`));
   assert.equal(tail.findKept("viz/R/4999.json")?.tick, 4999);
   assert.equal(tail.findKept("viz/R/0.json"), undefined);
+});
+
+// ---------------------------------------------------------------------------
+// The parse reads a manifest of the common canonical form straight from its
+// text, and any other through JSON.parse, the checks, and a comparison with
+// the canonical text. These pin down that, either way, it refuses what the
+// reference refuses, with the same message.
+
+const SHA_A = "a".repeat(64);
+const SHA_B = "0123456789abcdef".repeat(4);
+// Records in canonical form: plain, without extra; with a flat extra and
+// 2-, 3- and 4-byte characters; at the largest tick; then (R3) with escapes
+// and a nested extra, which the text-only read leaves to the checked parse.
+const R0 =
+  `{"bytes":557,"kind":"runheader","path":"runs/R.runheader.json","schema":"RunHeader.v0","sha256":"${SHA_A}","tick":0}`;
+const R1 =
+  `{"bytes":1085,"extra":{"ers":"v0.2","mode":"ü","n":-12,"t":true,"z":null},"kind":"trendpack","path":"viz/R/é-😀.json","schema":"TrendPack.v0","sha256":"${SHA_B}","tick":0}`;
+const R2 =
+  `{"bytes":0,"extra":{"mode":"demo"},"kind":"zz","path":"viz/R/last.json","schema":"S.v0","sha256":"${SHA_A}","tick":9007199254740991}`;
+const R3 =
+  `{"bytes":1,"extra":{"a":[1,{"b":2,"c":"😀"}],"mode":"ü"},"kind":"zz\\t\\"q\\u001f","path":"viz/R/\\"last\\".json","schema":"S.v0","sha256":"${SHA_B}","tick":9007199254740991}`;
+const SUFFIX = `],"run_id":"R","schema":"Manifest.v0"}`;
+const PLAIN_BASE = `{"records":[${R0},${R1},${R2}${SUFFIX}`;
+const ESCAPED_BASE = `{"records":[${R0},${R1},${R2},${R3}${SUFFIX}`;
+
+// A base manifest with the first `from` replaced by `to`; undefined when it holds no `from`.
+function edit(from: string, to: string): (base: string) => string | undefined {
+  return (base) => base.includes(from) ? base.replace(from, to) : undefined;
+}
+
+// [case, the edit of a base manifest, the message it is refused with]
+const REFUSED: [string, (base: string) => string | undefined, string][] = [
+  [
+    "space after the opening brace",
+    edit('{"records"', '{ "records"'),
+    "it is not in canonical form",
+  ],
+  ["space between records", edit(`${R0},`, `${R0}, `), "it is not in canonical form"],
+  ["space before a colon", edit('"tick":0}', '"tick" :0}'), "it is not in canonical form"],
+  [
+    "tab before a key",
+    edit(',"kind":"runheader"', ',\t"kind":"runheader"'),
+    "it is not in canonical form",
+  ],
+  ["a leading space", (base) => ` ${base}`, "it is not in canonical form"],
+  ["a trailing newline", (base) => `${base}\n`, "it is not in canonical form"],
+  [
+    "record keys out of order",
+    edit(
+      '"kind":"runheader","path":"runs/R.runheader.json"',
+      '"path":"runs/R.runheader.json","kind":"runheader"',
+    ),
+    "it is not in canonical form",
+  ],
+  [
+    "extra keys out of order",
+    edit('"ers":"v0.2","mode":"ü"', '"mode":"ü","ers":"v0.2"'),
+    "it is not in canonical form",
+  ],
+  [
+    "nested extra keys out of order",
+    edit('{"b":2,"c":"😀"}', '{"c":"😀","b":2}'),
+    "it is not in canonical form",
+  ],
+  ["1.0 for an integer", edit('"bytes":557,', '"bytes":557.0,'), "it is not in canonical form"],
+  ["an exponent", edit('"bytes":557,', '"bytes":5.57e2,'), "it is not in canonical form"],
+  ["a capital exponent", edit('"bytes":557,', '"bytes":557E0,'), "it is not in canonical form"],
+  ["-0 for a tick", edit('"tick":0}', '"tick":-0}'), "it is not in canonical form"],
+  ["-12.0 in extra", edit('"n":-12', '"n":-12.0'), "it is not in canonical form"],
+  ["-0 in extra", edit('"n":-12', '"n":-0'), "it is not in canonical form"],
+  ["2.0 in a nested extra", edit('"b":2', '"b":2.0'), "it is not in canonical form"],
+  [
+    "\\u0074 for t",
+    edit('"kind":"trendpack"', '"kind":"\\u0074rendpack"'),
+    "it is not in canonical form",
+  ],
+  [
+    "\\/ for /",
+    edit('"path":"runs/R.runheader.json"', '"path":"runs\\/R.runheader.json"'),
+    "it is not in canonical form",
+  ],
+  ["\\u00e9 for é", edit("viz/R/é", "viz/R/\\u00e9"), "it is not in canonical form"],
+  ["a surrogate pair for 😀", edit("é-😀", "é-\\ud83d\\ude00"), "it is not in canonical form"],
+  ["\\u00fc for ü in extra", edit('"mode":"ü"', '"mode":"\\u00fc"'), "it is not in canonical form"],
+  ["\\u001F for \\u001f", edit("q\\u001f", "q\\u001F"), "it is not in canonical form"],
+  ['\\u0022 for \\"', edit('"viz/R/\\"last', '"viz/R/\\u0022last'), "it is not in canonical form"],
+  ["\\u0009 for \\t", edit('"zz\\t', '"zz\\u0009'), "it is not in canonical form"],
+  [
+    "a record key twice",
+    edit('"bytes":557,', '"bytes":557,"bytes":557,'),
+    "it is not in canonical form",
+  ],
+  [
+    "a record key twice, the last one canonical",
+    edit('"bytes":557,', '"bytes":1,"bytes":557,'),
+    "it is not in canonical form",
+  ],
+  [
+    "an extra key twice",
+    edit('"mode":"demo"', '"mode":"demo","mode":"demo"'),
+    "it is not in canonical form",
+  ],
+  [
+    "the schema twice",
+    edit(SUFFIX, '],"run_id":"R","schema":"Manifest.v0","schema":"Manifest.v0"}'),
+    "it is not in canonical form",
+  ],
+  [
+    "records twice",
+    edit('{"records":[', '{"records":[],"records":['),
+    "it is not in canonical form",
+  ],
+  [
+    "an empty extra",
+    edit('"bytes":557,', '"bytes":557,"extra":{},'),
+    "it is not in canonical form",
+  ],
+  [
+    "run_id before records",
+    (base) => `{"run_id":"R",${base.slice(1).replace(',"run_id":"R"', "")}`,
+    "it is not in canonical form",
+  ],
+  [
+    "schema first",
+    (base) => `{"schema":"Manifest.v0",${base.slice(1).replace(',"schema":"Manifest.v0"}', "}")}`,
+    "it is not in canonical form",
+  ],
+  [
+    "an unknown top-level key",
+    edit(SUFFIX, '],"run_id":"R","schema":"Manifest.v0","z":1}'),
+    "it is not in canonical form",
+  ],
+  ["an escaped run_id", edit('"run_id":"R"', '"run_id":"\\u0052"'), "it is not in canonical form"],
+  [
+    "another schema",
+    edit('"schema":"Manifest.v0"', '"schema":"Manifest.v1"'),
+    `'schema' is not "Manifest.v0"`,
+  ],
+  [
+    "a tick past 2^53 - 1",
+    edit("9007199254740991", "9007199254740992"),
+    "records[2].tick is not a non-negative integer",
+  ],
+  [
+    "a tick of 17 digits",
+    edit("9007199254740991", "90071992547409910"),
+    "records[2].tick is not a non-negative integer",
+  ],
+  [
+    "a tick of 1e400",
+    edit("9007199254740991", "1e400"),
+    "records[2].tick is not a non-negative integer",
+  ],
+  [
+    "a lone surrogate",
+    edit('"kind":"runheader"', '"kind":"\\ud800"'),
+    `Cannot encode canonical JSON as '$.kind' must be a well-formed Unicode string (no lone surrogates): current value is "\\ud800"`,
+  ],
+  [
+    "a capital in sha256",
+    edit(`"${SHA_A}","tick":0}`, `"A${SHA_A.slice(1)}","tick":0}`),
+    "records[0].sha256 is not 64 hex digits",
+  ],
+  [
+    "a path with ..",
+    edit("runs/R.runheader.json", "runs/../R.json"),
+    "records[0].path is not a relative path inside the artifacts directory",
+  ],
+  ["records out of order", edit(`${R0},${R1}`, `${R1},${R0}`), "records[1] is out of order"],
+  [
+    "a path twice",
+    edit(`${R0},`, `${R0},${R0.replace('"runheader"', '"runheader2"')},`),
+    "records[1] repeats path runs/R.runheader.json",
+  ],
+  ["a torn end", (base) => base.slice(0, -1), "it is not valid UTF-8 JSON (torn or edited)"],
+  [
+    "a leading zero",
+    edit('"bytes":557,', '"bytes":0557,'),
+    "it is not valid UTF-8 JSON (torn or edited)",
+  ],
+  ["a missing comma", edit(`${R0},`, R0), "it is not valid UTF-8 JSON (torn or edited)"],
+  ["a space for a comma", edit(`${R0},`, `${R0} `), "it is not valid UTF-8 JSON (torn or edited)"],
+  ["two commas", edit(`${R0},`, `${R0},,`), "it is not valid UTF-8 JSON (torn or edited)"],
+  [
+    "extra keys in UTF-16 order, not code point order",
+    edit('"t":true,"z":null', '"t":true,"z":null,"😀":1,"ｚ":2'),
+    "it is not in canonical form",
+  ],
+];
+
+const ACCEPTED: [string, string][] = [
+  ["plain records", PLAIN_BASE],
+  [
+    "extra keys in code point order",
+    PLAIN_BASE.replace('"t":true,"z":null', '"t":true,"z":null,"ｚ":2,"😀":1'),
+  ],
+  ["escapes and a nested extra", ESCAPED_BASE],
+  ["no records", `{"records":[${SUFFIX}`],
+  [
+    "extra keys the engine lists first, and __proto__",
+    `{"records":[${
+      R0.replace('"kind"', '"extra":{"10":1,"2":-3,"__proto__":"😀","é":true},"kind"')
+    }${SUFFIX}`,
+  ],
+];
+
+Deno.test("ManifestModel.parse() refuses every spelling of a manifest but the canonical one, naming what is wrong", () => {
+  const encoder = new TextEncoder();
+  for (const [name, change, message] of REFUSED) {
+    let bases = 0;
+    for (const base of [PLAIN_BASE, ESCAPED_BASE]) {
+      const text = change(base);
+      if (text === undefined) continue;
+      bases++;
+      assert.throws(
+        () => ManifestModel.parse("R", encoder.encode(text)),
+        (error: Error) => error.message === message,
+        `${name}: ${text}`,
+      );
+    }
+    assert.ok(bases > 0, name);
+  }
+  for (const [name, text] of ACCEPTED) {
+    const bytes = encoder.encode(text);
+    const model = ManifestModel.parse("R", bytes);
+    assert.equal(model.toText(), text, name);
+    if (model.length > 0) assert.equal(model.byteLength, bytes.length, name);
+    assert.deepEqual(model.records(), (parseJson(text) as { records: unknown }).records, name);
+    for (const record of model.records()) assert.equal(model.find(record.path), record, name);
+  }
+});
+
+Deno.test("ManifestModel.parse() gives each record its own extra, as JSON.parse does", () => {
+  const text = `{"records":[${R0.replace('"kind"', '"extra":{"__proto__":1,"m":"x"},"kind"')},${
+    R0.replace('"kind"', '"extra":{"__proto__":1,"m":"x"},"kind"').replace('"tick":0', '"tick":1')
+      .replace("runs/", "other/")
+  }${SUFFIX}`;
+  const [a, b] = ManifestModel.parse("R", new TextEncoder().encode(text)).records();
+  assert.ok(a?.extra && b?.extra && a.extra !== b.extra);
+  assert.equal(Object.getPrototypeOf(a.extra), Object.prototype);
+  assert.deepEqual(Object.keys(a.extra), ["__proto__", "m"]);
+});
+
+Deno.test("ManifestModel.parse() refuses bytes that are not UTF-8 exactly where a fatal decoder does", () => {
+  const fatal = new TextDecoder("utf-8", { fatal: true });
+  const at = PLAIN_BASE.indexOf("runheader.json");
+  const head = new TextEncoder().encode(PLAIN_BASE.slice(0, at));
+  const tail = new TextEncoder().encode(PLAIN_BASE.slice(at));
+  const sequences = [
+    [0xc0, 0x80], // overlong NUL
+    [0xe0, 0x80, 0xaf], // overlong /
+    [0xed, 0xa0, 0x80], // a surrogate
+    [0xf4, 0x90, 0x80, 0x80], // past U+10FFFF
+    [0x80], // a lone continuation byte
+    [0xe2, 0x82], // a truncated sequence
+    [0xff],
+    [0xef, 0xbf, 0xbe], // U+FFFE: valid
+    [0xf0, 0x9f, 0x98, 0x80], // U+1F600: valid
+  ];
+  for (const sequence of sequences) {
+    const bytes = new Uint8Array([...head, ...sequence, ...tail]);
+    let valid = true;
+    try {
+      fatal.decode(bytes);
+    } catch {
+      valid = false;
+    }
+    if (valid) {
+      assert.equal(ManifestModel.parse("R", bytes).byteLength, bytes.length);
+    } else {
+      assert.throws(() => ManifestModel.parse("R", bytes), /not valid UTF-8 JSON/);
+    }
+  }
+});
+
+// A fixed-seed linear congruential generator: the same records on every run.
+function lcg(seed: number): (n: number) => number {
+  let state = seed >>> 0;
+  return (n) => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return Math.floor((state / 2 ** 32) * n);
+  };
+}
+
+const PIECES = [
+  "a",
+  "trendpack",
+  "é",
+  "😀",
+  "\u2028",
+  "\x7f",
+  "\t",
+  '"',
+  "\\",
+  "/",
+  "\u0000",
+  "ü/",
+  "10",
+  "2",
+  "__proto__",
+  " ",
+  "\ud800",
+];
+
+function generatedRecord(rand: (n: number) => number, i: number): ManifestRecord {
+  const pick = <T>(items: readonly T[]): T => items[rand(items.length)] as T;
+  const text = () => Array.from({ length: rand(4) }, () => pick(PIECES)).join("");
+  const value = (depth: number): unknown => {
+    switch (rand(depth > 2 ? 5 : 7)) {
+      case 0:
+        return text();
+      case 1:
+        return pick([0, -0, 7, -12, 0.5, 1e21, 2.5e-7, 2 ** 53, 123456789012345, 1234567890123456]);
+      case 2:
+        return pick([true, false, null]);
+      case 3:
+      case 4:
+        return pick(["bench", "v0.2", "demo"]);
+      case 5:
+        return Array.from({ length: rand(3) }, () => value(depth + 1));
+      default: {
+        const object: Record<string, unknown> = {};
+        for (let k = rand(4); k > 0; k--) {
+          Object.defineProperty(object, pick([text(), "b", "a", "10", "2", "__proto__"]), {
+            value: value(depth + 1),
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
+        }
+        return object;
+      }
+    }
+  };
+  const record: ManifestRecord = {
+    tick: pick([0, 1, i, 9007199254740991]),
+    kind: pick(["trendpack", "runindex", "k😀", text()]),
+    schema: pick(["TrendPack.v0", text()]),
+    path: pick([`viz/R/${i}.json`, `é/${i}`, `😀/${i}`, `a/"${i}"`, `${text()}x/${i}`]),
+    sha256: Array.from({ length: 64 }, () => "0123456789abcdef"[rand(16)]).join(""),
+    bytes: pick([0, 557, 9007199254740991]),
+  };
+  const extra = rand(4);
+  if (extra > 0) record.extra = (extra === 1 ? {} : value(1)) as Record<string, unknown>;
+  return record;
+}
+
+// The definition of a record's text, the reference's.
+function referenceText(record: ManifestRecord): string {
+  const { extra, ...rest } = record;
+  return canonicalJsonString(extra && Object.keys(extra).length > 0 ? { ...rest, extra } : rest);
+}
+
+function outcome(make: () => string): string {
+  try {
+    return make();
+  } catch (error) {
+    return `${(error as Error).name}: ${(error as Error).message}`;
+  }
+}
+
+Deno.test("recordText() is the generic canonical JSON of every generated record, or refuses it alike", () => {
+  const rand = lcg(12);
+  let encoded = 0;
+  for (let i = 0; i < 600; i++) {
+    const record = generatedRecord(rand, i);
+    const expected = outcome(() => referenceText(record));
+    assert.equal(outcome(() => recordText(record)), expected, expected);
+    if (!expected.includes("Error: ")) encoded++;
+  }
+  assert.ok(encoded > 300, `only ${encoded} of 600 generated records encode`);
+});
+
+Deno.test("ManifestModel.parse() round-trips manifests of generated records, with their UTF-8 length", () => {
+  const rand = lcg(7);
+  const encoder = new TextEncoder();
+  for (let m = 0; m < 60; m++) {
+    const records = new Map<string, ManifestRecord>();
+    for (let i = 0; i < 10; i++) {
+      const record = generatedRecord(rand, i);
+      if (outcome(() => referenceText(record)).includes("Error: ")) continue;
+      const { extra } = record;
+      if (extra !== undefined && !isPlainObject(extra)) continue;
+      if (extra && Object.keys(extra).length === 0) delete record.extra;
+      if (!isSafeRelPath(record.path)) continue;
+      records.set(record.path, record);
+    }
+    const sorted = [...records.values()].sort(compareRecords);
+    const text = `{"records":[${sorted.map(referenceText).join(",")}${SUFFIX}`;
+    const bytes = encoder.encode(text);
+    const model = ManifestModel.parse("R", bytes);
+    assert.equal(model.toText(), text);
+    if (model.length > 0) assert.equal(model.byteLength, bytes.length);
+    assert.deepEqual(model.records(), (parseJson(text) as { records: unknown }).records);
+  }
 });
