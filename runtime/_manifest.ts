@@ -455,11 +455,13 @@ export class ManifestModel {
     return this.#byPathIndex ??= new Map(this.#entries.map((entry) => [entry.record.path, entry]));
   }
 
-  // Whether `path`, now added to `paths` (the fingerprints of every path
-  // pushed while parsing), is already recorded; the records are searched
-  // only when a fingerprint matches.
+  // Whether `path` is already recorded, while parsing: `paths` holds the
+  // fingerprints of every path pushed. The first time one matches, the index
+  // by path is made and answers from then on, so that crafted collisions
+  // cost one index, not a search each.
   #repeats(paths: PathFingerprints, path: string): boolean {
-    return !paths.add(path) && this.#entries.some((entry) => entry.record.path === path);
+    if (this.#byPathIndex === undefined && paths.add(path)) return false;
+    return this.#byPath.has(path);
   }
 }
 

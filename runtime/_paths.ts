@@ -43,11 +43,16 @@ export function isSafeRelPath(path: string): boolean {
   return path.length > 0 && path.length <= MAX_REL_PATH_LENGTH && path.isWellFormed() &&
     // deno-lint-ignore no-control-regex
     !/[\\\u0000-\u001f\u007f]/.test(path) && !/^[A-Za-z]:/.test(path) &&
-    !path.split("/").some((segment) =>
-      segment === "" || segment === "." || segment === ".." ||
-      (segment.length > MAX_NAME_BYTES / 3 && utf8.encode(segment).length > MAX_NAME_BYTES)
-    );
+    !EMPTY_OR_DOT_SEGMENT.test(path) &&
+    // Only a name of more than MAX_NAME_BYTES / 3 units can pass MAX_NAME_BYTES bytes.
+    (path.length <= MAX_NAME_BYTES / 3 ||
+      !path.split("/").some((segment) =>
+        segment.length > MAX_NAME_BYTES / 3 && utf8.encode(segment).length > MAX_NAME_BYTES
+      ));
 }
+
+// An empty, `.` or `..` segment: one pattern test instead of a split.
+const EMPTY_OR_DOT_SEGMENT = /(?:^|\/)\.{0,2}(?:\/|$)/;
 
 const utf8 = new TextEncoder();
 
