@@ -205,7 +205,7 @@ function isLowSurrogate(unit: number): boolean {
 // digits, and an `extra`, if any, of one or more fields whose values are
 // such strings, integers of at most 15 digits, booleans or null. The keys are
 // the record's, in canonical order, each once. Anything else (an escape, a
-// nested `extra`, a fraction) is left to the checked parse.
+// nested `extra`, a fraction) is left to `escapedRecordAt`.
 const PLAIN = String.raw`[^"\\\x00-\x1f]*`;
 const FLAT_FIELD = `"${PLAIN}":(?:"${PLAIN}"|0|-?[1-9][0-9]{0,14}|true|false|null)`;
 const COUNT = "(0|[1-9][0-9]{0,15})";
@@ -251,6 +251,116 @@ function canonicalRecord(
   return record;
 }
 
+// Any other record in canonical form, at `at`: its strings may hold escapes,
+// its `extra` any JSON (nested at most MAX_EXTRA_DEPTH deep, far inside the
+// parser's limit); each is parsed and compared with its canonical text. The
+// record and where it ends, if it passes `checkRecord`; `canonicalExtras`
+// holds the texts of the extras already found canonical.
+function escapedRecordAt(
+  text: string,
+  at: number,
+  canonicalExtras: Set<string>,
+): { record: ManifestRecord; end: number } | undefined {
+  RECORD_START.lastIndex = at;
+  const start = RECORD_START.exec(text);
+  if (start === null) return undefined;
+  let rest = RECORD_START.lastIndex;
+  let extra: Record<string, unknown> | undefined;
+  if (start[2] !== undefined) {
+    const end = objectEnd(text, rest);
+    if (end < 0 || text.charCodeAt(end) !== COMMA) return undefined;
+    extra = canonicalExtra(text.slice(rest, end), canonicalExtras);
+    if (extra === undefined) return undefined;
+    rest = end + 1;
+  }
+  RECORD_REST.lastIndex = rest;
+  const match = RECORD_REST.exec(text);
+  if (match === null) return undefined;
+  const kind = canonicalString(match[1] as string);
+  const path = canonicalString(match[2] as string);
+  const schema = canonicalString(match[3] as string);
+  const tick = Number(match[5]);
+  const bytes = Number(start[1]);
+  if (
+    kind === undefined || path === undefined || schema === undefined ||
+    !Number.isSafeInteger(tick) || !Number.isSafeInteger(bytes) || !isSafeRelPath(path)
+  ) {
+    return undefined;
+  }
+  const record: ManifestRecord = { tick, kind, schema, path, sha256: match[4] as string, bytes };
+  if (extra !== undefined) record.extra = extra;
+  return { record, end: RECORD_REST.lastIndex };
+}
+
+const MAX_EXTRA_DEPTH = 64;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const RECORD_START = /\{"bytes":(0|[1-9][0-9]{0,15}),("extra":)?/y;
+const LITERAL = String.raw`"(?:[^"\\\x00-\x1f]|\\.)*"`;
+const RECORD_REST = new RegExp(
+  `"kind":(${LITERAL}),"path":(${LITERAL}),"schema":(${LITERAL}),` +
+    `"sha256":"([0-9a-f]{64})","tick":(0|[1-9][0-9]{0,15})\\}`,
+  "y",
+);
+
+// Just past the object that opens at `start`, found by its brackets outside
+// strings; -1 when none opens there, it does not close, or it nests deeper
+// than MAX_EXTRA_DEPTH. Whether it is JSON is the parser's to say.
+function objectEnd(text: string, start: number): number {
+  if (text[start] !== "{") return -1;
+  let depth = 0;
+  for (let i = start; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit === QUOTE) {
+      for (i++; i < text.length && text.charCodeAt(i) !== QUOTE; i++) {
+        if (text.charCodeAt(i) === BACKSLASH) i++;
+      }
+    } else if (unit === 0x7b || unit === 0x5b) {
+      if (++depth > MAX_EXTRA_DEPTH) return -1;
+    } else if ((unit === 0x7d || unit === 0x5d) && --depth === 0) {
+      return i + 1;
+    }
+  }
+  return -1;
+}
+
+// The value of a JSON string literal (quotes included) written canonically,
+// well-formed; else undefined.
+function canonicalString(literal: string): string | undefined {
+  if (!literal.includes("\\")) return literal.slice(1, -1);
+  let value: unknown;
+  try {
+    value = parseJson(literal);
+  } catch {
+    return undefined;
+  }
+  return typeof value === "string" && isWellFormed(value) && JSON.stringify(value) === literal
+    ? value
+    : undefined;
+}
+
+// The non-empty object `extraText` holds, parsed afresh, when it is its
+// canonical JSON; else undefined. `canonical` holds the texts found so.
+function canonicalExtra(
+  extraText: string,
+  canonical: Set<string>,
+): Record<string, unknown> | undefined {
+  try {
+    const extra = parseJson(extraText);
+    if (canonical.has(extraText)) return extra as Record<string, unknown>;
+    if (
+      !isPlainObject(extra) || Object.keys(extra).length === 0 ||
+      canonicalJsonString(extra) !== extraText
+    ) {
+      return undefined;
+    }
+    canonical.add(extraText);
+    return extra;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The in-memory manifest of one run. */
 export class ManifestModel {
   readonly runId: string;
@@ -284,12 +394,12 @@ export class ManifestModel {
   }
 
   // The model of `text` when it is, record by record, a canonical manifest
-  // of the common form (see CANONICAL_RECORD) that `#readChecked` accepts:
-  // read straight from the text, without JSON.parse. The pattern admits only
-  // the canonical spelling of its records; `canonicalRecord` adds the checks
-  // of `checkRecord` the pattern cannot make; order and repeats are checked
-  // here. Undefined for anything else, which `#readChecked` then accepts or
-  // refuses with its message.
+  // that `#readChecked` accepts, read straight from the text: each record by
+  // CANONICAL_RECORD (the common form, fast) or else `escapedRecordAt`. Both
+  // admit only the canonical spelling of a record and make the checks of
+  // `checkRecord`; order and repeats are checked here. Undefined for anything
+  // else (an `extra` nested deeper than MAX_EXTRA_DEPTH, or any text they
+  // refuse), which `#readChecked` then accepts or refuses with its message.
   static #readCanonical(runId: string, text: string, ascii: boolean): ManifestModel | undefined {
     if (!isWellFormed(runId)) return undefined; // the constructor would throw
     const model = new ManifestModel(runId);
@@ -298,13 +408,23 @@ export class ManifestModel {
       return undefined;
     }
     const extras = new Map<string, Record<string, unknown>>();
+    const canonicalExtras = new Set<string>();
     const paths = new PathFingerprints();
     for (let at = HEAD.length; at < end;) {
       if (at > HEAD.length && text.charCodeAt(at++) !== COMMA) return undefined;
       CANONICAL_RECORD.lastIndex = at;
       const match = CANONICAL_RECORD.exec(text);
-      if (match === null) return undefined;
-      const record = canonicalRecord(match, extras);
+      let record: ManifestRecord | undefined;
+      let recordText: string;
+      if (match !== null) {
+        record = canonicalRecord(match, extras);
+        recordText = match[0];
+      } else {
+        const read = escapedRecordAt(text, at, canonicalExtras);
+        if (read === undefined) return undefined;
+        record = read.record;
+        recordText = text.slice(at, read.end);
+      }
       const last = model.#entries[model.#entries.length - 1];
       if (
         record === undefined || (last && compareRecords(last.record, record) >= 0) ||
@@ -312,13 +432,12 @@ export class ManifestModel {
       ) {
         return undefined;
       }
-      const recordText = match[0];
       model.#push({
         record,
         text: recordText,
         byteLength: ascii ? recordText.length : utf8Length(recordText),
       });
-      at = CANONICAL_RECORD.lastIndex;
+      at += recordText.length;
       if (at > end) return undefined;
     }
     return model;

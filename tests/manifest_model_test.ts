@@ -381,6 +381,38 @@ const REFUSED: [string, (base: string) => string | undefined, string][] = [
   ],
   ["a torn end", (base) => base.slice(0, -1), "it is not valid UTF-8 JSON (torn or edited)"],
   [
+    "a lone surrogate in a record in order",
+    edit('"kind":"zz"', '"kind":"zz\\ud800"'),
+    `Cannot encode canonical JSON as '$.kind' must be a well-formed Unicode string (no lone surrogates): current value is "zz\\ud800"`,
+  ],
+  [
+    "a path with .. in a record with escapes",
+    edit('"path":"viz/R/\\"last', '"path":"../\\"last'),
+    "records[3].path is not a relative path inside the artifacts directory",
+  ],
+  [
+    "a tick past 2^53 - 1 in a record with escapes",
+    edit(`${SHA_B}","tick":9007199254740991`, `${SHA_B}","tick":9007199254740992`),
+    "records[3].tick is not a non-negative integer",
+  ],
+  [
+    "a semicolon after a nested extra",
+    edit('"mode":"ü"},"kind":"zz', '"mode":"ü"};"kind":"zz'),
+    "it is not valid UTF-8 JSON (torn or edited)",
+  ],
+  [
+    "an extra nested 511 deep",
+    (base) => base === PLAIN_BASE ? base.replace(R0, deepR0(511)) : undefined,
+    `Cannot encode canonical JSON as '$.extra.d${
+      "[0]".repeat(510)
+    }' is nested deeper than 512 levels`,
+  ],
+  [
+    "an extra nested 511 deep, in a text with escapes (the parser's limit)",
+    (base) => base === ESCAPED_BASE ? base.replace(R0, deepR0(511)) : undefined,
+    "it is not valid UTF-8 JSON (torn or edited)",
+  ],
+  [
     "a leading zero",
     edit('"bytes":557,', '"bytes":0557,'),
     "it is not valid UTF-8 JSON (torn or edited)",
@@ -395,6 +427,11 @@ const REFUSED: [string, (base: string) => string | undefined, string][] = [
   ],
 ];
 
+// R0 with an extra holding arrays nested `depth` deep.
+function deepR0(depth: number): string {
+  return R0.replace('"kind"', `"extra":{"d":${"[".repeat(depth)}${"]".repeat(depth)}},"kind"`);
+}
+
 const ACCEPTED: [string, string][] = [
   ["plain records", PLAIN_BASE],
   [
@@ -403,6 +440,8 @@ const ACCEPTED: [string, string][] = [
   ],
   ["escapes and a nested extra", ESCAPED_BASE],
   ["no records", `{"records":[${SUFFIX}`],
+  ["an extra nested 70 deep (the checked parse)", `{"records":[${deepR0(70)},${R1}${SUFFIX}`],
+  ["an extra nested 510 deep", `{"records":[${deepR0(510)}${SUFFIX}`],
   [
     "extra keys the engine lists first, and __proto__",
     `{"records":[${
@@ -438,14 +477,17 @@ Deno.test("ManifestModel.parse() refuses every spelling of a manifest but the ca
 });
 
 Deno.test("ManifestModel.parse() gives each record its own extra, as JSON.parse does", () => {
-  const text = `{"records":[${R0.replace('"kind"', '"extra":{"__proto__":1,"m":"x"},"kind"')},${
-    R0.replace('"kind"', '"extra":{"__proto__":1,"m":"x"},"kind"').replace('"tick":0', '"tick":1')
-      .replace("runs/", "other/")
-  }${SUFFIX}`;
-  const [a, b] = ManifestModel.parse("R", new TextEncoder().encode(text)).records();
-  assert.ok(a?.extra && b?.extra && a.extra !== b.extra);
-  assert.equal(Object.getPrototypeOf(a.extra), Object.prototype);
-  assert.deepEqual(Object.keys(a.extra), ["__proto__", "m"]);
+  for (const extra of ['{"__proto__":1,"m":"x"}', '{"__proto__":1,"m":["x"]}']) {
+    const one = R0.replace('"kind"', `"extra":${extra},"kind"`);
+    const two = one.replace('"tick":0', '"tick":1').replace("runs/", "other/");
+    const text = `{"records":[${one},${two}${SUFFIX}`;
+    const [a, b] = ManifestModel.parse("R", new TextEncoder().encode(text)).records();
+    assert.ok(a?.extra && b?.extra && a.extra !== b.extra);
+    assert.equal(Object.getPrototypeOf(a.extra), Object.prototype);
+    assert.deepEqual(Object.keys(a.extra), ["__proto__", "m"]);
+    assert.deepEqual(a.extra, b.extra);
+    if (Array.isArray(a.extra.m)) assert.notEqual(a.extra.m, b.extra.m);
+  }
 });
 
 Deno.test("ManifestModel.parse() refuses bytes that are not UTF-8 exactly where a fatal decoder does", () => {
@@ -591,6 +633,11 @@ Deno.test("ManifestModel.parse() round-trips manifests of generated records, wit
       if (extra && Object.keys(extra).length === 0) delete record.extra;
       if (!isSafeRelPath(record.path)) continue;
       records.set(record.path, record);
+    }
+    // Every other manifest ends with a record the text-only read leaves to the checked parse.
+    if (m % 2 === 1) {
+      const deep = JSON.parse(`${"[".repeat(70)}${"]".repeat(70)}`);
+      records.set("zz", { ...record(1e12, "zz", "zz"), extra: { d: deep } });
     }
     const sorted = [...records.values()].sort(compareRecords);
     const text = `{"records":[${sorted.map(referenceText).join(",")}${SUFFIX}`;
