@@ -378,7 +378,11 @@ export class ManifestModel {
     this.#suffixBytes = encoder.encode(this.#suffix).length;
   }
 
-  /** Parses and checks manifest bytes; throws a message naming what is wrong. */
+  /**
+   * Parses and checks manifest bytes; throws a message naming what is wrong.
+   * The records' strings may be slices of the manifest's text, and keep it
+   * in memory while any of them is held.
+   */
   static parse(runId: string, bytes: Uint8Array): ManifestModel {
     let text: string;
     try {
@@ -734,7 +738,9 @@ export class ManifestTail {
     const records = model.records();
     for (const record of records) tail.#paths.add(record.path);
     tail.#before = Math.max(0, records.length - held);
-    tail.#entries = records.slice(tail.#before).map(makeEntry);
+    // Copies: a parsed record's strings are slices of the whole manifest's
+    // text, which a tail, kept for the life of a writer, must not hold.
+    tail.#entries = records.slice(tail.#before).map((record) => makeEntry(structuredClone(record)));
     for (const entry of tail.#entries) tail.#byPath.set(entry.record.path, entry);
     tail.#byteLength = model.byteLength;
     return tail;

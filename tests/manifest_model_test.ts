@@ -648,3 +648,14 @@ Deno.test("ManifestModel.parse() round-trips manifests of generated records, wit
     assert.deepEqual(model.records(), (parseJson(text) as { records: unknown }).records);
   }
 });
+
+Deno.test("ManifestTail.of() keeps copies of a parsed manifest's records, which share its text", () => {
+  const text = `{"records":[${R0},${R1},${R2}${SUFFIX}`;
+  const model = ManifestModel.parse("R", new TextEncoder().encode(text));
+  const tail = ManifestTail.of(model, 2);
+  for (const record of model.records().slice(1)) {
+    const kept = tail.findKept(record.path);
+    assert.ok(kept !== undefined && kept !== record);
+    assert.deepEqual(kept, record);
+  }
+});
