@@ -27,7 +27,8 @@ import { buildRunHeader, isRunHeader, type RunHeader } from "./run_header.ts";
 import { RunReadError } from "./errors.ts";
 import { readRunManifest, type RunManifest } from "./run_reader.ts";
 import type { ManifestRecord } from "./_manifest.ts";
-import { type DirectoryChecks, readRecordedFile } from "./_read.ts";
+import { type DirectoryChecks, readRecordedFile, type RecordedFile } from "./_read.ts";
+import { recordedFilesAhead } from "./_read_ahead.ts";
 import { parseJson } from "./_json.ts";
 
 /**
@@ -225,16 +226,14 @@ export async function replayRun(
       header.identity.pipeline_sha256 !== current.identity.pipeline_sha256,
     divergence: null,
   };
-  // The recorded files in the order the loop compares them.
+  // The recorded files in the order the loop compares them, read ahead.
   const order = ticks.flatMap(([, r]) =>
     [r.trendpack, r.resultspack, r.promotion].filter((x) => x !== undefined)
   );
-  const recorded = chunksAhead(
-    order,
-    (r) => r.bytes,
-    (r) => recordedText(artifactsDir, r, checked),
-  );
-  const next = async () => (await recorded.next()).value as string;
+  const recorded = recordedFilesAhead(artifactsDir, order, checked);
+  let taken = 0;
+  const next = async () =>
+    recordedText(order[taken++] as ManifestRecord, (await recorded.next()).value as RecordedFile);
   try {
     for (const [tick, records] of ticks) {
       const lanes = promotionLanes(states, candidates);
@@ -319,58 +318,10 @@ function modeOf(record: ManifestRecord, header: RunHeader | undefined): string {
   return typeof mode === "string" ? mode : header?.identity.mode ?? "";
 }
 
-/** Most files, and bytes, one chunk of {@linkcode chunksAhead} reads. */
-const CHUNK_FILES = 64;
-const CHUNK_BYTES = 4 * 1024 * 1024;
-
-// `fn` over `items`, yielded in item order, a chunk at a time: a chunk's
-// calls start together (the reads then run back to back and their digests
-// as one burst, where one call at a time between ticks finds the digest
-// threads asleep), and the next chunk starts as the first result of this one
-// is taken. A chunk holds at most CHUNK_FILES items and CHUNK_BYTES bytes (by
-// `bytesOf`; one larger item is a chunk of its own). A failed call throws when
-// its turn comes; a chunk in flight when the consumer stops is settled first.
-async function* chunksAhead<T, R>(
-  items: readonly T[],
-  bytesOf: (item: T) => number,
-  fn: (item: T) => Promise<R>,
-): AsyncGenerator<R, void, undefined> {
-  const ends: number[] = [];
-  for (let i = 0, count = 0, bytes = 0; i < items.length; i++) {
-    const size = bytesOf(items[i] as T);
-    if (count > 0 && (count === CHUNK_FILES || bytes + size > CHUNK_BYTES)) {
-      ends.push(i);
-      count = bytes = 0;
-    }
-    count++;
-    bytes += size;
-  }
-  ends.push(items.length);
-  const start = (chunk: number) =>
-    Promise.allSettled(items.slice(ends[chunk - 1] ?? 0, ends[chunk]).map(fn));
-  let next = start(0);
-  try {
-    for (let chunk = 0; chunk < ends.length; chunk++) {
-      const results = await next;
-      next = start(chunk + 1);
-      for (const result of results) {
-        if (result.status === "rejected") throw result.reason;
-        yield result.value;
-      }
-    }
-  } finally {
-    await next;
-  }
-}
-
 const decoder = new TextDecoder();
 
-async function recordedText(
-  root: string,
-  record: ManifestRecord,
-  checked?: DirectoryChecks,
-): Promise<string> {
-  const file = await readRecordedFile(root, record, checked);
+// The text of `file`, read for `record`; a RunReadError when it differs from its record.
+function recordedText(record: ManifestRecord, file: RecordedFile): string {
   if (file.problem !== undefined || file.bytes === undefined) {
     throw new RunReadError(record.path, file.problem ?? "recorded file cannot be read");
   }
@@ -437,7 +388,7 @@ async function recordedRunHeader(
 ): Promise<RunHeader | undefined> {
   const record = manifest.records.find((r) => r.kind === "runheader");
   if (record === undefined) return undefined;
-  const header = parseJson(await recordedText(root, record, checked));
+  const header = parseJson(recordedText(record, await readRecordedFile(root, record, checked)));
   if (!isRunHeader(header)) throw new RunReadError(record.path, "not a RunHeader.v0");
   return header;
 }
@@ -594,26 +545,26 @@ export async function diffRuns(
     }
   }
   const compared = sameId ? pairs.filter(([, , a, b]) => a.sha256 !== b.sha256) : pairs;
-  const texts = chunksAhead(
-    compared,
-    ([, , a, b]) => a.bytes + b.bytes,
-    async ([, , recordA, recordB]) => {
-      const textA = recordedText(dirA, recordA, checkedA);
-      const textB = recordedText(dirB, recordB, checkedB);
-      textB.catch(() => {}); // A's failure is reported first
-      return [await textA, await textB] as const;
-    },
-  );
-  let i = 0;
-  for await (const [textA, textB] of texts) {
-    const [tick, artifact] = compared[i++] as (typeof compared)[number];
-    const found = sameId
-      ? divergenceOf(tick, artifact, textA, textB)
-      : contentDivergence(tick, artifact, textA, runA, textB, runB);
-    if (found !== undefined) {
-      report.divergence = found;
-      break;
+  const filesA = recordedFilesAhead(dirA, compared.map(([, , a]) => a), checkedA);
+  const filesB = recordedFilesAhead(dirB, compared.map(([, , , b]) => b), checkedB);
+  try {
+    for (const [tick, artifact, recordA, recordB] of compared) {
+      // Both files read before either is judged: A's problem is reported first.
+      const [a, b] = await Promise.allSettled([filesA.next(), filesB.next()]);
+      if (a.status === "rejected") throw a.reason;
+      if (b.status === "rejected") throw b.reason;
+      const textA = recordedText(recordA, a.value.value as RecordedFile);
+      const textB = recordedText(recordB, b.value.value as RecordedFile);
+      const found = sameId
+        ? divergenceOf(tick, artifact, textA, textB)
+        : contentDivergence(tick, artifact, textA, runA, textB, runB);
+      if (found !== undefined) {
+        report.divergence = found;
+        break;
+      }
     }
+  } finally {
+    await Promise.all([filesA.return(), filesB.return()]);
   }
   report.ok = report.divergence === null && report.identity.length === 0 &&
     report.only_a.length === 0 && report.only_b.length === 0;
