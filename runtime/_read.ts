@@ -97,6 +97,9 @@ async function listRuns(dir: string): Promise<string[]> {
   return runs.sort();
 }
 
+/** What a read of one recorded file checks against: its path, length and SHA-256. */
+export type FileRecord = Pick<ManifestRecord, "path" | "bytes" | "sha256">;
+
 /** A recorded artifact as it is on disk: its bytes and hash, or why it cannot be trusted. */
 export interface RecordedFile {
   bytes?: Uint8Array;
@@ -129,7 +132,7 @@ type DirectoryFinding = { kind: "directory" } | { kind: "missing" } | { kind: "n
  */
 export async function readRecordedFile(
   root: string,
-  record: ManifestRecord,
+  record: FileRecord,
   checked?: DirectoryChecks,
 ): Promise<RecordedFile> {
   const read = readRecordedBytes(root, record.path, checked);
@@ -200,7 +203,7 @@ export async function readRecordedFiles(
 // The file read for `record` (its bytes kept when `keep`), its length and
 // SHA-256 compared with the record's.
 function compared(
-  record: ManifestRecord,
+  record: FileRecord,
   bytes: Uint8Array,
   sha256: string,
   keep: boolean,

@@ -1,5 +1,5 @@
 // The recorded files of one pass over a run (a replay, a diff), read,
-// checked and digested ahead of their use and yielded in record order.
+// checked and digested ahead of their use, and given in record order.
 //
 // A pass of many files reads them on a worker thread, so that a replay's
 // reads and digests run beside its ticks instead of between them; a short
@@ -9,12 +9,20 @@
 
 import { fileURLToPath } from "node:url";
 import type { ManifestRecord } from "./_manifest.ts";
-import { type DirectoryChecks, readRecordedFile, type RecordedFile } from "./_read.ts";
+import {
+  type DirectoryChecks,
+  type FileRecord,
+  readRecordedFile,
+  type RecordedFile,
+} from "./_read.ts";
 
 /** Most files, and bytes, one chunk holds (one larger file is a chunk of its own). */
 const CHUNK_FILES = 64;
 const CHUNK_BYTES = 4 * 1024 * 1024;
-/** Fewest files for which a pass starts a worker (starting one takes 10 to 20 ms). */
+/**
+ * Fewest files for which a pass starts a worker: starting one costs this
+ * thread about 10 ms, what reading some 400 files here costs.
+ */
 export const WORKER_MIN_FILES = 256;
 /** How many chunks the worker is asked for ahead of the one being used. */
 const WORKER_DEPTH = 4;
@@ -25,73 +33,155 @@ const WORKER_URL = new URL("./_read_ahead_worker.ts", import.meta.url);
 export interface ReadAheadRequest {
   id: number;
   root: string;
-  records: readonly ManifestRecord[];
-}
-
-/** A chunk the worker read: its files in record order, or none when a read threw. */
-export interface ReadAheadReply {
-  id: number;
-  files?: RecordedFile[];
+  records: readonly FileRecord[];
 }
 
 /**
- * `readRecordedFile()` of each record under `root`, yielded in record order, a
- * chunk at a time: a chunk's reads run back to back and their digests as one
- * burst (one read at a time between ticks finds the digest threads asleep).
- * A pass of at least {@linkcode WORKER_MIN_FILES} files reads on a worker
- * thread, {@linkcode WORKER_DEPTH} chunks ahead; on this thread, the next
- * chunk starts as the first file of this one is taken. `checked` is the
- * pass's memo of directory checks on this thread (the worker keeps its own).
- * A read that throws throws when its turn comes; reads in flight when the
- * consumer stops are settled (or the worker ended) before this returns.
+ * A chunk the worker read, packed into one cheap message (a message of one
+ * object per file costs more than the reads): the bytes of its good files one
+ * after another, where each file ends in them (a file with a problem ends
+ * where the one before did), and the problems by index. No `files` when a
+ * read threw there.
  */
-export async function* recordedFilesAhead(
-  root: string,
-  records: readonly ManifestRecord[],
-  checked: DirectoryChecks = new Map(),
-): AsyncGenerator<RecordedFile, void, undefined> {
-  const chunks = chunked(records);
-  const reader = records.length >= WORKER_MIN_FILES ? ReadWorker.start(root) : undefined;
-  const readInline = (chunk: readonly ManifestRecord[]) =>
-    Promise.allSettled(chunk.map((record) => readRecordedFile(root, record, checked)));
-  const start = (i: number) => {
-    const chunk = chunks[i];
-    if (chunk === undefined) return undefined;
-    if (reader === undefined) return readInline(chunk);
+export interface ReadAheadReply {
+  id: number;
+  files?: PackedFiles;
+}
+
+interface PackedFiles {
+  bytes: ArrayBuffer;
+  ends: number[];
+  problems: Record<number, string>;
+}
+
+/**
+ * A recorded file as a pass gives it: its bytes, as recorded, or why it
+ * cannot be trusted (then without its bytes).
+ */
+export type CheckedFile = { bytes: Uint8Array; problem?: undefined } | {
+  bytes?: undefined;
+  problem: string;
+};
+
+/** `file` as a {@linkcode CheckedFile}. */
+export function checkedFile(file: RecordedFile): CheckedFile {
+  if (file.problem === undefined && file.bytes !== undefined) return { bytes: file.bytes };
+  return { problem: file.problem ?? "recorded file cannot be read" };
+}
+
+/** `files` packed for a {@linkcode ReadAheadReply}; `bytes` is the buffer to transfer. */
+export function packFiles(files: readonly CheckedFile[]): PackedFiles {
+  let length = 0;
+  for (const file of files) length += file.bytes?.length ?? 0;
+  const bytes = new Uint8Array(length);
+  const ends: number[] = [];
+  const problems: Record<number, string> = {};
+  let end = 0;
+  files.forEach((file, i) => {
+    if (file.bytes === undefined) problems[i] = file.problem;
+    else {
+      bytes.set(file.bytes, end);
+      end += file.bytes.length;
+    }
+    ends.push(end);
+  });
+  return { bytes: bytes.buffer, ends, problems };
+}
+
+function unpackFiles({ bytes, ends, problems }: PackedFiles): CheckedFile[] {
+  const all = new Uint8Array(bytes);
+  return ends.map((end, i) => {
+    const problem = problems[i];
+    return problem === undefined ? { bytes: all.subarray(ends[i - 1] ?? 0, end) } : { problem };
+  });
+}
+
+type Read = PromiseSettledResult<CheckedFile>;
+
+/**
+ * `readRecordedFile()` of each record under `root`, in record order, read a
+ * chunk ahead of its use: a chunk's reads run back to back and their digests
+ * as one burst (one read at a time between ticks finds the digest threads
+ * asleep). A pass of at least {@linkcode WORKER_MIN_FILES} files reads on a
+ * worker thread, {@linkcode WORKER_DEPTH} chunks ahead; on this thread, the
+ * next chunk starts as the first file of this one is taken. `checked` is the
+ * pass's memo of directory checks on this thread (the worker keeps its own).
+ *
+ * `next()` gives the files one by one; a read that threw throws when its turn
+ * comes. Dispose of the pass (`await using`) when done or stopping early: it
+ * ends the worker and settles the reads in flight.
+ */
+export class FilesAhead implements AsyncDisposable {
+  readonly #root: string;
+  readonly #checked: DirectoryChecks;
+  readonly #chunks: ManifestRecord[][];
+  readonly #worker: ReadWorker | undefined;
+  readonly #ahead: Promise<Read[]>[] = [];
+  #started = 0;
+  #current: Read[] = [];
+  #at = 0;
+  #onWorker = 0;
+
+  constructor(root: string, records: readonly ManifestRecord[], checked: DirectoryChecks) {
+    this.#root = root;
+    this.#checked = checked;
+    this.#chunks = chunked(records);
+    this.#worker = records.length >= WORKER_MIN_FILES ? ReadWorker.start(root) : undefined;
+    this.#fill();
+  }
+
+  /** The next file; throws what its read threw, or a RangeError past the last one. */
+  async next(): Promise<CheckedFile> {
+    if (this.#at === this.#current.length) {
+      const chunk = this.#ahead.shift();
+      if (chunk === undefined) throw new RangeError("Cannot read past the last recorded file");
+      this.#current = await chunk;
+      this.#at = 0;
+      this.#fill();
+    }
+    const read = this.#current[this.#at++] as Read;
+    if (read.status === "rejected") throw read.reason;
+    return read.value;
+  }
+
+  /** How many chunks the worker has read so far (0 when the pass reads on this thread). */
+  get chunksReadOnWorker(): number {
+    return this.#onWorker;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.#worker?.close();
+    await Promise.allSettled(this.#ahead);
+  }
+
+  #fill(): void {
+    const depth = this.#worker === undefined ? 1 : WORKER_DEPTH;
+    while (this.#ahead.length < depth && this.#started < this.#chunks.length) {
+      this.#ahead.push(this.#start(this.#chunks[this.#started++] as ManifestRecord[]));
+    }
+  }
+
+  #start(chunk: readonly ManifestRecord[]): Promise<Read[]> {
+    if (this.#worker === undefined) return this.#readHere(chunk);
     // What the worker could not read (it failed, or could not start) is
     // read here, where an error keeps its class and message.
-    return reader.read(chunk).then((files) =>
-      files === undefined ? readInline(chunk) : files.map(fulfilled)
+    return this.#worker.read(chunk).then((files) => {
+      if (files === undefined) return this.#readHere(chunk);
+      this.#onWorker++;
+      return unpackFiles(files).map(fulfilled);
+    });
+  }
+
+  #readHere(chunk: readonly ManifestRecord[]): Promise<Read[]> {
+    return Promise.allSettled(
+      chunk.map(async (record) =>
+        checkedFile(await readRecordedFile(this.#root, record, this.#checked))
+      ),
     );
-  };
-  const depth = reader === undefined ? 1 : WORKER_DEPTH;
-  const ahead: Promise<PromiseSettledResult<RecordedFile>[]>[] = [];
-  let started = 0;
-  const fill = () => {
-    while (ahead.length < depth && started < chunks.length) {
-      ahead.push(start(started++) as Promise<PromiseSettledResult<RecordedFile>[]>);
-    }
-  };
-  try {
-    fill();
-    while (ahead.length > 0) {
-      const results = await (ahead.shift() as Promise<PromiseSettledResult<RecordedFile>[]>);
-      fill();
-      for (const result of results) {
-        if (result.status === "rejected") throw result.reason;
-        yield result.value;
-      }
-    }
-  } finally {
-    reader?.close();
-    await Promise.allSettled(ahead);
   }
 }
 
-const fulfilled = (value: RecordedFile): PromiseFulfilledResult<RecordedFile> => ({
-  status: "fulfilled",
-  value,
-});
+const fulfilled = (value: CheckedFile): Read => ({ status: "fulfilled", value });
 
 // `records` cut into chunks of at most CHUNK_FILES records and CHUNK_BYTES
 // recorded bytes.
@@ -118,7 +208,7 @@ function chunked(records: readonly ManifestRecord[]): ManifestRecord[][] {
 class ReadWorker {
   readonly #worker: Worker;
   readonly #root: string;
-  readonly #waiting = new Map<number, (files: RecordedFile[] | undefined) => void>();
+  readonly #waiting = new Map<number, (files: PackedFiles | undefined) => void>();
   #next = 0;
   #ended = false;
 
@@ -150,10 +240,15 @@ class ReadWorker {
     worker.onmessageerror = () => this.close();
   }
 
-  read(records: readonly ManifestRecord[]): Promise<RecordedFile[] | undefined> {
+  read(records: readonly ManifestRecord[]): Promise<PackedFiles | undefined> {
     if (this.#ended) return Promise.resolve(undefined);
     const id = this.#next++;
-    const request: ReadAheadRequest = { id, root: this.#root, records };
+    // What a read checks, and no more: less to copy to the worker.
+    const request: ReadAheadRequest = {
+      id,
+      root: this.#root,
+      records: records.map(({ path, bytes, sha256 }) => ({ path, bytes, sha256 })),
+    };
     return new Promise((resolve) => {
       this.#waiting.set(id, resolve);
       this.#worker.postMessage(request);

@@ -1,11 +1,16 @@
 // The worker of `recordedFilesAhead()` (runtime/_read_ahead.ts): reads,
 // checks and digests the chunks of recorded files it is asked for, with the
-// same checks as a read on the main thread, and sends each file's bytes back
-// without a copy. A read that throws (a permission, an I/O error) answers the
+// same checks as a read on the main thread, and sends them back packed into
+// one buffer, transferred, not copied. A read that throws (a permission, an I/O error) answers the
 // chunk with no files, and the main thread reads it again itself, where the
 // error keeps its class.
 
-import type { ReadAheadReply, ReadAheadRequest } from "./_read_ahead.ts";
+import {
+  checkedFile,
+  packFiles,
+  type ReadAheadReply,
+  type ReadAheadRequest,
+} from "./_read_ahead.ts";
 import { type DirectoryChecks, readRecordedFile } from "./_read.ts";
 
 // The worker's global scope, as this worker uses it.
@@ -20,11 +25,12 @@ const checked: DirectoryChecks = new Map();
 
 scope.onmessage = async ({ data: { id, root, records } }) => {
   try {
-    const files = await Promise.all(
-      records.map((record) => readRecordedFile(root, record, checked)),
+    const files = packFiles(
+      await Promise.all(
+        records.map(async (record) => checkedFile(await readRecordedFile(root, record, checked))),
+      ),
     );
-    const buffers = files.flatMap((file) => file.bytes === undefined ? [] : [file.bytes.buffer]);
-    scope.postMessage({ id, files }, buffers as ArrayBuffer[]);
+    scope.postMessage({ id, files }, [files.bytes]);
   } catch {
     scope.postMessage({ id }, []);
   }

@@ -28,7 +28,7 @@ import { RunReadError } from "./errors.ts";
 import { readRunManifest, type RunManifest } from "./run_reader.ts";
 import type { ManifestRecord } from "./_manifest.ts";
 import { type DirectoryChecks, readRecordedFile, type RecordedFile } from "./_read.ts";
-import { recordedFilesAhead } from "./_read_ahead.ts";
+import { type CheckedFile, FilesAhead } from "./_read_ahead.ts";
 import { parseJson } from "./_json.ts";
 
 /**
@@ -230,49 +230,44 @@ export async function replayRun(
   const order = ticks.flatMap(([, r]) =>
     [r.trendpack, r.resultspack, r.promotion].filter((x) => x !== undefined)
   );
-  const recorded = recordedFilesAhead(artifactsDir, order, checked);
+  await using recorded = new FilesAhead(artifactsDir, order, checked);
   let taken = 0;
-  const next = async () =>
-    recordedText(order[taken++] as ManifestRecord, (await recorded.next()).value as RecordedFile);
-  try {
-    for (const [tick, records] of ticks) {
-      const lanes = promotionLanes(states, candidates);
-      const out = await pipeline.runTick(tick, undefined, {
-        lanes: Object.keys(lanes).length === 0 ? undefined : lanes,
-      });
-      const advance = advancePromotions(states, tick, candidates, out.trace);
-      states = advance.states;
-      report.ticks++;
-      report.to = tick;
-      const mode = modeOf(records.trendpack, header);
-      const trendpack = canonicalJsonString(ersTraceToTrendpack({
-        trace: out.trace,
-        runId,
+  const next = async () => recordedText(order[taken++] as ManifestRecord, await recorded.next());
+  for (const [tick, records] of ticks) {
+    const lanes = promotionLanes(states, candidates);
+    const out = await pipeline.runTick(tick, undefined, {
+      lanes: Object.keys(lanes).length === 0 ? undefined : lanes,
+    });
+    const advance = advancePromotions(states, tick, candidates, out.trace);
+    states = advance.states;
+    report.ticks++;
+    report.to = tick;
+    const mode = modeOf(records.trendpack, header);
+    const trendpack = canonicalJsonString(ersTraceToTrendpack({
+      trace: out.trace,
+      runId,
+      tick,
+      provenance: { engine: "abraxas", mode, ers: ERS_PROVENANCE_VERSION },
+    }));
+    let divergence = compareText(tick, records.trendpack, await next(), trendpack) ??
+      (records.resultspack === undefined ? undefined : compareText(
         tick,
-        provenance: { engine: "abraxas", mode, ers: ERS_PROVENANCE_VERSION },
-      }));
-      let divergence = compareText(tick, records.trendpack, await next(), trendpack) ??
-        (records.resultspack === undefined ? undefined : compareText(
-          tick,
-          records.resultspack,
-          await next(),
-          canonicalJsonString(buildResultsPack({ runId, tick, results: out.results })),
-        ));
-      if (records.resultspack !== undefined) report.results_packs++;
-      divergence ??= comparePromotion(
-        records.promotion === undefined ? undefined : [records.promotion, await next()],
-        runId,
-        tick,
-        advance,
-      );
-      if (divergence !== undefined) {
-        report.ok = false;
-        report.divergence = divergence;
-        break;
-      }
+        records.resultspack,
+        await next(),
+        canonicalJsonString(buildResultsPack({ runId, tick, results: out.results })),
+      ));
+    if (records.resultspack !== undefined) report.results_packs++;
+    divergence ??= comparePromotion(
+      records.promotion === undefined ? undefined : [records.promotion, await next()],
+      runId,
+      tick,
+      advance,
+    );
+    if (divergence !== undefined) {
+      report.ok = false;
+      report.divergence = divergence;
+      break;
     }
-  } finally {
-    await recorded.return();
   }
   return report;
 }
@@ -321,7 +316,7 @@ function modeOf(record: ManifestRecord, header: RunHeader | undefined): string {
 const decoder = new TextDecoder();
 
 // The text of `file`, read for `record`; a RunReadError when it differs from its record.
-function recordedText(record: ManifestRecord, file: RecordedFile): string {
+function recordedText(record: ManifestRecord, file: RecordedFile | CheckedFile): string {
   if (file.problem !== undefined || file.bytes === undefined) {
     throw new RunReadError(record.path, file.problem ?? "recorded file cannot be read");
   }
@@ -545,26 +540,27 @@ export async function diffRuns(
     }
   }
   const compared = sameId ? pairs.filter(([, , a, b]) => a.sha256 !== b.sha256) : pairs;
-  const filesA = recordedFilesAhead(dirA, compared.map(([, , a]) => a), checkedA);
-  const filesB = recordedFilesAhead(dirB, compared.map(([, , , b]) => b), checkedB);
-  try {
-    for (const [tick, artifact, recordA, recordB] of compared) {
-      // Both files read before either is judged: A's problem is reported first.
-      const [a, b] = await Promise.allSettled([filesA.next(), filesB.next()]);
-      if (a.status === "rejected") throw a.reason;
-      if (b.status === "rejected") throw b.reason;
-      const textA = recordedText(recordA, a.value.value as RecordedFile);
-      const textB = recordedText(recordB, b.value.value as RecordedFile);
-      const found = sameId
-        ? divergenceOf(tick, artifact, textA, textB)
-        : contentDivergence(tick, artifact, textA, runA, textB, runB);
-      if (found !== undefined) {
-        report.divergence = found;
-        break;
-      }
+  await using filesA = new FilesAhead(dirA, compared.map(([, , a]) => a), checkedA);
+  await using filesB = new FilesAhead(dirB, compared.map(([, , , b]) => b), checkedB);
+  for (const [tick, artifact, recordA, recordB] of compared) {
+    // Both files read before either is judged: A's problem is reported first.
+    const [a, b] = await Promise.allSettled([filesA.next(), filesB.next()]);
+    if (a.status === "rejected") throw a.reason;
+    if (b.status === "rejected") throw b.reason;
+    const found = sameId
+      ? divergenceOf(tick, artifact, recordedText(recordA, a.value), recordedText(recordB, b.value))
+      : contentDivergence(
+        tick,
+        artifact,
+        recordedText(recordA, a.value),
+        runA,
+        recordedText(recordB, b.value),
+        runB,
+      );
+    if (found !== undefined) {
+      report.divergence = found;
+      break;
     }
-  } finally {
-    await Promise.all([filesA.return(), filesB.return()]);
   }
   report.ok = report.divergence === null && report.identity.length === 0 &&
     report.only_a.length === 0 && report.only_b.length === 0;
