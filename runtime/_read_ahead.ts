@@ -29,24 +29,32 @@ const WORKER_DEPTH = 4;
 
 const WORKER_URL = new URL("./_read_ahead_worker.ts", import.meta.url);
 
-/** A chunk for the worker to read: its number in the pass, the artifacts root, its records. */
-export interface ReadAheadRequest {
-  id: number;
-  root: string;
-  records: readonly FileRecord[];
-}
+/**
+ * What the worker is told: first the pass (the artifacts root, and one claim
+ * per chunk, shared), then each chunk to read, by number, with its records.
+ */
+export type ReadAheadRequest =
+  | { root: string; claims: Uint8Array<SharedArrayBuffer> }
+  | { id: number; records: readonly FileRecord[] };
 
 /**
- * A chunk the worker read, packed into one cheap message (a message of one
- * object per file costs more than the reads): the bytes of its good files one
- * after another, where each file ends in them (a file with a problem ends
- * where the one before did), and the problems by index. No `files` when a
- * read threw there.
+ * A chunk's answer: its files, packed into one cheap message (a message of
+ * one object per file costs more than the reads): the bytes of its good
+ * files one after another, where each file ends in them (a file with a
+ * problem ends where the one before did), and the problems by index. Or
+ * `skipped`: the main thread claimed the chunk first. Or neither: a read
+ * threw there.
  */
 export interface ReadAheadReply {
   id: number;
   files?: PackedFiles;
+  skipped?: true;
 }
+
+/** Who a chunk's claim says reads it: nobody yet, the main thread, the worker. */
+export const UNCLAIMED = 0;
+export const CLAIMED_HERE = 1;
+export const CLAIMED_BY_WORKER = 2;
 
 interface PackedFiles {
   bytes: ArrayBuffer;
@@ -98,14 +106,27 @@ function unpackFiles({ bytes, ends, problems }: PackedFiles): CheckedFile[] {
 
 type Read = PromiseSettledResult<CheckedFile>;
 
+// A chunk of the pass, once asked for: read here (started), or asked of the worker.
+type Pending =
+  & { records: readonly ManifestRecord[] }
+  & (
+    | { here: Promise<Read[]> }
+    | { id: number; worker: Promise<PackedFiles | undefined> }
+  );
+
 /**
- * `readRecordedFile()` of each record under `root`, in record order, read a
- * chunk ahead of its use: a chunk's reads run back to back and their digests
- * as one burst (one read at a time between ticks finds the digest threads
- * asleep). A pass of at least {@linkcode WORKER_MIN_FILES} files reads on a
- * worker thread, {@linkcode WORKER_DEPTH} chunks ahead; on this thread, the
- * next chunk starts as the first file of this one is taken. `checked` is the
- * pass's memo of directory checks on this thread (the worker keeps its own).
+ * `readRecordedFile()` of each record under `root`, in record order, read
+ * ahead of its use a chunk at a time: a chunk's reads run back to back and
+ * their digests as one burst (one read at a time between ticks finds the
+ * digest threads asleep). On this thread, the next chunk starts as the first
+ * file of this one is taken. A pass of at least {@linkcode WORKER_MIN_FILES}
+ * files also asks a worker thread for the {@linkcode WORKER_DEPTH} chunks
+ * ahead; whichever thread claims a chunk first reads it, so this thread
+ * never waits on a chunk the worker has not begun: it reads the first ones
+ * itself while the worker starts, and any the worker falls behind on.
+ * `checked` is the pass's memo of directory checks on this thread (the worker
+ * keeps its own). With `claimHere: false`, this thread leaves every chunk to
+ * a worker that has started, and waits for it.
  *
  * `next()` gives the files one by one; a read that threw throws when its turn
  * comes. Dispose of the pass (`await using`) when done or stopping early: it
@@ -116,28 +137,37 @@ export class FilesAhead implements AsyncDisposable {
   readonly #checked: DirectoryChecks;
   readonly #chunks: ManifestRecord[][];
   readonly #worker: ReadWorker | undefined;
-  readonly #ahead: Promise<Read[]>[] = [];
-  #started = 0;
+  readonly #claimHere: boolean;
+  readonly #ahead: Pending[] = [];
+  #asked = 0;
   #current: Read[] = [];
   #at = 0;
   #onWorker = 0;
 
-  constructor(root: string, records: readonly ManifestRecord[], checked: DirectoryChecks) {
+  constructor(
+    root: string,
+    records: readonly ManifestRecord[],
+    checked: DirectoryChecks,
+    options: { claimHere?: boolean } = {},
+  ) {
     this.#root = root;
     this.#checked = checked;
+    this.#claimHere = options.claimHere ?? true;
     this.#chunks = chunked(records);
-    this.#worker = records.length >= WORKER_MIN_FILES ? ReadWorker.start(root) : undefined;
+    this.#worker = records.length >= WORKER_MIN_FILES
+      ? ReadWorker.start(root, this.#chunks.length)
+      : undefined;
     this.#fill();
   }
 
   /** The next file; throws what its read threw, or a RangeError past the last one. */
   async next(): Promise<CheckedFile> {
     if (this.#at === this.#current.length) {
-      const chunk = this.#ahead.shift();
-      if (chunk === undefined) throw new RangeError("Cannot read past the last recorded file");
-      this.#current = await chunk;
-      this.#at = 0;
+      const pending = this.#ahead.shift();
+      if (pending === undefined) throw new RangeError("Cannot read past the last recorded file");
       this.#fill();
+      this.#current = await this.#take(pending);
+      this.#at = 0;
     }
     const read = this.#current[this.#at++] as Read;
     if (read.status === "rejected") throw read.reason;
@@ -151,25 +181,32 @@ export class FilesAhead implements AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     this.#worker?.close();
-    await Promise.allSettled(this.#ahead);
+    await Promise.allSettled(this.#ahead.map((pending) => "here" in pending && pending.here));
   }
 
   #fill(): void {
     const depth = this.#worker === undefined ? 1 : WORKER_DEPTH;
-    while (this.#ahead.length < depth && this.#started < this.#chunks.length) {
-      this.#ahead.push(this.#start(this.#chunks[this.#started++] as ManifestRecord[]));
+    while (this.#ahead.length < depth && this.#asked < this.#chunks.length) {
+      const id = this.#asked++;
+      const records = this.#chunks[id] as ManifestRecord[];
+      this.#ahead.push(
+        this.#worker === undefined
+          ? { records, here: this.#readHere(records) }
+          : { records, id, worker: this.#worker.read(id, records) },
+      );
     }
   }
 
-  #start(chunk: readonly ManifestRecord[]): Promise<Read[]> {
-    if (this.#worker === undefined) return this.#readHere(chunk);
-    // What the worker could not read (it failed, or could not start) is
-    // read here, where an error keeps its class and message.
-    return this.#worker.read(chunk).then((files) => {
-      if (files === undefined) return this.#readHere(chunk);
-      this.#onWorker++;
-      return unpackFiles(files).map(fulfilled);
-    });
+  async #take(pending: Pending): Promise<Read[]> {
+    if ("here" in pending) return await pending.here;
+    const worker = this.#worker as ReadWorker;
+    // Not begun by the worker: read here (the worker will skip it).
+    if (this.#claimHere && worker.claim(pending.id)) return await this.#readHere(pending.records);
+    const files = await pending.worker;
+    // The worker failed or ended: read here, where an error keeps its class and message.
+    if (files === undefined) return await this.#readHere(pending.records);
+    this.#onWorker++;
+    return unpackFiles(files).map(fulfilled);
   }
 
   #readHere(chunk: readonly ManifestRecord[]): Promise<Read[]> {
@@ -203,34 +240,35 @@ function chunked(records: readonly ManifestRecord[]): ManifestRecord[][] {
 }
 
 // The worker of one pass: chunks asked for by number, answered in any order.
-// `read()` gives `undefined` once the worker has failed or ended, and for a
-// chunk it could not read; the caller then reads that chunk itself.
+// `read()` gives `undefined` for a chunk the worker skipped (claimed here
+// first) or could not read, and once it has failed or ended; a read that
+// threw ends it, and the rest of the pass is read here.
 class ReadWorker {
   readonly #worker: Worker;
-  readonly #root: string;
+  readonly #claims: Uint8Array<SharedArrayBuffer>;
   readonly #waiting = new Map<number, (files: PackedFiles | undefined) => void>();
-  #next = 0;
   #ended = false;
 
-  // A worker for `root`, or `undefined` when its module may not be read
-  // (Deno would report that on stderr however the error is handled).
-  static start(root: string): ReadWorker | undefined {
+  // A worker for a pass of `chunks` chunks under `root`, or `undefined` when
+  // its module may not be read (Deno would report that on stderr however the
+  // error is handled).
+  static start(root: string, chunks: number): ReadWorker | undefined {
     if (!mayLoad(WORKER_URL)) return undefined;
     try {
-      return new ReadWorker(root, new Worker(WORKER_URL, { type: "module" }));
+      return new ReadWorker(root, chunks, new Worker(WORKER_URL, { type: "module" }));
     } catch {
       return undefined;
     }
   }
 
-  private constructor(root: string, worker: Worker) {
-    this.#root = root;
+  private constructor(root: string, chunks: number, worker: Worker) {
     this.#worker = worker;
+    this.#claims = new Uint8Array(new SharedArrayBuffer(chunks));
     worker.onmessage = (event: MessageEvent<ReadAheadReply>) => {
-      const { id, files } = event.data;
+      const { id, files, skipped } = event.data;
       const resolve = this.#waiting.get(id);
       this.#waiting.delete(id);
-      if (files === undefined) this.close(); // a read threw there: the rest is read here
+      if (files === undefined && !skipped) this.close();
       resolve?.(files);
     };
     worker.onerror = (event) => {
@@ -238,20 +276,23 @@ class ReadWorker {
       this.close();
     };
     worker.onmessageerror = () => this.close();
+    this.#post({ root, claims: this.#claims });
   }
 
-  read(records: readonly ManifestRecord[]): Promise<PackedFiles | undefined> {
+  // Whether this thread got chunk `id` to read (the worker had not begun it).
+  claim(id: number): boolean {
+    return Atomics.compareExchange(this.#claims, id, UNCLAIMED, CLAIMED_HERE) === UNCLAIMED;
+  }
+
+  read(id: number, records: readonly ManifestRecord[]): Promise<PackedFiles | undefined> {
     if (this.#ended) return Promise.resolve(undefined);
-    const id = this.#next++;
-    // What a read checks, and no more: less to copy to the worker.
-    const request: ReadAheadRequest = {
-      id,
-      root: this.#root,
-      records: records.map(({ path, bytes, sha256 }) => ({ path, bytes, sha256 })),
-    };
     return new Promise((resolve) => {
       this.#waiting.set(id, resolve);
-      this.#worker.postMessage(request);
+      // What a read checks, and no more: less to copy to the worker.
+      this.#post({
+        id,
+        records: records.map(({ path, bytes, sha256 }) => ({ path, bytes, sha256 })),
+      });
     });
   }
 
@@ -261,6 +302,10 @@ class ReadWorker {
     this.#worker.terminate();
     for (const resolve of this.#waiting.values()) resolve(undefined);
     this.#waiting.clear();
+  }
+
+  #post(request: ReadAheadRequest): void {
+    this.#worker.postMessage(request);
   }
 }
 

@@ -40,15 +40,15 @@ async function replayedFiles(dir: string): Promise<ManifestRecord[]> {
 }
 
 // Every file of a pass, as FilesAhead gives it, and how many chunks the worker read.
-async function readAll(dir: string, records: readonly ManifestRecord[]) {
-  await using files = new FilesAhead(dir, records, new Map());
+async function readAll(dir: string, records: readonly ManifestRecord[], claimHere = true) {
+  await using files = new FilesAhead(dir, records, new Map(), { claimHere });
   const read = [];
   for (const _ of records) read.push(await files.next());
   await assert.rejects(() => files.next(), RangeError);
   return { read, onWorker: files.chunksReadOnWorker };
 }
 
-Deno.test("FilesAhead reads a long pass on a worker, with the same checks and results as one read at a time", async () => {
+Deno.test("FilesAhead reads a long pass on a worker and this thread, with the same checks and results as one read at a time", async () => {
   await withTempDir(async (dir) => {
     await record(dir, TICKS);
     const records = await replayedFiles(dir);
@@ -76,9 +76,14 @@ Deno.test("FilesAhead reads a long pass on a worker, with the same checks and re
     const problems = expected.flatMap((file, i) => file.problem === undefined ? [] : [i]);
     assert.equal(problems.length, 5);
 
-    const threaded = await readAll(dir, records);
+    // Every chunk read by the worker.
+    const threaded = await readAll(dir, records, false);
     assert.deepEqual(threaded.read, expected);
     assert.equal(threaded.onWorker, Math.ceil(records.length / 64));
+    // Chunks claimed by whichever thread gets there first (this one reads
+    // the first ones while the worker starts).
+    const shared = await readAll(dir, records);
+    assert.deepEqual(shared.read, expected);
     const here = await readAll(dir, records.slice(0, WORKER_MIN_FILES - 1));
     assert.deepEqual(here.read, expected.slice(0, WORKER_MIN_FILES - 1));
     assert.equal(here.onWorker, 0);
