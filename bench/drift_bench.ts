@@ -3,7 +3,9 @@
 // alternates each round); medians, and ratios as the median of per-round
 // ratios.
 //
-//   deno run -A bench/drift_bench.ts [--quick]
+//   deno run -A bench/drift_bench.ts [--ticks N] [--rounds R] [--quick]
+//
+// N is 10,000 ticks by default, as issue 12 sets its goals (--quick: 200).
 //
 // 1. `replayRun` of an N-tick demo run (extended provenance, so every tick has
 //    a TrendPack and a ResultsPack to compare) against running the same ticks
@@ -24,6 +26,7 @@
 // what is measured).
 
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 import { preparePipeline } from "../ers/mod.ts";
 import { canonicalJsonString } from "../ers/_canonical.ts";
 import { buildResultsPack } from "../viz/results_pack.ts";
@@ -33,9 +36,24 @@ import { diffRuns, pipelineTick, readRunManifest, replayRun } from "../runtime/m
 import demoPipeline from "../scripts/_demo_pipeline.ts";
 import { median } from "./_fixtures.ts";
 
-const quick = Deno.args.includes("--quick");
-const TICKS = quick ? 200 : 2_000;
-const ROUNDS = quick ? 3 : 7;
+const { values: flags } = parseArgs({
+  args: Deno.args,
+  options: {
+    quick: { type: "boolean", default: false },
+    ticks: { type: "string" },
+    rounds: { type: "string" },
+  },
+  strict: true,
+});
+const quick = flags.quick;
+const TICKS = Number(flags.ticks ?? (quick ? 200 : 10_000));
+const ROUNDS = Number(flags.rounds ?? (quick ? 3 : 7));
+if (!Number.isSafeInteger(TICKS) || TICKS < 1) {
+  throw new RangeError("--ticks must be a positive integer");
+}
+if (!Number.isSafeInteger(ROUNDS) || ROUNDS < 1) {
+  throw new RangeError("--rounds must be a positive integer");
+}
 const DURABLE_TICKS = quick ? 10 : 60;
 const MODE = "bench";
 
