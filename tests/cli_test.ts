@@ -94,7 +94,7 @@ Deno.test("deno task ers grants no permissions up front but ERS_DENO_FLAGS; deno
   const workerOptions = "--unstable-worker-options --preload scripts/_worker_options.ts";
   assert.equal(
     denoJson.tasks.compile,
-    `deno compile ${workerOptions} --include runtime/_lane_worker.ts --allow-read --allow-write --output bin/ers scripts/ers.ts`,
+    `deno compile ${workerOptions} --include runtime/_lane_worker.ts --include runtime/_read_ahead_worker.ts --allow-read --allow-write --output bin/ers scripts/ers.ts`,
   );
   await withTempDir(async (dir) => {
     const task = (...args: string[]) => deno(["task", "--quiet", "ers", ...args], { cwd: ROOT });
