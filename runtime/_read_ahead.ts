@@ -20,10 +20,13 @@ import {
 const CHUNK_FILES = 64;
 const CHUNK_BYTES = 4 * 1024 * 1024;
 /**
- * Fewest files for which a pass starts a worker: starting one costs this
- * thread about 10 ms, what reading some 400 files here costs.
+ * Fewest files for which a pass starts a worker. A worker costs some 40 ms
+ * of CPU to start (10 ms of it on this thread), and its code starts cold: on
+ * two quiet cores a replay of 800 files took 118 ms with one and 100 ms
+ * without, one of 4,000 files 390 ms with and 482 ms without
+ * (BENCHMARKS.md).
  */
-export const WORKER_MIN_FILES = 256;
+export const WORKER_MIN_FILES = 2048;
 /** How many chunks the worker is asked for ahead of the one being used. */
 const WORKER_DEPTH = 4;
 
@@ -125,8 +128,9 @@ type Pending =
  * never waits on a chunk the worker has not begun: it reads the first ones
  * itself while the worker starts, and any the worker falls behind on.
  * `checked` is the pass's memo of directory checks on this thread (the worker
- * keeps its own). With `claimHere: false`, this thread leaves every chunk to
- * a worker that has started, and waits for it.
+ * keeps its own). `threads` overrides the choice: `"worker"` starts a worker
+ * whatever the pass's length and leaves every chunk to it (this thread waits,
+ * and reads only what the worker could not); `"here"` starts none.
  *
  * `next()` gives the files one by one; a read that threw throws when its turn
  * comes. Dispose of the pass (`await using`) when done or stopping early: it
@@ -148,15 +152,16 @@ export class FilesAhead implements AsyncDisposable {
     root: string,
     records: readonly ManifestRecord[],
     checked: DirectoryChecks,
-    options: { claimHere?: boolean } = {},
+    options: { threads?: "auto" | "worker" | "here" } = {},
   ) {
+    const threads = options.threads ?? "auto";
     this.#root = root;
     this.#checked = checked;
-    this.#claimHere = options.claimHere ?? true;
+    this.#claimHere = threads === "auto";
     this.#chunks = chunked(records);
-    this.#worker = records.length >= WORKER_MIN_FILES
-      ? ReadWorker.start(root, this.#chunks.length)
-      : undefined;
+    const worker = threads === "worker" ||
+      (threads === "auto" && records.length >= WORKER_MIN_FILES);
+    this.#worker = worker ? ReadWorker.start(root, this.#chunks.length) : undefined;
     this.#fill();
   }
 

@@ -8,8 +8,10 @@ import steady from "./fixtures/steady_pipeline.ts";
 import { deno } from "./_tree.ts";
 
 const pipeline = preparePipeline(steady as Parameters<typeof preparePipeline>[0]);
-// Enough ticks for a replay (a TrendPack and a ResultsPack a tick) to read on a worker.
-const TICKS = WORKER_MIN_FILES / 2 + 40;
+// Enough ticks for a replay (a TrendPack and a ResultsPack a tick) to start a worker.
+const LONG = WORKER_MIN_FILES / 2 + 40;
+// A few chunks' worth.
+const SHORT = 200;
 
 async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "ers_read_ahead_" });
@@ -40,66 +42,76 @@ async function replayedFiles(dir: string): Promise<ManifestRecord[]> {
 }
 
 // Every file of a pass, as FilesAhead gives it, and how many chunks the worker read.
-async function readAll(dir: string, records: readonly ManifestRecord[], claimHere = true) {
-  await using files = new FilesAhead(dir, records, new Map(), { claimHere });
+async function readAll(
+  dir: string,
+  records: readonly ManifestRecord[],
+  threads?: "auto" | "worker" | "here",
+) {
+  await using files = new FilesAhead(dir, records, new Map(), { threads });
   const read = [];
   for (const _ of records) read.push(await files.next());
   await assert.rejects(() => files.next(), RangeError);
   return { read, onWorker: files.chunksReadOnWorker };
 }
 
-Deno.test("FilesAhead reads a long pass on a worker and this thread, with the same checks and results as one read at a time", async () => {
+// A problem of each kind, spread over several chunks of a run of `ticks`
+// ticks; the problems' indexes among the replayed files.
+async function spoil(dir: string, ticks: number): Promise<void> {
+  const path = (tick: number, kind: "viz" | "results") =>
+    join(
+      dir,
+      kind,
+      "R",
+      `${String(tick).padStart(6, "0")}.${kind === "viz" ? "trendpack" : "resultspack"}.json`,
+    );
+  const edited = await Deno.readTextFile(path(3, "results"));
+  await Deno.writeTextFile(path(3, "results"), edited.replace('"count"', '"COUNT"'));
+  await Deno.remove(path(70, "viz"));
+  await new Deno.Command("mkfifo", { args: [path(70, "viz")] }).output();
+  await Deno.remove(path(100, "results"));
+  await Deno.writeTextFile(join(dir, "copy.json"), "{}");
+  await Deno.remove(path(ticks - 1, "viz"));
+  await Deno.symlink(join(dir, "copy.json"), path(ticks - 1, "viz"));
+  await Deno.writeTextFile(path(ticks - 2, "viz"), "{}\n");
+}
+
+// What readRecordedFile() gives for each record, one at a time, with `problems` problems.
+async function oneByOne(dir: string, records: readonly ManifestRecord[], problems: number) {
+  const files = [];
+  for (const r of records) files.push(checkedFile(await readRecordedFile(dir, r)));
+  assert.equal(files.filter((file) => file.problem !== undefined).length, problems);
+  return files;
+}
+
+Deno.test("FilesAhead on a worker or on this thread gives what reading one file at a time gives", async () => {
   await withTempDir(async (dir) => {
-    await record(dir, TICKS);
+    await record(dir, SHORT);
+    await spoil(dir, SHORT);
     const records = await replayedFiles(dir);
-    assert.ok(records.length >= WORKER_MIN_FILES);
-    const path = (tick: number, kind: "viz" | "results") =>
-      join(
-        dir,
-        kind,
-        "R",
-        `${String(tick).padStart(6, "0")}.${kind === "viz" ? "trendpack" : "resultspack"}.json`,
-      );
-    // A problem of each kind, spread over several chunks.
-    const edited = await Deno.readTextFile(path(3, "results"));
-    await Deno.writeTextFile(path(3, "results"), edited.replace('"count"', '"COUNT"'));
-    await Deno.remove(path(70, "viz"));
-    await new Deno.Command("mkfifo", { args: [path(70, "viz")] }).output();
-    await Deno.remove(path(100, "results"));
-    await Deno.writeTextFile(join(dir, "copy.json"), "{}");
-    await Deno.remove(path(TICKS - 1, "viz"));
-    await Deno.symlink(join(dir, "copy.json"), path(TICKS - 1, "viz"));
-    await Deno.writeTextFile(path(TICKS - 2, "viz"), "{}\n");
-
-    const expected = [];
-    for (const r of records) expected.push(checkedFile(await readRecordedFile(dir, r)));
-    const problems = expected.flatMap((file, i) => file.problem === undefined ? [] : [i]);
-    assert.equal(problems.length, 5);
-
-    // Every chunk read by the worker.
-    const threaded = await readAll(dir, records, false);
+    const expected = await oneByOne(dir, records, 5);
+    const threaded = await readAll(dir, records, "worker");
     assert.deepEqual(threaded.read, expected);
     assert.equal(threaded.onWorker, Math.ceil(records.length / 64));
-    // Chunks claimed by whichever thread gets there first (this one reads
-    // the first ones while the worker starts).
-    const shared = await readAll(dir, records);
-    assert.deepEqual(shared.read, expected);
-    const here = await readAll(dir, records.slice(0, WORKER_MIN_FILES - 1));
-    assert.deepEqual(here.read, expected.slice(0, WORKER_MIN_FILES - 1));
+    const here = await readAll(dir, records, "here");
+    assert.deepEqual(here.read, expected);
     assert.equal(here.onWorker, 0);
+    // A short pass does not start a worker.
+    assert.equal((await readAll(dir, records)).onWorker, 0);
   });
 });
 
-Deno.test("replayRun() on a worker catches a file edited late in the run, and stops early without reading it", async () => {
+Deno.test("FilesAhead shares a long pass between a worker and this thread, and replayRun() uses it", async () => {
   await withTempDir(async (dir) => {
-    await record(dir, TICKS);
+    await record(dir, LONG);
     assert.equal((await replayRun(dir, "R", { pipeline })).ok, true);
-    const late = join(dir, "results/R/000150.resultspack.json");
-    const text = await Deno.readTextFile(late);
-    await Deno.writeTextFile(late, text.replace('"even"', '"EVEN"'));
+    // A file edited late in the run (an even tick's, whose value is "even").
+    const late = `results/R/${String(LONG - 6).padStart(6, "0")}.resultspack.json`;
+    const text = await Deno.readTextFile(join(dir, late));
+    assert.ok(text.includes('"even"'));
+    await Deno.writeTextFile(join(dir, late), text.replace('"even"', '"EVEN"'));
     await assert.rejects(
       () => replayRun(dir, "R", { pipeline }),
-      /results\/R\/000150\.resultspack\.json: sha256 is [0-9a-f]{64}, the manifest records/,
+      new RegExp(`${late.replaceAll(".", "\\.")}: sha256 is [0-9a-f]{64}, the manifest records`),
     );
     // A divergence before it ends the pass (and the worker) first.
     const early = { ...steady, context: (tick: number) => ({ n: tick === 9 ? -1 : tick }) };
@@ -107,6 +119,12 @@ Deno.test("replayRun() on a worker catches a file edited late in the run, and st
       pipeline: early as Parameters<typeof preparePipeline>[0],
     });
     assert.equal(report.divergence?.tick, 9);
+    // Whichever thread claims a chunk first reads it: the same files.
+    await spoil(dir, LONG);
+    const records = await replayedFiles(dir);
+    assert.ok(records.length >= WORKER_MIN_FILES);
+    // (The five spoiled, and the file edited above.)
+    assert.deepEqual((await readAll(dir, records)).read, await oneByOne(dir, records, 6));
   });
 });
 
@@ -124,22 +142,22 @@ async function replayIn(dir: string, allowRead: string[], denyRead: string[] = [
   ]);
 }
 
-Deno.test("a replay that may not load the worker's module reads on its own thread, silently; a read the worker could not make fails as on one thread", async () => {
+Deno.test("a pass that may not load the worker's module reads on its own thread, silently; a read the worker could not make fails as on one thread", async () => {
   await withTempDir(async (dir) => {
-    await record(dir, TICKS);
+    await record(dir, SHORT);
     const root = new URL("..", import.meta.url).pathname;
+    const modules = [join(root, "ers"), join(root, "runtime")];
     // Only the artifacts: the worker's module may not be loaded.
     const alone = await replayIn(dir, [dir]);
     assert.equal(alone.stderr, "");
-    assert.deepEqual(JSON.parse(alone.stdout), { ok: true, ticks: TICKS, onWorker: false });
+    assert.deepEqual(JSON.parse(alone.stdout), { onWorker: false, ok: true, ticks: SHORT });
     // With ERS's modules readable, the worker reads.
-    const threaded = await replayIn(dir, [dir, join(root, "ers"), join(root, "runtime")]);
+    const threaded = await replayIn(dir, [dir, ...modules]);
     assert.equal(threaded.stderr, "");
-    assert.deepEqual(JSON.parse(threaded.stdout), { ok: true, ticks: TICKS, onWorker: true });
-    // No access to the ResultsPacks: the worker's read throws, and the main
+    assert.deepEqual(JSON.parse(threaded.stdout), { onWorker: true, ok: true, ticks: SHORT });
+    // No access to the ResultsPacks: the worker's read throws, and this
     // thread's read of the same chunk throws it again, as a pass without a
     // worker does.
-    const modules = [join(root, "ers"), join(root, "runtime")];
     const results = [join(dir, "results")];
     const denied = await replayIn(dir, [dir, ...modules], results);
     const inline = await replayIn(dir, [dir], results);
