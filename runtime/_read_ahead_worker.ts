@@ -14,7 +14,7 @@ import {
   type ReadAheadRequest,
   UNCLAIMED,
 } from "./_read_ahead.ts";
-import { type DirectoryChecks, readRecordedFile } from "./_read.ts";
+import { type DirectoryChecks, type FileRecord, readRecordedFile } from "./_read.ts";
 
 // The worker's global scope, as this worker uses it.
 interface WorkerScope {
@@ -28,15 +28,34 @@ const checked: DirectoryChecks = new Map();
 let root = "";
 let claims = new Uint8Array(new SharedArrayBuffer(0));
 
-scope.onmessage = async ({ data }) => {
+// The chunks asked for, read one at a time, so that the worker claims a
+// chunk only as it begins it: the main thread waits on at most one.
+const queue: { id: number; records: readonly FileRecord[] }[] = [];
+let reading = false;
+
+scope.onmessage = ({ data }) => {
   if ("root" in data) {
     ({ root, claims } = data);
     return;
   }
-  const { id, records } = data;
+  queue.push(data);
+  if (!reading) void readQueue();
+};
+
+async function readQueue(): Promise<void> {
+  reading = true;
+  for (let chunk = queue.shift(); chunk !== undefined; chunk = queue.shift()) {
+    scope.postMessage(...await readChunk(chunk.id, chunk.records));
+  }
+  reading = false;
+}
+
+async function readChunk(
+  id: number,
+  records: readonly FileRecord[],
+): Promise<[ReadAheadReply, ArrayBuffer[]]> {
   if (Atomics.compareExchange(claims, id, UNCLAIMED, CLAIMED_BY_WORKER) !== UNCLAIMED) {
-    scope.postMessage({ id, skipped: true }, []);
-    return;
+    return [{ id, skipped: true }, []];
   }
   try {
     const files = packFiles(
@@ -44,8 +63,8 @@ scope.onmessage = async ({ data }) => {
         records.map(async (record) => checkedFile(await readRecordedFile(root, record, checked))),
       ),
     );
-    scope.postMessage({ id, files }, [files.bytes]);
+    return [{ id, files }, [files.bytes]];
   } catch {
-    scope.postMessage({ id }, []);
+    return [{ id }, []];
   }
-};
+}
