@@ -543,20 +543,14 @@ export async function diffRuns(
   await using filesA = new FilesAhead(dirA, compared.map(([, , a]) => a), checkedA);
   await using filesB = new FilesAhead(dirB, compared.map(([, , , b]) => b), checkedB);
   for (const [tick, artifact, recordA, recordB] of compared) {
-    // Both files read before either is judged: A's problem is reported first.
+    // Both files read before either is judged: A's problem, or what its
+    // read threw, is reported before B's.
     const [a, b] = await Promise.allSettled([filesA.next(), filesB.next()]);
-    if (a.status === "rejected") throw a.reason;
-    if (b.status === "rejected") throw b.reason;
+    const textA = recordedText(recordA, settled(a));
+    const textB = recordedText(recordB, settled(b));
     const found = sameId
-      ? divergenceOf(tick, artifact, recordedText(recordA, a.value), recordedText(recordB, b.value))
-      : contentDivergence(
-        tick,
-        artifact,
-        recordedText(recordA, a.value),
-        runA,
-        recordedText(recordB, b.value),
-        runB,
-      );
+      ? divergenceOf(tick, artifact, textA, textB)
+      : contentDivergence(tick, artifact, textA, runA, textB, runB);
     if (found !== undefined) {
       report.divergence = found;
       break;
@@ -565,6 +559,12 @@ export async function diffRuns(
   report.ok = report.divergence === null && report.identity.length === 0 &&
     report.only_a.length === 0 && report.only_b.length === 0;
   return report;
+}
+
+// The value of `result`, or what it threw.
+function settled<T>(result: PromiseSettledResult<T>): T {
+  if (result.status === "rejected") throw result.reason;
+  return result.value;
 }
 
 // Two artifacts of runs with different ids: the same once the run id is set aside.

@@ -22,12 +22,12 @@ async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
   }
 }
 
-async function record(dir: string, ticks: number): Promise<void> {
+async function record(dir: string, ticks: number, runId = "R"): Promise<void> {
   for (let tick = 0; tick < ticks; tick++) {
     await pipelineTick({
       pipeline,
       tick,
-      runId: "R",
+      runId,
       mode: "test",
       artifactsDir: dir,
       durable: false,
@@ -166,5 +166,29 @@ Deno.test("a pass that may not load the worker's module reads on its own thread,
     assert.equal(error.name, "NotCapable");
     assert.match(error.message, /Requires read access to ".*\/results"/);
     assert.deepEqual(error, JSON.parse(inline.stdout));
+  });
+});
+
+Deno.test("diffRuns() reports A's problem before what B's read throws", async () => {
+  await withTempDir(async (dir) => {
+    const [a, b] = [join(dir, "a"), join(dir, "b")];
+    await record(a, 6);
+    await record(b, 6, "S");
+    const edited = join(a, "results/R/000003.resultspack.json");
+    const text = await Deno.readTextFile(edited);
+    await Deno.writeTextFile(edited, text.replace('"count"', '"COUNT"'));
+    const script = new URL("./fixtures/diff_steady.ts", import.meta.url).pathname;
+    const { stdout, stderr } = await deno([
+      "run",
+      "--quiet",
+      `--allow-read=${dir}`,
+      `--deny-read=${join(b, "results/S/000003.resultspack.json")}`,
+      script,
+      ...[a, "R", b, "S"],
+    ]);
+    assert.equal(stderr, "");
+    const error = JSON.parse(stdout);
+    assert.equal(error.name, "RunReadError");
+    assert.match(error.message, /results\/R\/000003\.resultspack\.json: sha256 is/);
   });
 });
