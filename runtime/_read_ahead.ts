@@ -31,6 +31,12 @@ export const WORKER_MIN_FILES = 2048;
 const WORKER_DEPTH = 4;
 
 const WORKER_URL = new URL("./_read_ahead_worker.ts", import.meta.url);
+/**
+ * The folders of every module the worker loads (its own, and what it imports
+ * from `ers/`): Deno loads each with the caller's read permission, and
+ * reports one it may not read on stderr, however the error is handled.
+ */
+const WORKER_MODULE_DIRS = [new URL("./", import.meta.url), new URL("../ers/", import.meta.url)];
 
 /**
  * What the worker is told: first the pass (the artifacts root, and one claim
@@ -255,10 +261,9 @@ class ReadWorker {
   #ended = false;
 
   // A worker for a pass of `chunks` chunks under `root`, or `undefined` when
-  // its module may not be read (Deno would report that on stderr however the
-  // error is handled).
+  // its modules may not be read.
   static start(root: string, chunks: number): ReadWorker | undefined {
-    if (!mayLoad(WORKER_URL)) return undefined;
+    if (!WORKER_MODULE_DIRS.every(mayLoad)) return undefined;
     try {
       return new ReadWorker(root, chunks, new Worker(WORKER_URL, { type: "module" }));
     } catch {
@@ -314,8 +319,8 @@ class ReadWorker {
   }
 }
 
-// Whether Deno lets a worker load `url`: a local module needs read access
-// to its file (asked, never prompted for); a remote one was fetched already.
+// Whether Deno lets a worker load the modules at `url`: local ones need read
+// access to them (asked, never prompted for); remote ones were fetched already.
 function mayLoad(url: URL): boolean {
   if (url.protocol !== "file:") return true;
   try {

@@ -152,6 +152,10 @@ Deno.test("a pass that may not load the worker's module reads on its own thread,
     assert.equal(alone.stderr, "");
     assert.deepEqual(JSON.parse(alone.stdout), { onWorker: false, ok: true, ticks: SHORT });
     // With ERS's modules readable, the worker reads.
+    // Only the worker's own folder: it may be loaded, but not what it imports.
+    const part = await replayIn(dir, [dir, join(root, "runtime")]);
+    assert.equal(part.stderr, "");
+    assert.deepEqual(JSON.parse(part.stdout), { onWorker: false, ok: true, ticks: SHORT });
     const threaded = await replayIn(dir, [dir, ...modules]);
     assert.equal(threaded.stderr, "");
     assert.deepEqual(JSON.parse(threaded.stdout), { onWorker: true, ok: true, ticks: SHORT });
