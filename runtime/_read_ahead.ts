@@ -36,7 +36,10 @@ const WORKER_URL = new URL("./_read_ahead_worker.ts", import.meta.url);
  * from `ers/`): Deno loads each with the caller's read permission, and
  * reports one it may not read on stderr, however the error is handled.
  */
-const WORKER_MODULE_DIRS = [new URL("./", import.meta.url), new URL("../ers/", import.meta.url)];
+export const WORKER_MODULE_DIRS: readonly URL[] = [
+  new URL("./", import.meta.url),
+  new URL("../ers/", import.meta.url),
+];
 
 /**
  * What the worker is told: first the pass (the artifacts root, and one claim

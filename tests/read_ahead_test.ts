@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { pipelineTick, preparePipeline, readRunManifest, replayRun } from "../mod.ts";
 import { readRecordedFile } from "../runtime/_read.ts";
-import { checkedFile, FilesAhead, WORKER_MIN_FILES } from "../runtime/_read_ahead.ts";
+import {
+  checkedFile,
+  FilesAhead,
+  WORKER_MIN_FILES,
+  WORKER_MODULE_DIRS,
+} from "../runtime/_read_ahead.ts";
 import type { ManifestRecord } from "../runtime/_manifest.ts";
 import steady from "./fixtures/steady_pipeline.ts";
 import { deno } from "./_tree.ts";
@@ -195,4 +200,20 @@ Deno.test("diffRuns() reports A's problem before what B's read throws", async ()
     assert.equal(error.name, "RunReadError");
     assert.match(error.message, /results\/R\/000003\.resultspack\.json: sha256 is/);
   });
+});
+
+Deno.test("every local module the read-ahead worker loads lies in a folder FilesAhead checks first", async () => {
+  const worker = new URL("../runtime/_read_ahead_worker.ts", import.meta.url).pathname;
+  const info = await deno(["info", "--json", worker]);
+  assert.equal(info.code, 0, info.stderr);
+  const local = (JSON.parse(info.stdout).modules as { specifier: string }[])
+    .map((module) => module.specifier)
+    .filter((specifier) => specifier.startsWith("file:"));
+  assert.ok(local.length > 1);
+  for (const specifier of local) {
+    assert.ok(
+      WORKER_MODULE_DIRS.some((dir) => specifier.startsWith(dir.href)),
+      `${specifier} is in no folder of WORKER_MODULE_DIRS`,
+    );
+  }
 });
