@@ -261,8 +261,7 @@ function escapedRecordAt(
   at: number,
   canonicalExtras: Set<string>,
 ): { record: ManifestRecord; end: number } | undefined {
-  RECORD_START.lastIndex = at;
-  const start = RECORD_START.exec(text);
+  const start = matchAt(RECORD_START, text, at);
   if (start === null) return undefined;
   let rest = RECORD_START.lastIndex;
   let extra: Record<string, unknown> | undefined;
@@ -273,8 +272,7 @@ function escapedRecordAt(
     if (extra === undefined) return undefined;
     rest = end + 1;
   }
-  RECORD_REST.lastIndex = rest;
-  const match = RECORD_REST.exec(text);
+  const match = matchAt(RECORD_REST, text, rest);
   if (match === null) return undefined;
   const kind = canonicalString(match[1] as string);
   const path = canonicalString(match[2] as string);
@@ -290,6 +288,19 @@ function escapedRecordAt(
   const record: ManifestRecord = { tick, kind, schema, path, sha256: match[4] as string, bytes };
   if (extra !== undefined) record.extra = extra;
   return { record, end: RECORD_REST.lastIndex };
+}
+
+// The match of sticky `pattern` at `at`, or null, also when the engine runs
+// out of backtracking stack (a string of millions of units with an escape, an
+// extra of millions of fields): such a record is left to the checked parse.
+function matchAt(pattern: RegExp, text: string, at: number): RegExpExecArray | null {
+  pattern.lastIndex = at;
+  try {
+    return pattern.exec(text);
+  } catch (error) {
+    if (error instanceof RangeError) return null;
+    throw error;
+  }
 }
 
 const MAX_EXTRA_DEPTH = 64;
@@ -416,8 +427,7 @@ export class ManifestModel {
     const paths = new PathFingerprints();
     for (let at = HEAD.length; at < end;) {
       if (at > HEAD.length && text.charCodeAt(at++) !== COMMA) return undefined;
-      CANONICAL_RECORD.lastIndex = at;
-      const match = CANONICAL_RECORD.exec(text);
+      const match = matchAt(CANONICAL_RECORD, text, at);
       let record: ManifestRecord | undefined;
       let recordText: string;
       if (match !== null) {

@@ -522,6 +522,24 @@ Deno.test("ManifestModel.parse() refuses bytes that are not UTF-8 exactly where 
   }
 });
 
+Deno.test("ManifestModel.parse() reads records too big for the engine's patterns as the checked parse does", () => {
+  // Past about 8.4 million units in a string with an escape, or 2.8 million
+  // fields in a flat extra, the engine runs out of backtracking stack.
+  const encoder = new TextEncoder();
+  const long = R0.replace('"kind":"runheader"', `"kind":"\\t${"a".repeat(9_000_000)}"`);
+  const text = `{"records":[${long},${R1}${SUFFIX}`;
+  const model = ManifestModel.parse("R", encoder.encode(text));
+  assert.equal(model.toText(), text);
+  assert.equal(model.byteLength, encoder.encode(text).length);
+  assert.equal(model.records()[0]?.kind.length, 9_000_001);
+  const fields = Array.from({ length: 3_500_000 }, () => '"a":1').join(",");
+  const repeated = R1.replace(/"extra":\{[^}]*\}/, `"extra":{${fields}}`);
+  assert.throws(
+    () => ManifestModel.parse("R", encoder.encode(`{"records":[${R0},${repeated}${SUFFIX}`)),
+    (error: Error) => error.message === "it is not in canonical form",
+  );
+});
+
 // A fixed-seed linear congruential generator: the same records on every run.
 function lcg(seed: number): (n: number) => number {
   let state = seed >>> 0;
