@@ -88,8 +88,10 @@ interface Entry {
 
 const encoder = new TextEncoder();
 // Not fatal: `isUtf8` (simdutf, several times faster than a fatal decode)
-// refuses first what a fatal decoder would; a leading BOM is dropped by both.
-const decoder = new TextDecoder();
+// refuses first what a fatal decoder would. A leading BOM is kept, as U+FEFF:
+// the text is then not canonical (dropped, every offset would be 3 bytes short).
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+const BOM = 0xfeff;
 const HEAD = '{"records":[';
 const COMMA = 0x2c;
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -462,7 +464,8 @@ export class ManifestModel {
   static #readChecked(runId: string, text: string, ascii: boolean): ManifestModel {
     let value: unknown;
     try {
-      value = parseJson(text);
+      // A leading BOM is read past here, to be refused below as not canonical.
+      value = parseJson(text.charCodeAt(0) === BOM ? text.slice(1) : text);
     } catch {
       throw new Error("it is not valid UTF-8 JSON (torn or edited)");
     }
