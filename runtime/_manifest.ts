@@ -106,7 +106,7 @@ export function compareRecords(a: ManifestRecord, b: ManifestRecord): number {
 
 /** The canonical text of a record; `extra` is left out when absent or empty, as the reference does. */
 export function recordText(record: ManifestRecord): string {
-  return (hasRecordShape(record) ? shapedRecordText(record) : undefined) ??
+  return (hasRecordFields(record) ? shapedRecordText(record) : undefined) ??
     referenceRecordText(record);
 }
 
@@ -117,24 +117,34 @@ function referenceRecordText(record: ManifestRecord): string {
   return canonicalJsonString(extra && Object.keys(extra).length > 0 ? { ...rest, extra } : rest);
 }
 
-// Whether `record` has only record fields, numbers and strings where the
-// type says, so that `shapedRecordText` may encode it.
-function hasRecordShape(record: ManifestRecord): boolean {
-  for (const key of Object.keys(record)) if (!RECORD_FIELDS.has(key)) return false;
-  return typeof record.tick === "number" && typeof record.bytes === "number" &&
-    typeof record.kind === "string" && typeof record.schema === "string" &&
-    typeof record.path === "string" && typeof record.sha256 === "string";
+// Whether the own enumerable fields of `record` are the six every record
+// has, and perhaps `extra`: what the generic encoder writes (it leaves out a
+// field that is inherited or not enumerable), so that `shapedRecordText` may.
+function hasRecordFields(record: ManifestRecord): boolean {
+  let fields = 0;
+  for (const key of Object.keys(record)) {
+    if (!RECORD_FIELDS.has(key)) return false;
+    if (key !== "extra") fields++;
+  }
+  return fields === RECORD_FIELDS.size - 1;
 }
 
-// The canonical text of a record of that shape, written out field by field in
-// canonical key order (bytes, extra, kind, path, schema, sha256, tick); or
-// undefined for anything but the plain case (a number that is not a safe
-// integer, a lone surrogate, an `extra` with a nested value...), which the
-// generic encoder encodes or refuses with its own message. When it returns
-// a text, it is the text of `referenceRecordText`.
+// The canonical text of a record of those fields, written out field by field
+// in canonical key order (bytes, extra, kind, path, schema, sha256, tick),
+// each read once, as the generic encoder reads it; or undefined for anything
+// but the plain case (a number that is not a safe integer, a lone surrogate,
+// an `extra` with a nested value...), which the generic encoder encodes or
+// refuses with its own message. When it returns a text, it is the text of
+// `referenceRecordText`.
 function shapedRecordText(record: ManifestRecord): string | undefined {
   const { tick, bytes, kind, schema, path, sha256, extra } = record;
   if (!Number.isSafeInteger(tick) || !Number.isSafeInteger(bytes)) return undefined;
+  if (
+    typeof kind !== "string" || typeof schema !== "string" || typeof path !== "string" ||
+    typeof sha256 !== "string"
+  ) {
+    return undefined;
+  }
   if (!isWellFormed(kind) || !isWellFormed(schema) || !isWellFormed(path)) return undefined;
   if (!isWellFormed(sha256)) return undefined;
   let extraText = "";

@@ -640,6 +640,26 @@ Deno.test("recordText() is the generic canonical JSON of every generated record,
   assert.ok(encoded > 300, `only ${encoded} of 600 generated records encode`);
 });
 
+Deno.test("recordText() writes only a record's own enumerable fields, each read once, as the generic encoder does", () => {
+  const fields = { kind: "k", schema: "S.v0", path: "viz/R/a.json", sha256: SHA_A, bytes: 1 };
+  let reads = 0;
+  const odd: ManifestRecord[] = [
+    Object.assign(Object.create({ tick: 5 }), fields),
+    Object.defineProperty({ ...fields }, "tick", { value: 3, enumerable: false }) as ManifestRecord,
+    {
+      ...fields,
+      get tick() {
+        return reads++;
+      },
+    },
+  ];
+  for (const record of odd) {
+    const expected = outcome(() => referenceText(record));
+    reads = 0;
+    assert.equal(outcome(() => recordText(record)), expected, expected);
+  }
+});
+
 Deno.test("ManifestModel.parse() round-trips manifests of generated records, with their UTF-8 length", () => {
   const rand = lcg(7);
   const encoder = new TextEncoder();
