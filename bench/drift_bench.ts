@@ -3,9 +3,14 @@
 // alternates each round); medians, and ratios as the median of per-round
 // ratios.
 //
-//   deno run -A bench/drift_bench.ts [--ticks N] [--rounds R] [--quick]
+//   deno run -A bench/drift_bench.ts [--ticks N] [--rounds R] [--cases replay,diff,tick]
+//                                    [--before DIR] [--quick]
 //
 // N is 10,000 ticks by default, as issue 12 sets its goals (--quick: 200).
+// --cases runs only some of the three (all by default). --before DIR also
+// times, in case 1, the `replayRun` of another checkout of ERS at DIR (such
+// as `git archive 8ebe372 | tar -x -C DIR`, the tree before the read-ahead
+// worker), in the same rounds.
 //
 // 1. `replayRun` of an N-tick demo run (extended provenance, so every tick has
 //    a TrendPack and a ResultsPack to compare) against running the same ticks
@@ -25,7 +30,8 @@
 // The runs of 1 and 2 are built first with `durable: false` (the build is not
 // what is measured).
 
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { preparePipeline } from "../ers/mod.ts";
 import { canonicalJsonString } from "../ers/_canonical.ts";
@@ -42,6 +48,8 @@ const { values: flags } = parseArgs({
     quick: { type: "boolean", default: false },
     ticks: { type: "string" },
     rounds: { type: "string" },
+    cases: { type: "string", default: "replay,diff,tick" },
+    before: { type: "string" },
   },
   strict: true,
 });
@@ -54,6 +62,15 @@ if (!Number.isSafeInteger(TICKS) || TICKS < 1) {
 if (!Number.isSafeInteger(ROUNDS) || ROUNDS < 1) {
   throw new RangeError("--rounds must be a positive integer");
 }
+const CASES = new Set(flags.cases.split(","));
+for (const name of CASES) {
+  if (!["replay", "diff", "tick"].includes(name)) {
+    throw new RangeError(`--cases: unknown case ${JSON.stringify(name)} (replay, diff, tick)`);
+  }
+}
+const replayBefore: typeof replayRun | undefined = flags.before === undefined
+  ? undefined
+  : (await import(pathToFileURL(join(resolve(flags.before), "runtime/mod.ts")).href)).replayRun;
 const DURABLE_TICKS = quick ? 10 : 60;
 const MODE = "bench";
 
@@ -106,6 +123,12 @@ async function readBoth(runs: [string, string][], sync = false): Promise<number>
   return bytes;
 }
 
+// One case against its baseline, in the order of the round; their times.
+type Pair = (
+  a: () => Promise<unknown>,
+  b: () => Promise<unknown>,
+) => Promise<readonly [number, number]>;
+
 async function timed(fn: () => Promise<unknown>): Promise<number> {
   const started = performance.now();
   await fn();
@@ -122,45 +145,43 @@ try {
   );
   console.log(`loadavg before: ${Deno.loadavg().map((x) => x.toFixed(2)).join(" ")}`);
   const buildStart = performance.now();
-  await buildRun(dirA, "DRIFT-A");
-  await buildRun(dirB, "DRIFT-A"); // same id, other directory
-  await buildRun(dirC, "DRIFT-C"); // other id
-  console.log(`built 3 runs in ${((performance.now() - buildStart) / 1000).toFixed(1)} s`);
+  const diff = CASES.has("diff");
+  if (CASES.has("replay") || diff) await buildRun(dirA, "DRIFT-A");
+  if (diff) {
+    await buildRun(dirB, "DRIFT-A"); // same id, other directory
+    await buildRun(dirC, "DRIFT-C"); // other id
+  }
+  console.log(`built the runs in ${((performance.now() - buildStart) / 1000).toFixed(1)} s`);
 
   // Sanity: the cases do the work they claim.
-  const check = await replayRun(dirA, "DRIFT-A", { pipeline });
-  if (!check.ok || check.ticks !== TICKS || check.results_packs !== TICKS) {
-    throw new Error(`replay of the demo run must pass: ${JSON.stringify(check.divergence)}`);
+  if (CASES.has("replay")) {
+    for (const replay of [replayRun, replayBefore]) {
+      const check = await replay?.(dirA, "DRIFT-A", {
+        pipeline: replay === replayRun ? pipeline : demoPipeline,
+      });
+      if (check && (!check.ok || check.ticks !== TICKS || check.results_packs !== TICKS)) {
+        throw new Error(`replay of the demo run must pass: ${JSON.stringify(check.divergence)}`);
+      }
+    }
   }
-  const same = await diffRuns(dirA, "DRIFT-A", dirB, "DRIFT-A");
-  const other = await diffRuns(dirA, "DRIFT-A", dirC, "DRIFT-C");
-  if (!same.ok || same.common_ticks !== TICKS) throw new Error("identical runs must not differ");
-  if (other.divergence !== null || other.common_ticks !== TICKS) {
-    throw new Error("runs that differ only by id must have no divergent tick");
+  if (diff) {
+    const same = await diffRuns(dirA, "DRIFT-A", dirB, "DRIFT-A");
+    const other = await diffRuns(dirA, "DRIFT-A", dirC, "DRIFT-C");
+    if (!same.ok || same.common_ticks !== TICKS) throw new Error("identical runs must not differ");
+    if (other.divergence !== null || other.common_ticks !== TICKS) {
+      throw new Error("runs that differ only by id must have no divergent tick");
+    }
   }
 
   const replay: number[] = [], memory: number[] = [], replayRatio: number[] = [];
+  const before: number[] = [], beforeRatio: number[] = [];
   const diffOther: number[] = [], readOther: number[] = [], diffOtherRatio: number[] = [];
   const readOtherSync: number[] = [], diffOtherSyncRatio: number[] = [];
   const diffSame: number[] = [], readSame: number[] = [], diffSameRatio: number[] = [];
   const reference: number[] = [], extended: number[] = [], tickRatio: number[] = [];
   const allReference: number[] = [], allExtended: number[] = [];
   let durableTick = 0;
-  for (let round = 0; round < ROUNDS; round++) {
-    const flip = round % 2 === 1;
-    const pair = async (a: () => Promise<unknown>, b: () => Promise<unknown>) => {
-      if (flip) {
-        const tb = await timed(b);
-        return [await timed(a), tb] as const;
-      }
-      const ta = await timed(a);
-      return [ta, await timed(b)] as const;
-    };
-    const [r, m] = await pair(
-      () => replayRun(dirA, "DRIFT-A", { pipeline }),
-      () => runInMemory("DRIFT-A"),
-    );
-    replay.push(r), memory.push(m), replayRatio.push(r / m);
+  const diffRound = async (pair: Pair): Promise<void> => {
     const [d, b] = await pair(
       () => diffRuns(dirA, "DRIFT-A", dirC, "DRIFT-C"),
       () => readBoth([[dirA, "DRIFT-A"], [dirC, "DRIFT-C"]]),
@@ -176,7 +197,10 @@ try {
       () => readBoth([[dirA, "DRIFT-A"], [dirB, "DRIFT-A"]]),
     );
     diffSame.push(ds), readSame.push(bs), diffSameRatio.push(ds / bs);
-    // Durable ticks, alternating one by one between the two provenances.
+  };
+
+  // Durable ticks, alternating one by one between the two provenances.
+  const tickRound = async (pair: Pair): Promise<void> => {
     const ref: number[] = [], ext: number[] = [];
     for (let i = 0; i < DURABLE_TICKS; i++, durableTick++) {
       const tick = durableTick;
@@ -204,35 +228,72 @@ try {
     extended.push(median(ext)), reference.push(median(ref));
     allExtended.push(...ext), allReference.push(...ref);
     tickRatio.push(median(ext) / median(ref));
+  };
+
+  for (let round = 0; round < ROUNDS; round++) {
+    const flip = round % 2 === 1;
+    const pair: Pair = async (a, b) => {
+      if (flip) {
+        const tb = await timed(b);
+        return [await timed(a), tb] as const;
+      }
+      const ta = await timed(a);
+      return [ta, await timed(b)] as const;
+    };
+    if (CASES.has("replay")) {
+      const [r, m] = await pair(
+        () => replayRun(dirA, "DRIFT-A", { pipeline }),
+        () => runInMemory("DRIFT-A"),
+      );
+      replay.push(r), memory.push(m), replayRatio.push(r / m);
+      if (replayBefore !== undefined) {
+        // The other checkout prepares the pipeline itself (its classes are its own).
+        const t = await timed(() => replayBefore(dirA, "DRIFT-A", { pipeline: demoPipeline }));
+        before.push(t), beforeRatio.push(t / m);
+      }
+    }
+    if (diff) await diffRound(pair);
+    if (CASES.has("tick")) await tickRound(pair);
     console.log(`round ${round + 1}/${ROUNDS} done`);
   }
 
-  const bytesOther = await readBoth([[dirA, "DRIFT-A"], [dirC, "DRIFT-C"]]);
-  console.log(`\n### 1. replay of a ${TICKS}-tick demo run (extended provenance)\n`);
-  console.log("| case | median |\n|---|---|");
-  console.log(row(`replayRun, ${TICKS} ticks`, replay));
-  console.log(row(`runTick + TrendPack + ResultsPack in memory, ${TICKS} ticks`, memory));
-  console.log(`\nratio (median of per-round): ${median(replayRatio).toFixed(2)}x (goal <= 1.5x)`);
-  console.log(`\n### 2. diff of two identical ${TICKS}-tick runs (${bytesOther} bytes read)\n`);
-  console.log("| case | median |\n|---|---|");
-  console.log(row("diffRuns, other run ids (by content)", diffOther));
-  console.log(row("read every recorded file of both (Deno.readFile)", readOther));
-  console.log(row("read every recorded file of both (Deno.readFileSync)", readOtherSync));
-  console.log(row("diffRuns, same run id (by recorded hash)", diffSame));
-  console.log(row("read every recorded file of both (same id)", readSame));
-  console.log(`\nratio, other ids: ${median(diffOtherRatio).toFixed(2)}x (Deno.readFile)`);
-  console.log(`ratio, other ids: ${median(diffOtherSyncRatio).toFixed(2)}x (Deno.readFileSync)`);
-  console.log(`ratio, same id: ${median(diffSameRatio).toFixed(2)}x`);
-  console.log(`\n### 3. one durable demo tick (median of ${DURABLE_TICKS} per round)\n`);
-  console.log("| case | median |\n|---|---|");
-  console.log(row('pipelineTick, provenance "reference" (default)', reference));
-  console.log(row('pipelineTick, provenance "extended"', extended));
-  const ofMedians = median(allExtended) / median(allReference);
-  console.log(
-    `\nratio: ${median(tickRatio).toFixed(2)}x, median of per-round ratios; ${
-      ofMedians.toFixed(2)
-    }x, ratio of the medians of all ${allExtended.length} ticks (goal <= 1.30x)`,
-  );
+  if (CASES.has("replay")) {
+    console.log(`\n### 1. replay of a ${TICKS}-tick demo run (extended provenance)\n`);
+    console.log("| case | median |\n|---|---|");
+    console.log(row(`replayRun, ${TICKS} ticks`, replay));
+    console.log(row(`runTick + TrendPack + ResultsPack in memory, ${TICKS} ticks`, memory));
+    if (replayBefore !== undefined) console.log(row(`replayRun of ${flags.before}`, before));
+    console.log(`\nratio (median of per-round): ${median(replayRatio).toFixed(2)}x (goal <= 1.5x)`);
+    console.log(`per-round ratios: ${replayRatio.map((x) => x.toFixed(2)).join(" ")}`);
+    if (replayBefore !== undefined) {
+      console.log(`ratio of ${flags.before}: ${median(beforeRatio).toFixed(2)}x`);
+    }
+  }
+  if (diff) {
+    const bytesOther = await readBoth([[dirA, "DRIFT-A"], [dirC, "DRIFT-C"]]);
+    console.log(`\n### 2. diff of two identical ${TICKS}-tick runs (${bytesOther} bytes read)\n`);
+    console.log("| case | median |\n|---|---|");
+    console.log(row("diffRuns, other run ids (by content)", diffOther));
+    console.log(row("read every recorded file of both (Deno.readFile)", readOther));
+    console.log(row("read every recorded file of both (Deno.readFileSync)", readOtherSync));
+    console.log(row("diffRuns, same run id (by recorded hash)", diffSame));
+    console.log(row("read every recorded file of both (same id)", readSame));
+    console.log(`\nratio, other ids: ${median(diffOtherRatio).toFixed(2)}x (Deno.readFile)`);
+    console.log(`ratio, other ids: ${median(diffOtherSyncRatio).toFixed(2)}x (Deno.readFileSync)`);
+    console.log(`ratio, same id: ${median(diffSameRatio).toFixed(2)}x`);
+  }
+  if (CASES.has("tick")) {
+    console.log(`\n### 3. one durable demo tick (median of ${DURABLE_TICKS} per round)\n`);
+    console.log("| case | median |\n|---|---|");
+    console.log(row('pipelineTick, provenance "reference" (default)', reference));
+    console.log(row('pipelineTick, provenance "extended"', extended));
+    const ofMedians = median(allExtended) / median(allReference);
+    console.log(
+      `\nratio: ${median(tickRatio).toFixed(2)}x, median of per-round ratios; ${
+        ofMedians.toFixed(2)
+      }x, ratio of the medians of all ${allExtended.length} ticks (goal <= 1.30x)`,
+    );
+  }
   console.log(`loadavg after: ${Deno.loadavg().map((x) => x.toFixed(2)).join(" ")}`);
 } finally {
   await Deno.remove(base, { recursive: true });
