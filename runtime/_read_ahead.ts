@@ -21,12 +21,12 @@ const CHUNK_FILES = 64;
 const CHUNK_BYTES = 4 * 1024 * 1024;
 /**
  * Fewest files for which a pass starts a worker. A worker costs some 40 ms
- * of CPU to start (10 ms of it on this thread), and its code starts cold: on
- * two quiet cores a replay of 800 files took 118 ms with one and 100 ms
- * without, one of 4,000 files 390 ms with and 482 ms without
+ * of CPU to start (10 ms of it on this thread) and its code starts cold: a
+ * replay of 400 ticks (800 files) lost 20 to 90 ms with one, one of 2,000
+ * ticks gained 3 to 11% on a busy machine and a fifth on a quieter one
  * (BENCHMARKS.md).
  */
-export const WORKER_MIN_FILES = 2048;
+export const WORKER_MIN_FILES = 4096;
 /** How many chunks the worker is asked for ahead of the one being used. */
 const WORKER_DEPTH = 4;
 
