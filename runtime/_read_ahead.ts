@@ -46,22 +46,20 @@ export const WORKER_MODULE_DIRS: readonly URL[] = [
  * per chunk, shared), then each chunk to read, by number, with its records.
  */
 export type ReadAheadRequest =
-  | { root: string; claims: Uint8Array<SharedArrayBuffer> }
-  | { id: number; records: readonly FileRecord[] };
+  | { type: "pass"; root: string; claims: Uint8Array<SharedArrayBuffer> }
+  | { type: "chunk"; id: number; records: readonly FileRecord[] };
 
 /**
- * A chunk's answer: its files, packed into one cheap message (a message of
- * one object per file costs more than the reads): the bytes of its good
- * files one after another, where each file ends in them (a file with a
- * problem ends where the one before did), and the problems by index. Or
- * `skipped`: the main thread claimed the chunk first. Or neither: a read
- * threw there.
+ * A chunk's answer: `read`, its files, packed into one cheap message (a
+ * message of one object per file costs more than the reads): the bytes of
+ * its good files one after another, where each file ends in them (a file
+ * with a problem ends where the one before did), and the problems by index;
+ * `skipped`, the main thread claimed the chunk first; `failed`, a read threw
+ * there.
  */
-export interface ReadAheadReply {
-  id: number;
-  files?: PackedFiles;
-  skipped?: true;
-}
+export type ReadAheadReply =
+  | { type: "read"; id: number; files: PackedFiles }
+  | { type: "skipped" | "failed"; id: number };
 
 /** Who a chunk's claim says reads it: nobody yet, the main thread, the worker. */
 export const UNCLAIMED = 0;
@@ -277,19 +275,18 @@ class ReadWorker {
   private constructor(root: string, chunks: number, worker: Worker) {
     this.#worker = worker;
     this.#claims = new Uint8Array(new SharedArrayBuffer(chunks));
-    worker.onmessage = (event: MessageEvent<ReadAheadReply>) => {
-      const { id, files, skipped } = event.data;
-      const resolve = this.#waiting.get(id);
-      this.#waiting.delete(id);
-      if (files === undefined && !skipped) this.close();
-      resolve?.(files);
+    worker.onmessage = ({ data: reply }: MessageEvent<ReadAheadReply>) => {
+      const resolve = this.#waiting.get(reply.id);
+      this.#waiting.delete(reply.id);
+      if (reply.type === "failed") this.close();
+      resolve?.(reply.type === "read" ? reply.files : undefined);
     };
     worker.onerror = (event) => {
       event.preventDefault();
       this.close();
     };
     worker.onmessageerror = () => this.close();
-    this.#post({ root, claims: this.#claims });
+    this.#post({ type: "pass", root, claims: this.#claims });
   }
 
   // Whether this thread got chunk `id` to read (the worker had not begun it).
@@ -303,6 +300,7 @@ class ReadWorker {
       this.#waiting.set(id, resolve);
       // What a read checks, and no more: less to copy to the worker.
       this.#post({
+        type: "chunk",
         id,
         records: records.map(({ path, bytes, sha256 }) => ({ path, bytes, sha256 })),
       });

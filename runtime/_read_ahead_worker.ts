@@ -33,12 +33,12 @@ let claims = new Uint8Array(new SharedArrayBuffer(0));
 const queue: { id: number; records: readonly FileRecord[] }[] = [];
 let reading = false;
 
-scope.onmessage = ({ data }) => {
-  if ("root" in data) {
-    ({ root, claims } = data);
+scope.onmessage = ({ data: request }) => {
+  if (request.type === "pass") {
+    ({ root, claims } = request);
     return;
   }
-  queue.push(data);
+  queue.push(request);
   if (!reading) void readQueue();
 };
 
@@ -55,7 +55,7 @@ async function readChunk(
   records: readonly FileRecord[],
 ): Promise<[ReadAheadReply, ArrayBuffer[]]> {
   if (Atomics.compareExchange(claims, id, UNCLAIMED, CLAIMED_BY_WORKER) !== UNCLAIMED) {
-    return [{ id, skipped: true }, []];
+    return [{ type: "skipped", id }, []];
   }
   try {
     const files = packFiles(
@@ -63,8 +63,8 @@ async function readChunk(
         records.map(async (record) => checkedFile(await readRecordedFile(root, record, checked))),
       ),
     );
-    return [{ id, files }, [files.bytes]];
+    return [{ type: "read", id, files }, [files.bytes]];
   } catch {
-    return [{ id }, []];
+    return [{ type: "failed", id }, []];
   }
 }
