@@ -8,6 +8,7 @@
 // file's problem is reported when its turn comes, never before.
 
 import { fileURLToPath } from "node:url";
+import { workerPermissionOptions } from "./_worker_permissions.ts";
 import type { ManifestRecord } from "./_manifest.ts";
 import {
   type DirectoryChecks,
@@ -266,7 +267,7 @@ class ReadWorker {
   static start(root: string, chunks: number): ReadWorker | undefined {
     if (!WORKER_MODULE_DIRS.every(mayLoad)) return undefined;
     try {
-      return new ReadWorker(root, chunks, new Worker(WORKER_URL, { type: "module" }));
+      return new ReadWorker(root, chunks, new Worker(WORKER_URL, readWorkerOptions()));
     } catch {
       return undefined;
     }
@@ -318,6 +319,27 @@ class ReadWorker {
   #post(request: ReadAheadRequest): void {
     this.#worker.postMessage(request);
   }
+}
+
+/**
+ * How the worker is started: where Deno accepts per-worker permissions
+ * (`--unstable-worker-options`, see `workerPermissionOptions()`), with the
+ * caller's read access (and its module imports) and nothing else: it only
+ * ever reads. Otherwise it inherits the caller's permissions.
+ */
+export function readWorkerOptions(permissionOptions = workerPermissionOptions()): WorkerOptions {
+  if (!permissionOptions) return { type: "module" };
+  const permissions: Deno.PermissionOptionsObject = {
+    read: "inherit",
+    import: "inherit",
+    env: false,
+    ffi: false,
+    net: false,
+    run: false,
+    sys: false,
+    write: false,
+  };
+  return { type: "module", deno: { permissions } };
 }
 
 // Whether Deno lets a worker load the modules at `url`: local ones need read

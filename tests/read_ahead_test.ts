@@ -5,6 +5,7 @@ import { readRecordedFile } from "../runtime/_read.ts";
 import {
   checkedFile,
   FilesAhead,
+  readWorkerOptions,
   WORKER_MIN_FILES,
   WORKER_MODULE_DIRS,
 } from "../runtime/_read_ahead.ts";
@@ -134,12 +135,20 @@ Deno.test("FilesAhead shares a long pass between a worker and this thread, and r
 });
 
 // A replay in a process of its own, with only the read access `allowRead` gives.
-async function replayIn(dir: string, allowRead: string[], denyRead: string[] = []) {
+// With `workerOptions`, Deno accepts per-worker permissions (and ERS knows it).
+async function replayIn(
+  dir: string,
+  allowRead: string[],
+  denyRead: string[] = [],
+  workerOptions = false,
+) {
   const script = new URL("./fixtures/replay_steady.ts", import.meta.url).pathname;
   const deny = denyRead.length === 0 ? [] : [`--deny-read=${denyRead.join(",")}`];
+  const preload = new URL("../scripts/_worker_options.ts", import.meta.url).pathname;
   return await deno([
     "run",
     "--quiet",
+    ...(workerOptions ? ["--unstable-worker-options", "--preload", preload] : []),
     `--allow-read=${allowRead.join(",")}`,
     ...deny,
     script,
@@ -164,6 +173,10 @@ Deno.test("a pass that may not load the worker's module reads on its own thread,
     const threaded = await replayIn(dir, [dir, ...modules]);
     assert.equal(threaded.stderr, "");
     assert.deepEqual(JSON.parse(threaded.stdout), { onWorker: true, ok: true, ticks: SHORT });
+    // Given only read access of its own, it reads all the same.
+    const readOnly = await replayIn(dir, [dir, ...modules], [], true);
+    assert.equal(readOnly.stderr, "");
+    assert.deepEqual(JSON.parse(readOnly.stdout), { onWorker: true, ok: true, ticks: SHORT });
     // No access to the ResultsPacks: the worker's read throws, and this
     // thread's read of the same chunk throws it again, as a pass without a
     // worker does.
@@ -175,6 +188,29 @@ Deno.test("a pass that may not load the worker's module reads on its own thread,
     assert.equal(error.name, "NotCapable");
     assert.match(error.message, /Requires read access to ".*\/results"/);
     assert.deepEqual(error, JSON.parse(inline.stdout));
+    // The same with the worker's own permissions (its read access is the caller's).
+    const deniedReadOnly = await replayIn(dir, [dir, ...modules], results, true);
+    assert.equal(deniedReadOnly.stderr, "");
+    assert.deepEqual(JSON.parse(deniedReadOnly.stdout), error);
+  });
+});
+
+Deno.test("the read-ahead worker gets the caller's read access and nothing else, where Deno allows per-worker permissions", () => {
+  assert.deepEqual(readWorkerOptions(false), { type: "module" });
+  assert.deepEqual(readWorkerOptions(true), {
+    type: "module",
+    deno: {
+      permissions: {
+        read: "inherit",
+        import: "inherit",
+        env: false,
+        ffi: false,
+        net: false,
+        run: false,
+        sys: false,
+        write: false,
+      },
+    },
   });
 });
 
