@@ -22,6 +22,21 @@ export interface RunResult {
   stderr: string;
 }
 
+/**
+ * A `withTempDir(fn)` for a test file: `fn` runs with a fresh temporary
+ * directory named `prefix…`, removed afterwards whatever `fn` does.
+ */
+export function tempDirs(prefix: string): (fn: (dir: string) => Promise<void>) => Promise<void> {
+  return async (fn) => {
+    const dir = await Deno.makeTempDir({ prefix });
+    try {
+      await fn(dir);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  };
+}
+
 /** Runs `deno <args>` with no stdin and no colours; returns its exit code and output. */
 export async function deno(
   args: readonly string[],

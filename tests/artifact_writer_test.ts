@@ -8,16 +8,9 @@ import {
   type WriteJsonOptions,
 } from "../mod.ts";
 import { ManifestModel, ManifestTail } from "../runtime/_manifest.ts";
-import { snapshot } from "./_tree.ts";
+import { snapshot, tempDirs } from "./_tree.ts";
 
-async function inTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "ers-writer-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const inTempDir = tempDirs("ers-writer-");
 
 const base: WriteJsonOptions = {
   runId: "RUN-W",

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { verifyArtifacts } from "../mod.ts";
-import { denoRun, type RunResult, scoped, snapshot, WORKER_OPTIONS } from "./_tree.ts";
+import { denoRun, type RunResult, scoped, snapshot, tempDirs, WORKER_OPTIONS } from "./_tree.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const ERS = new URL("../scripts/ers.ts", import.meta.url);
@@ -15,14 +15,7 @@ function ers(permissions: readonly string[], ...args: string[]): Promise<RunResu
   return denoRun(permissions, ERS, args, { cwd: ROOT });
 }
 
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "ers_cli_run_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withTempDir = tempDirs("ers_cli_run_");
 
 Deno.test("ers invariance --pipeline shows file:line:col and the code frame of a syntax error", async () => {
   await withTempDir(async (dir) => {

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import denoJson from "../deno.json" with { type: "json" };
 import { type TraceEvent, traceHashSha256 } from "../mod.ts";
-import { deno, denoRun, type RunResult } from "./_tree.ts";
+import { deno, denoRun, type RunResult, tempDirs } from "./_tree.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const STEADY = "tests/fixtures/steady_pipeline.ts";
@@ -57,14 +57,7 @@ function denoDirEnv(): Record<string, string> {
   return dir === undefined ? {} : { DENO_DIR: dir };
 }
 
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "ers_cli_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withTempDir = tempDirs("ers_cli_");
 
 async function readTrendPack(dir: string, runId: string, tick: number) {
   const stem = String(tick).padStart(6, "0");

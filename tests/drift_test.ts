@@ -10,18 +10,11 @@ import {
   stabilizationGate,
   type TaskFn,
 } from "../mod.ts";
-import { denoRun, snapshot } from "./_tree.ts";
+import { denoRun, snapshot, tempDirs } from "./_tree.ts";
 
 const STEADY = "tests/fixtures/steady_pipeline.ts";
 
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "ers_drift_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withTempDir = tempDirs("ers_drift_");
 
 function ers(dir: string, ...args: string[]) {
   return denoRun(

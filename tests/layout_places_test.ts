@@ -5,18 +5,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ArtifactWriter, pipelineTick, type TaskFn } from "../mod.ts";
+import { tempDirs } from "./_tree.ts";
 
 const ok: TaskFn = () => ({ ok: true });
 const note = { kind: "note", schema: "Note.v0", tick: 0, obj: {} };
 
-async function inTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "ers-layout-places-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const inTempDir = tempDirs("ers-layout-places-");
 
 Deno.test("ArtifactWriter refuses, in a layout directory, a path that is not the layout's shape", async () => {
   await inTempDir(async (dir) => {

@@ -16,18 +16,11 @@ import {
   type TaskFn,
   verifyArtifacts,
 } from "../mod.ts";
-import { denoRun, snapshot } from "./_tree.ts";
+import { denoRun, snapshot, tempDirs } from "./_tree.ts";
 
 const ok: TaskFn = () => ({ ok: true });
 
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "ers_prov_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withTempDir = tempDirs("ers_prov_");
 
 function options(dir: string, tick: number, fn: TaskFn = ok): PipelineTickOptions {
   return {

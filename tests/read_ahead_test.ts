@@ -11,7 +11,7 @@ import {
 } from "../runtime/_read_ahead.ts";
 import type { ManifestRecord } from "../runtime/_manifest.ts";
 import steady from "./fixtures/steady_pipeline.ts";
-import { deno } from "./_tree.ts";
+import { deno, tempDirs } from "./_tree.ts";
 
 const pipeline = preparePipeline(steady as Parameters<typeof preparePipeline>[0]);
 // Enough ticks for a replay (a TrendPack and a ResultsPack a tick) to start a worker.
@@ -19,14 +19,7 @@ const LONG = WORKER_MIN_FILES / 2 + 40;
 // A few chunks' worth.
 const SHORT = 200;
 
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "ers_read_ahead_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withTempDir = tempDirs("ers_read_ahead_");
 
 async function record(dir: string, ticks: number, runId = "R"): Promise<void> {
   for (let tick = 0; tick < ticks; tick++) {

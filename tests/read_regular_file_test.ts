@@ -4,15 +4,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readRegularFile, readRegularFileSync, UntrustedFileError } from "../runtime/_fs.ts";
+import { tempDirs } from "./_tree.ts";
 
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "ers_read_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withTempDir = tempDirs("ers_read_");
 
 Deno.test("readRegularFileSync() reads a regular file whole, as readRegularFile() does", async () => {
   await withTempDir(async (dir) => {

@@ -5,18 +5,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { abraxasTick, ArtifactWriter, type TaskFn, verifyArtifacts } from "../mod.ts";
 import { readRunManifest, readRunTicks } from "../runtime/run_reader.ts";
+import { tempDirs } from "./_tree.ts";
 
 const ok: TaskFn = () => ({ ok: true });
 const note = { kind: "note", schema: "Note.v0", tick: 0 };
 
-async function inTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "ers-places-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const inTempDir = tempDirs("ers-places-");
 
 Deno.test("ArtifactWriter refuses a path outside the writing run's place, so no run overwrites another's file", async () => {
   await inTempDir(async (dir) => {

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { pipelineTick, type PipelineTickOptions, RunReadError, type TaskFn } from "../mod.ts";
+import { tempDirs } from "./_tree.ts";
 
 const ok: TaskFn = () => ({ ok: true });
 
@@ -20,14 +21,7 @@ function options(dir: string, tick: number): PipelineTickOptions {
   };
 }
 
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "ers_header_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withTempDir = tempDirs("ers_header_");
 
 const HEADER = "runs/X.runheader.json";
 

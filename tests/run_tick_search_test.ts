@@ -14,15 +14,9 @@ import {
 } from "../mod.ts";
 import { preparePipeline } from "../ers/mod.ts";
 import demoPipeline from "../scripts/_demo_pipeline.ts";
+import { tempDirs } from "./_tree.ts";
 
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "ers_search_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withTempDir = tempDirs("ers_search_");
 
 async function writeTicks(dir: string, runId: string, ticks: Iterable<number>): Promise<void> {
   const pipeline = preparePipeline(demoPipeline);

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { denoRun, type RunResult } from "./_tree.ts";
+import { denoRun, type RunResult, tempDirs } from "./_tree.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -19,14 +19,7 @@ function assertOneLineError(result: RunResult, code: number, pattern: RegExp): v
   assert.doesNotMatch(result.stderr, /^\s+at /m);
 }
 
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "ers_seal_cli_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withTempDir = tempDirs("ers_seal_cli_");
 
 Deno.test("ers keygen writes PREFIX.key (0600) and PREFIX.pub, refuses to overwrite, and --force replaces", async () => {
   await withTempDir(async (dir) => {
