@@ -182,9 +182,7 @@ export class FilesAhead implements AsyncDisposable {
       this.#current = await this.#take(pending);
       this.#at = 0;
     }
-    const read = this.#current[this.#at++] as Read;
-    if (read.status === "rejected") throw read.reason;
-    return read.value;
+    return settled(this.#current[this.#at++] as Read);
   }
 
   /** How many chunks the worker has read so far (0 when the pass reads on this thread). */
@@ -232,6 +230,12 @@ export class FilesAhead implements AsyncDisposable {
 }
 
 const fulfilled = (value: CheckedFile): Read => ({ status: "fulfilled", value });
+
+/** The value of `result`, or what it threw. */
+export function settled<T>(result: PromiseSettledResult<T>): T {
+  if (result.status === "rejected") throw result.reason;
+  return result.value;
+}
 
 // `records` cut into chunks of at most CHUNK_FILES records and CHUNK_BYTES
 // recorded bytes.

@@ -28,7 +28,7 @@ import { RunReadError } from "./errors.ts";
 import { readRunManifest, type RunManifest } from "./run_reader.ts";
 import type { ManifestRecord } from "./_manifest.ts";
 import { type DirectoryChecks, readRecordedFile, type RecordedFile } from "./_read.ts";
-import { type CheckedFile, FilesAhead } from "./_read_ahead.ts";
+import { type CheckedFile, FilesAhead, settled } from "./_read_ahead.ts";
 import { parseJson } from "./_json.ts";
 
 /**
@@ -559,12 +559,6 @@ export async function diffRuns(
   report.ok = report.divergence === null && report.identity.length === 0 &&
     report.only_a.length === 0 && report.only_b.length === 0;
   return report;
-}
-
-// The value of `result`, or what it threw.
-function settled<T>(result: PromiseSettledResult<T>): T {
-  if (result.status === "rejected") throw result.reason;
-  return result.value;
 }
 
 // Two artifacts of runs with different ids: the same once the run id is set aside.
