@@ -27,8 +27,8 @@ import { buildRunHeader, isRunHeader, type RunHeader } from "./run_header.ts";
 import { RunReadError } from "./errors.ts";
 import { readRunManifest, type RunManifest } from "./run_reader.ts";
 import type { ManifestRecord } from "./_manifest.ts";
-import { type DirectoryChecks, readRecordedFile, type RecordedFile } from "./_read.ts";
-import { type CheckedFile, FilesAhead, settled } from "./_read_ahead.ts";
+import { type DirectoryChecks, readRecordedFile } from "./_read.ts";
+import { type CheckedFile, checkedFile, FilesAhead, settled } from "./_read_ahead.ts";
 import { parseJson } from "./_json.ts";
 
 /**
@@ -316,10 +316,8 @@ function modeOf(record: ManifestRecord, header: RunHeader | undefined): string {
 const decoder = new TextDecoder();
 
 // The text of `file`, read for `record`; a RunReadError when it differs from its record.
-function recordedText(record: ManifestRecord, file: RecordedFile | CheckedFile): string {
-  if (file.problem !== undefined || file.bytes === undefined) {
-    throw new RunReadError(record.path, file.problem ?? "recorded file cannot be read");
-  }
+function recordedText(record: ManifestRecord, file: CheckedFile): string {
+  if (file.bytes === undefined) throw new RunReadError(record.path, file.problem);
   return decoder.decode(file.bytes);
 }
 
@@ -383,7 +381,8 @@ async function recordedRunHeader(
 ): Promise<RunHeader | undefined> {
   const record = manifest.records.find((r) => r.kind === "runheader");
   if (record === undefined) return undefined;
-  const header = parseJson(recordedText(record, await readRecordedFile(root, record, checked)));
+  const file = checkedFile(await readRecordedFile(root, record, checked));
+  const header = parseJson(recordedText(record, file));
   if (!isRunHeader(header)) throw new RunReadError(record.path, "not a RunHeader.v0");
   return header;
 }
